@@ -1,0 +1,110 @@
+// The plugin ABI. A plugin is a shared library exporting one C function,
+// artery_plugin_v1, that returns a PluginDescriptor. Include only artery/*.
+#pragma once
+#include <artery/message.hpp>
+#include <artery/options.hpp>
+#include <artery/version.hpp>
+
+#include <cstddef>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace artery {
+
+enum class LogLevel { debug, info, warn, error };
+
+// The engine's side of a connector: identity, logging, persistent state.
+class ConnectorContext {
+ public:
+  virtual ~ConnectorContext() = default;
+  virtual const std::string& channel() const = 0;
+  virtual const std::string& connector() const = 0;  // "source" or the destination's name
+  virtual void log(LogLevel level, std::string_view text) = 0;
+  // Small persistent values in the store, private to this connector (for
+  // example an approved device id). Durable when state_put returns.
+  virtual std::optional<std::string> state_get(std::string_view key) = 0;
+  virtual void state_put(std::string_view key, std::string_view value) = 0;
+  // Relative paths in options resolve against base_dir (the channel file's folder).
+  virtual std::filesystem::path base_dir() const = 0;
+  virtual std::filesystem::path data_dir() const = 0;
+};
+
+// Given to a started source: where it hands messages.
+class SourceHost {
+ public:
+  virtual ~SourceHost() = default;
+  // Thread-safe. `done` is called exactly once, from an engine thread, when the
+  // channel has stored the message (or could not): answer the peer from it
+  // without blocking.
+  virtual void submit(Message message, std::function<void(Disposition)> done) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Bind, open, start polling. Return false with `error` set to refuse.
+  virtual bool start(SourceHost& host, std::string& error) = 0;
+  // Stop taking new messages; let in-flight ones get their answer; return when
+  // no more submit() calls will be made.
+  virtual void stop() = 0;
+};
+
+class Destination {
+ public:
+  virtual ~Destination() = default;
+  virtual bool start(std::string& error) {
+    (void)error;
+    return true;
+  }
+  virtual void stop() {}
+  // One send at a time per destination (the engine keeps order). `done` is
+  // called exactly once, from any thread.
+  virtual void send(OutboundMessage message, std::function<void(SendResult)> done) = 0;
+};
+
+using SourceFactory = std::unique_ptr<Source> (*)(const ConnectorOptions& options, ConnectorContext& context,
+                                                  std::string& error) noexcept;
+using DestinationFactory = std::unique_ptr<Destination> (*)(const ConnectorOptions& options,
+                                                            ConnectorContext& context,
+                                                            std::string& error) noexcept;
+
+struct PluginDescriptor {
+  std::uint32_t api_major;  // must be first: checked before anything else is read
+  std::uint32_t api_minor;
+  const char* name;         // the `type:` in channel YAML
+  const char* version;
+  const char* description;
+  const char* source_data_type;  // data_type::* a source produces by default
+  const OptionSpec* source_options;
+  std::size_t source_option_count;
+  const OptionSpec* destination_options;
+  std::size_t destination_option_count;
+  SourceFactory create_source;            // nullptr: no source
+  DestinationFactory create_destination;  // nullptr: no destination
+};
+
+using PluginEntryPoint = const PluginDescriptor* (*)() noexcept;
+inline constexpr const char* kPluginEntryPoint = "artery_plugin_v1";
+
+// Runs a factory body, turning any exception into `error` and nullptr, so no
+// exception ever crosses the library boundary.
+template <class Make>
+auto guarded_create(std::string& error, Make&& make) noexcept -> decltype(make()) {
+  try {
+    return make();
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown exception while creating connector";
+  }
+  return nullptr;
+}
+
+}  // namespace artery
+
+#define ARTERY_PLUGIN_EXPORT extern "C" __attribute__((visibility("default")))

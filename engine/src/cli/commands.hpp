@@ -1,0 +1,5 @@
+#pragma once
+
+namespace artery::cli {
+int main(int argc, char** argv);
+}

@@ -1,0 +1,98 @@
+// Channels as written in YAML, checked and with defaults filled in.
+#pragma once
+#include "config/diagnostic.hpp"
+
+#include <artery/options.hpp>
+#include <artery/plugin.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace artery {
+
+struct RetryPolicy {
+  int max = 10;  // attempts after the first; then the delivery is ERROR
+  std::chrono::milliseconds initial{1000};
+  std::chrono::milliseconds max_delay{300'000};
+  bool retry_rejected = false;  // also retry sends the connector calls permanent
+};
+
+struct RetentionPolicy {
+  std::optional<std::chrono::milliseconds> max_age;  // retention.days
+  std::optional<std::int64_t> max_count;             // retention.count
+};
+
+struct ConnectorConfig {
+  std::string type;  // plugin name
+  ConnectorOptions options;  // plugin keys only, defaults filled in
+  std::string location;      // "file:line:col" of the block
+};
+
+struct DestinationConfig {
+  std::string name;
+  bool enabled = true;
+  ConnectorConfig connector;
+  std::filesystem::path script;  // empty: none
+  RetryPolicy retry;
+  std::string location;
+};
+
+struct ChannelTestCase {
+  std::string name;
+  std::filesystem::path input;  // file with the message
+  std::string input_text;        // or inline `input_text:`
+  std::map<std::string, std::string> expect_vars;
+  std::vector<std::string> output_contains;
+  std::optional<std::string> output_equals;
+  std::optional<bool> expect_filtered;
+  std::optional<std::string> expect_error_contains;
+  std::optional<std::string> response_contains;
+  std::string location;
+};
+
+enum class AckMode { after_store, after_delivery };
+
+struct ChannelConfig {
+  std::filesystem::path file;  // absolute path of the YAML
+  std::string name;
+  std::string description;
+  bool enabled = true;
+  ConnectorConfig source;
+  std::string data_type;          // from source.data_type or the plugin's default
+  std::filesystem::path script;   // empty: none (absolute)
+  int workers = 1;
+  RetentionPolicy retention;
+  AckMode ack = AckMode::after_store;
+  std::vector<DestinationConfig> destinations;
+  std::vector<ChannelTestCase> tests;
+};
+
+// What the config loader needs to know about plugins (their option schemas).
+struct ConnectorSchema {
+  std::vector<OptionSpec> options;
+  std::string default_data_type;
+};
+class PluginCatalog {
+ public:
+  virtual ~PluginCatalog() = default;
+  virtual const ConnectorSchema* source_schema(const std::string& type) const = 0;
+  virtual const ConnectorSchema* destination_schema(const std::string& type) const = 0;
+  virtual std::vector<std::string> types() const = 0;  // for "did you mean" / listing
+};
+
+// Loads one channel file. Every problem goes to `diagnostics`; nullopt if any
+// was an error (an invalid channel never half-deploys).
+std::optional<ChannelConfig> load_channel(const std::filesystem::path& file, const PluginCatalog& plugins,
+                                          Diagnostics& diagnostics);
+
+// Loads channel files and directories (every *.yaml/*.yml inside, not
+// recursive); also reports duplicate channel names across files.
+std::vector<ChannelConfig> load_channels(const std::vector<std::filesystem::path>& paths,
+                                         const PluginCatalog& plugins, Diagnostics& diagnostics);
+
+}  // namespace artery

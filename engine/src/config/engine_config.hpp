@@ -1,0 +1,26 @@
+// Engine settings: artery.yaml, overridden by command-line flags.
+#pragma once
+#include "config/diagnostic.hpp"
+#include "store/message_store.hpp"
+#include "lua/script.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace artery {
+
+struct EngineConfig {
+  std::filesystem::path channels_dir = "channels";
+  std::filesystem::path data_dir = "data";
+  std::filesystem::path plugins_dir;  // empty: <dir of the binary>/plugins
+  std::string http = "127.0.0.1:8080";
+  Durability durability = Durability::normal;
+  lua::Limits lua_limits;
+  std::string log_level = "info";
+};
+
+// Reads artery.yaml (all keys optional). nullopt with diagnostics on error.
+std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file, Diagnostics& diagnostics);
+
+}  // namespace artery
