@@ -1,5 +1,11 @@
+// The artery subcommands. Each returns the process exit code.
 #pragma once
 
 namespace artery::cli {
 int main(int argc, char** argv);
-}
+int run_command(int argc, char** argv);
+int validate_command(int argc, char** argv);
+int test_command(int argc, char** argv);
+int version_command(int argc, char** argv);
+int send_command(int argc, char** argv);
+}  // namespace artery::cli

@@ -1,0 +1,52 @@
+// artery run: deploy the channels and serve until SIGINT/SIGTERM.
+#include "cli/commands.hpp"
+#include "cli/engine_settings.hpp"
+#include "log/logger.hpp"
+#include "runtime/engine.hpp"
+
+#include <csignal>
+#include <cstdio>
+
+namespace artery::cli {
+
+int run_command(int argc, char** argv) {
+  auto args = parse_arguments(argc, argv, 2, kEngineFlags);
+  if (!args.error.empty()) {
+    std::fprintf(stderr, "artery run: %s\n", args.error.c_str());
+    return 2;
+  }
+  auto config = engine_settings(args);
+  if (!config) return 1;
+
+  // Block the stop signals before any thread starts so every thread inherits
+  // the mask and only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  Engine engine(*config);
+  std::string error;
+  if (!engine.start(error)) {
+    logger::error("engine", error);
+    return 1;
+  }
+  std::size_t running = 0;
+  for (const auto& channel : engine.channels())
+    if (channel->state() == ChannelState::started) ++running;
+  logger::info("engine", "artery " + std::string(kEngineVersion) + " running " + std::to_string(running) + " of " +
+                             std::to_string(engine.channels().size()) + " channels from " +
+                             config->channels_dir.string() + ", data in " + config->data_dir.string());
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  logger::info("engine", std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                             "; stopping sources, draining, flushing the store");
+  engine.stop();
+  logger::info("engine", "stopped cleanly");
+  return 0;
+}
+
+}  // namespace artery::cli

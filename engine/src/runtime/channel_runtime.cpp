@@ -1,0 +1,388 @@
+#include "runtime/channel_runtime.hpp"
+
+#include "log/logger.hpp"
+#include "runtime/lua_destination.hpp"
+#include "runtime/vars_json.hpp"
+
+#include <artery/hl7.hpp>
+
+#include <boost/json.hpp>
+
+namespace artery {
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr std::string_view kParseErrorPrefix = "HL7 parse error:";
+
+std::string attributes_json(const Message& message) {
+  if (message.attributes.empty()) return {};
+  boost::json::object object;
+  for (const auto& [key, value] : message.attributes) object[key] = value;
+  return boost::json::serialize(object);
+}
+
+std::vector<std::filesystem::path> fs_roots(const DestinationConfig& config, const std::filesystem::path& base) {
+  std::vector<std::filesystem::path> roots;
+  if (auto dirs = config.connector.options.tree.get_child_optional("directories")) {
+    for (const auto& [key, node] : *dirs) {
+      std::filesystem::path dir = node.data();
+      if (dir.is_relative()) dir = base / dir;
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      roots.push_back(std::filesystem::weakly_canonical(dir, ec));
+    }
+  }
+  return roots;
+}
+
+}  // namespace
+
+std::string_view to_string(ChannelState state) {
+  switch (state) {
+    case ChannelState::stopped: return "stopped";
+    case ChannelState::starting: return "starting";
+    case ChannelState::started: return "started";
+    case ChannelState::stopping: return "stopping";
+    case ChannelState::failed: return "failed";
+  }
+  return "failed";
+}
+
+ChannelRuntime::ChannelRuntime(ChannelConfig config, RuntimeEnvironment environment)
+    : config_(std::move(config)), env_(std::move(environment)) {}
+
+ChannelRuntime::~ChannelRuntime() { stop(); }
+
+std::map<std::string, Counters> ChannelRuntime::destination_counters() const {
+  std::map<std::string, Counters> out;
+  for (const auto& [name, live] : destination_counters_) out[name] = live->snapshot();
+  return out;
+}
+
+bool ChannelRuntime::build_destinations(std::string& error) {
+  const auto base = config_.file.parent_path();
+  for (const auto& dest : config_.destinations) {
+    if (!dest.enabled) continue;
+    auto context = std::make_unique<StoreConnectorContext>(config_.name, dest.name, base, env_.data_dir, env_.store);
+    DestinationWorker::Setup setup;
+    setup.channel = config_.name;
+    setup.config = dest;
+    setup.store = env_.store;
+    setup.counters = destination_counters_.at(dest.name).get();
+    setup.channel_counters = &counters_;
+    // ack: after-delivery answers with the first (enabled) destination's outcome.
+    if (config_.ack == AckMode::after_delivery && destinations_.empty())
+      setup.first_outcome = [this](std::int64_t id, const SendResult& result) { first_outcome(id, result); };
+    lua::Script::Options options;
+    options.file = dest.script;
+    options.limits = env_.lua_limits;
+    options.services = services_.get();
+    options.module_paths = env_.module_paths;
+    if (dest.connector.type == "lua") {
+      if (dest.script.empty()) {
+        error = "destination " + dest.name + ": type lua needs a script defining send(msg, ctx)";
+        return false;
+      }
+      options.fs_roots = fs_roots(dest, base);
+      auto script = lua::Script::load(options, error);
+      if (!script) {
+        error = "destination " + dest.name + ": " + error;
+        return false;
+      }
+      if (!script->has("send")) {
+        error = "destination " + dest.name + ": script " + dest.script.string() + " defines no send(msg, ctx)";
+        return false;
+      }
+      auto lua = std::make_unique<LuaDestination>(std::move(script), config_.name, dest.name);
+      setup.script = lua->script();
+      setup.connector.connector = std::move(lua);
+    } else {
+      setup.connector = env_.plugins->create_destination(dest.connector.type, dest.connector.options, *context, error);
+      if (!setup.connector) {
+        error = "destination " + dest.name + ": " + error;
+        return false;
+      }
+      if (!dest.script.empty()) {
+        auto script = lua::Script::load(options, error);
+        if (!script) {
+          error = "destination " + dest.name + ": " + error;
+          return false;
+        }
+        setup.script = script.get();
+        destination_scripts_.push_back(std::move(script));
+      }
+    }
+    contexts_.push_back(std::move(context));
+    auto worker = std::make_unique<DestinationWorker>(std::move(setup));
+    if (!worker->start(error)) {
+      error = "destination " + dest.name + ": " + error;
+      return false;
+    }
+    destinations_.push_back(std::move(worker));
+  }
+  return true;
+}
+
+bool ChannelRuntime::start(std::string& error) {
+  if (state_ == ChannelState::started) return true;
+  state_ = ChannelState::starting;
+  services_ = std::make_unique<ChannelScriptServices>(config_.name, env_.store);
+
+  // Counters: totals from the store; the queued gauge recounted from the queue itself.
+  auto stored = env_.store->counters();
+  auto& mine = stored[config_.name];
+  counters_.load(mine[""]);
+  std::int64_t queued_total = 0;
+  for (const auto& dest : config_.destinations) {
+    auto live = std::make_unique<LiveCounters>();
+    live->load(mine[dest.name]);
+    const std::int64_t pending = env_.store->pending_count(config_.name, dest.name);
+    if (pending != live->queued) {
+      Counters fix;
+      fix.queued = pending - live->queued;
+      env_.store->add_counters({config_.name, dest.name, fix});
+      live->queued = pending;
+    }
+    queued_total += pending;
+    destination_counters_[dest.name] = std::move(live);
+  }
+  if (queued_total != counters_.queued) {
+    Counters fix;
+    fix.queued = queued_total - counters_.queued;
+    env_.store->add_counters({config_.name, "", fix});
+    counters_.queued = queued_total;
+  }
+
+  if (!config_.script.empty()) {
+    for (int i = 0; i < std::max(1, config_.workers); ++i) {
+      lua::Script::Options options;
+      options.file = config_.script;
+      options.limits = env_.lua_limits;
+      options.services = services_.get();
+      options.module_paths = env_.module_paths;
+      auto script = lua::Script::load(options, error);
+      if (!script) {
+        stop_parts();
+        state_ = ChannelState::failed;
+        return false;
+      }
+      scripts_.push_back(std::move(script));
+    }
+  }
+  if (!build_destinations(error)) {
+    stop_parts();
+    state_ = ChannelState::failed;
+    return false;
+  }
+
+  ingress_ = std::make_unique<BlockingQueue<Ingress>>();
+  for (int i = 0; i < std::max(1, config_.workers); ++i) {
+    lua::Script* script = scripts_.empty() ? nullptr : scripts_[i].get();
+    workers_.emplace_back([this, script] { work(script); });
+  }
+
+  auto context = std::make_unique<StoreConnectorContext>(config_.name, "source", config_.file.parent_path(),
+                                                         env_.data_dir, env_.store);
+  source_ = env_.plugins->create_source(config_.source.type, config_.source.options, *context, error);
+  contexts_.push_back(std::move(context));
+  if (!source_ || !source_->start(*this, error)) {
+    error = "source (" + config_.source.type + "): " + error;
+    source_ = {};
+    stop_parts();
+    state_ = ChannelState::failed;
+    return false;
+  }
+  state_ = ChannelState::started;
+  logger::info(config_.name, "started (" + std::to_string(destinations_.size()) + " destinations, " +
+                                 std::to_string(workers_.size()) + " workers)");
+  return true;
+}
+
+void ChannelRuntime::stop() {
+  auto state = state_.load();
+  if (state == ChannelState::stopped || state == ChannelState::failed) return;
+  state_ = ChannelState::stopping;
+  stop_parts();
+  state_ = ChannelState::stopped;
+  logger::info(config_.name, "stopped");
+}
+
+void ChannelRuntime::stop_parts() {
+  // Order matters: the source first (its in-flight messages still need the
+  // workers), then the workers drain, then every commit lands, then delivery.
+  if (source_) source_->stop();
+  if (ingress_) ingress_->close();
+  for (auto& worker : workers_) worker.join();
+  workers_.clear();
+  if (env_.store) env_.store->flush();
+  for (auto& destination : destinations_) destination->stop();
+  {
+    // Anyone still waiting for a delivery outcome gets a stored-but-not-sent answer.
+    std::lock_guard lock(waiting_mutex_);
+    for (auto& [id, done] : waiting_) done({Disposition::Status::accepted, id, {}, {}});
+    waiting_.clear();
+  }
+  if (env_.store) env_.store->flush();
+  source_ = {};
+  destinations_.clear();
+  destination_scripts_.clear();
+  scripts_.clear();
+  contexts_.clear();
+  ingress_.reset();
+}
+
+void ChannelRuntime::submit(Message message, std::function<void(Disposition)> done) {
+  Ingress ingress{std::move(message), std::move(done), now_ms()};
+  auto* queue = ingress_.get();
+  if (!queue || state_ == ChannelState::stopped) {
+    ingress.done({Disposition::Status::unavailable, 0, {}, "channel " + config_.name + " is not running"});
+    return;
+  }
+  auto done_copy = ingress.done;
+  if (!queue->push(std::move(ingress)))
+    done_copy({Disposition::Status::unavailable, 0, {}, "channel " + config_.name + " is stopping"});
+}
+
+void ChannelRuntime::work(lua::Script* script) {
+  while (auto ingress = ingress_->pop()) process(*ingress, script);
+}
+
+void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
+  NewMessage row;
+  row.channel = config_.name;
+  row.received_at_ms = ingress.received_at_ms;
+  row.data_type = ingress.message.data_type.empty() ? config_.data_type : ingress.message.data_type;
+  row.attributes_json = attributes_json(ingress.message);
+  Disposition reply;
+
+  bool parsed_ok = true;
+  if (row.data_type == data_type::hl7v2) {
+    hl7::ParseError parse_error;
+    auto hl7 = hl7::Message::parse(ingress.message.content, &parse_error);
+    if (!hl7) {
+      parsed_ok = false;
+      row.state = MessageState::error;
+      row.error = std::string(kParseErrorPrefix) + " " + parse_error.message + " (at byte " +
+                  std::to_string(parse_error.offset) + ")";
+      reply.status = Disposition::Status::rejected;
+      reply.error = row.error;
+    } else {
+      row.message_type = hl7->message_type();
+      row.control_id = hl7->control_id();
+      row.patient_id = hl7->get("PID-3.1");
+    }
+  }
+
+  std::vector<std::string> destinations;
+  for (const auto& dest : config_.destinations)
+    if (dest.enabled) destinations.push_back(dest.name);
+
+  if (parsed_ok) {
+    lua::ScriptContext context;
+    lua::ScriptResult result;
+    if (script) {
+      context.channel = config_.name;
+      result = script->process({ingress.message.content, row.data_type}, context);
+      row.vars_json = vars_to_json(context.vars);
+      if (context.response) reply.response = std::move(*context.response);
+    }
+    switch (result.status) {
+      case lua::ScriptResult::Status::ok:
+        if (result.payload) row.transformed = std::move(*result.payload);
+        row.state = destinations.empty() ? MessageState::transformed : MessageState::queued;
+        row.destinations = destinations;
+        reply.status = Disposition::Status::accepted;
+        break;
+      case lua::ScriptResult::Status::filtered:
+        row.state = MessageState::filtered;
+        reply.status = Disposition::Status::filtered;
+        break;
+      case lua::ScriptResult::Status::error:
+        row.state = MessageState::error;
+        row.error = result.error;
+        reply.status = std::string_view(result.error).substr(0, kParseErrorPrefix.size()) == kParseErrorPrefix
+                           ? Disposition::Status::rejected
+                           : Disposition::Status::errored;
+        reply.error = result.error;
+        break;
+    }
+  }
+  if (row.state == MessageState::error)
+    logger::warn(config_.name, "message failed: " + row.error.substr(0, row.error.find('\n')));
+
+  auto shared = std::make_shared<Ingress>(std::move(ingress));
+  auto summary = std::make_shared<NewMessage>();
+  summary->state = row.state;
+  summary->data_type = row.data_type;
+  summary->vars_json = row.vars_json;
+  summary->destinations = row.destinations;
+  auto payload = std::make_shared<std::string>(row.transformed.empty() ? shared->message.content : row.transformed);
+  env_.store->insert(std::move(row), [this, shared, reply = std::move(reply), summary, payload](
+                                         std::int64_t id, const std::string& error) mutable {
+    committed(id, error, shared, std::move(reply), *summary, payload);
+  });
+}
+
+void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::shared_ptr<Ingress> ingress,
+                               Disposition reply, const NewMessage& summary, std::shared_ptr<std::string> payload) {
+  if (!error.empty() || id == 0) {
+    logger::error(config_.name, "store commit failed: " + error);
+    ingress->done({Disposition::Status::unavailable, 0, {}, "store commit failed: " + error});
+    return;
+  }
+  reply.message_id = id;
+  Counters delta;
+  delta.received = 1;
+  if (summary.state == MessageState::filtered) delta.filtered = 1;
+  if (summary.state == MessageState::error) delta.errored = 1;
+  delta.queued = static_cast<std::int64_t>(summary.destinations.size());
+  count(*env_.store, counters_, config_.name, "", delta);
+
+  const bool wait_for_delivery = config_.ack == AckMode::after_delivery && !summary.destinations.empty() &&
+                                 reply.status == Disposition::Status::accepted;
+  if (wait_for_delivery) {
+    std::lock_guard lock(waiting_mutex_);
+    waiting_[id] = std::move(ingress->done);
+  }
+  std::size_t index = 0;
+  for (auto& destination : destinations_) {
+    Counters queued;
+    queued.queued = 1;
+    count(*env_.store, *destination_counters_.at(destination->name()), config_.name, destination->name(), queued);
+    PendingDelivery delivery;
+    delivery.message_id = id;
+    delivery.destination = destination->name();
+    delivery.data_type = summary.data_type;
+    delivery.payload = ++index == destinations_.size() ? std::move(*payload) : *payload;
+    delivery.vars_json = summary.vars_json;
+    destination->enqueue(std::move(delivery));
+  }
+  if (!wait_for_delivery) ingress->done(std::move(reply));
+}
+
+void ChannelRuntime::first_outcome(std::int64_t message_id, const SendResult& result) {
+  std::function<void(Disposition)> done;
+  {
+    std::lock_guard lock(waiting_mutex_);
+    auto it = waiting_.find(message_id);
+    if (it == waiting_.end()) return;
+    done = std::move(it->second);
+    waiting_.erase(it);
+  }
+  Disposition reply;
+  reply.message_id = message_id;
+  reply.response = result.response;
+  if (result.status == SendResult::Status::sent) {
+    reply.status = Disposition::Status::accepted;
+  } else {
+    reply.status = Disposition::Status::errored;
+    reply.error = result.error;
+  }
+  done(std::move(reply));
+}
+
+}  // namespace artery

@@ -1,0 +1,87 @@
+// A deployed channel: its source, its worker threads (each with its own Lua
+// state) that filter and transform, the store commit that precedes every
+// acknowledgement, and one DestinationWorker per destination.
+#pragma once
+#include "config/channel_config.hpp"
+#include "lua/script.hpp"
+#include "plugin/plugin_registry.hpp"
+#include "runtime/blocking_queue.hpp"
+#include "runtime/channel_counters.hpp"
+#include "runtime/channel_script_services.hpp"
+#include "runtime/destination_worker.hpp"
+#include "runtime/store_connector_context.hpp"
+#include "store/message_store.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace artery {
+
+struct RuntimeEnvironment {
+  MessageStore* store = nullptr;
+  const PluginRegistry* plugins = nullptr;
+  std::filesystem::path data_dir;
+  lua::Limits lua_limits;
+  std::vector<std::filesystem::path> module_paths;  // require() search folders (scripts/lib)
+};
+
+enum class ChannelState { stopped, starting, started, stopping, failed };
+std::string_view to_string(ChannelState state);
+
+class ChannelRuntime final : private SourceHost {
+ public:
+  ChannelRuntime(ChannelConfig config, RuntimeEnvironment environment);
+  ~ChannelRuntime() override;
+
+  // Builds everything (scripts, destinations, source) and starts it; on any
+  // failure nothing is left running and `error` says what failed.
+  bool start(std::string& error);
+  // Graceful: stop the source (in-flight messages get their answer), finish
+  // transforms, commit, stop destinations (queued deliveries stay queued).
+  void stop();
+
+  const ChannelConfig& config() const { return config_; }
+  ChannelState state() const { return state_; }
+  Counters counters() const { return counters_.snapshot(); }
+  std::map<std::string, Counters> destination_counters() const;
+
+ private:
+  struct Ingress {
+    Message message;
+    std::function<void(Disposition)> done;
+    std::int64_t received_at_ms;
+  };
+
+  void submit(Message message, std::function<void(Disposition)> done) override;
+  void work(lua::Script* script);
+  void process(Ingress& ingress, lua::Script* script);
+  void committed(std::int64_t id, const std::string& error, std::shared_ptr<Ingress> ingress, Disposition reply,
+                 const NewMessage& summary, std::shared_ptr<std::string> payload);
+  void first_outcome(std::int64_t message_id, const SendResult& result);
+  bool build_destinations(std::string& error);
+  void stop_parts();
+
+  ChannelConfig config_;
+  RuntimeEnvironment env_;
+  std::atomic<ChannelState> state_{ChannelState::stopped};
+  LiveCounters counters_;
+  std::map<std::string, std::unique_ptr<LiveCounters>> destination_counters_;
+  std::unique_ptr<ChannelScriptServices> services_;
+  std::vector<std::unique_ptr<lua::Script>> scripts_;  // one per worker
+  std::vector<std::unique_ptr<StoreConnectorContext>> contexts_;
+  std::vector<std::unique_ptr<DestinationWorker>> destinations_;
+  std::vector<std::unique_ptr<lua::Script>> destination_scripts_;
+  ConnectorHandle<Source> source_;
+  std::unique_ptr<BlockingQueue<Ingress>> ingress_;
+  std::vector<std::thread> workers_;
+
+  // ack: after-delivery: answers waiting for the first destination's outcome.
+  std::mutex waiting_mutex_;
+  std::map<std::int64_t, std::function<void(Disposition)>> waiting_;
+};
+
+}  // namespace artery

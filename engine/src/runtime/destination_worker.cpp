@@ -1,0 +1,214 @@
+#include "runtime/destination_worker.hpp"
+
+#include "log/logger.hpp"
+#include "runtime/vars_json.hpp"
+
+#include <future>
+
+namespace artery {
+namespace {
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int retry) {
+  if (retry < 1) retry = 1;
+  double delay = static_cast<double>(policy.initial.count());
+  for (int i = 1; i < retry && delay < static_cast<double>(policy.max_delay.count()); ++i) delay *= 2;
+  auto capped = std::min<double>(delay, static_cast<double>(policy.max_delay.count()));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(capped));
+}
+
+DestinationWorker::DestinationWorker(Setup setup) : setup_(std::move(setup)) {}
+
+DestinationWorker::~DestinationWorker() { stop(); }
+
+bool DestinationWorker::start(std::string& error) {
+  if (!setup_.connector->start(error)) return false;
+  thread_ = std::thread([this] { run(); });
+  return true;
+}
+
+void DestinationWorker::enqueue(PendingDelivery delivery) {
+  {
+    std::lock_guard lock(mutex_);
+    // Already in the window (read back from the store), or the window is full
+    // and the store will be read again when it drains.
+    if (overflow_ || delivery.message_id <= last_id_) return;
+    if (queue_.size() >= setup_.memory_window) {
+      overflow_ = true;
+      return;
+    }
+    last_id_ = delivery.message_id;
+    queue_.push_back(std::move(delivery));
+  }
+  wake_.notify_one();
+}
+
+void DestinationWorker::stop() {
+  if (!thread_.joinable()) return;
+  stopping_ = true;
+  wake_.notify_all();
+  // Lets a send in flight end now (as a retry, so it stays queued) rather than at its timeout.
+  setup_.connector->stop();
+  thread_.join();
+}
+
+std::optional<PendingDelivery> DestinationWorker::next() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (stopping_) return std::nullopt;
+    if (!queue_.empty()) {
+      PendingDelivery d = std::move(queue_.front());
+      queue_.pop_front();
+      return d;
+    }
+    if (overflow_) {
+      // Read under the lock: a commit callback waiting on it will find its id
+      // already taken (<= last_id_) and skip, so nothing is taken twice.
+      auto rows = setup_.store->pending(setup_.channel, setup_.config.name, last_id_,
+                                        static_cast<int>(setup_.memory_window));
+      overflow_ = rows.size() >= setup_.memory_window;
+      for (auto& row : rows) {
+        last_id_ = row.message_id;
+        queue_.push_back(std::move(row));
+      }
+      if (!queue_.empty()) continue;
+    }
+    wake_.wait(lock);
+  }
+}
+
+void DestinationWorker::run() {
+  while (auto delivery = next()) deliver(*delivery);
+}
+
+bool DestinationWorker::sleep_until(std::chrono::steady_clock::time_point when) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_until(lock, when, [&] { return stopping_.load(); });
+  return !stopping_;
+}
+
+SendResult DestinationWorker::send_and_wait(OutboundMessage message) {
+  auto promise = std::make_shared<std::promise<SendResult>>();
+  auto future = promise->get_future();
+  try {
+    setup_.connector->send(std::move(message), [promise](SendResult result) {
+      try {
+        promise->set_value(std::move(result));
+      } catch (const std::future_error&) {
+        // A connector that answers twice: the first answer stands.
+      }
+    });
+  } catch (const std::exception& e) {
+    return {SendResult::Status::retry, {}, std::string("connector failed: ") + e.what()};
+  }
+  return future.get();
+}
+
+void DestinationWorker::finish(const PendingDelivery& d, MessageState state, int attempts,
+                               std::optional<std::string> sent, std::optional<std::string> response,
+                               std::optional<std::string> error) {
+  DeliveryUpdate update;
+  update.message_id = d.message_id;
+  update.destination = setup_.config.name;
+  update.state = state;
+  update.attempts = attempts;
+  update.sent_content = std::move(sent);
+  update.response = std::move(response);
+  update.error = std::move(error);
+  setup_.store->update_delivery(std::move(update));
+  Counters delta;
+  delta.queued = -1;
+  if (state == MessageState::sent) delta.sent = 1;
+  else if (state == MessageState::filtered) delta.filtered = 1;
+  else delta.errored = 1;
+  count(*setup_.store, *setup_.counters, setup_.channel, setup_.config.name, delta);
+  if (setup_.channel_counters) count(*setup_.store, *setup_.channel_counters, setup_.channel, "", delta);
+}
+
+void DestinationWorker::deliver(PendingDelivery& d) {
+  const auto& policy = setup_.config.retry;
+  OutboundMessage out;
+  out.message_id = d.message_id;
+  out.data_type = d.data_type;
+  out.content = d.payload;
+  out.vars = vars_from_json(d.vars_json);
+
+  lua::ScriptContext context;
+  if (setup_.script) {
+    context.channel = setup_.channel;
+    context.destination = setup_.config.name;
+    context.vars = out.vars;
+    auto result = setup_.script->process({out.content, out.data_type}, context);
+    if (result.status == lua::ScriptResult::Status::filtered) {
+      finish(d, MessageState::filtered, d.attempts, std::nullopt, std::nullopt, std::nullopt);
+      if (setup_.first_outcome) setup_.first_outcome(d.message_id, {SendResult::Status::sent, {}, {}});
+      return;
+    }
+    if (result.status == lua::ScriptResult::Status::error) {
+      // A script error is not transient: retrying the same input fails the same way.
+      finish(d, MessageState::error, d.attempts, std::nullopt, std::nullopt, "destination script: " + result.error);
+      if (setup_.first_outcome)
+        setup_.first_outcome(d.message_id, {SendResult::Status::rejected, {}, result.error});
+      return;
+    }
+    if (result.payload) out.content = std::move(*result.payload);
+    out.vars = context.vars;
+  }
+
+  if (d.next_attempt_ms > 0) {
+    auto wait = std::chrono::milliseconds(d.next_attempt_ms - now_ms());
+    if (wait.count() > 0 && !sleep_until(std::chrono::steady_clock::now() + wait)) return;
+  }
+
+  int attempts = d.attempts;
+  bool first = true;
+  while (!stopping_) {
+    out.attempt = attempts + 1;
+    SendResult result = send_and_wait(out);
+    if (result.status == SendResult::Status::sent) {
+      std::string response = result.response;
+      if (setup_.script && setup_.script->has("response") && !response.empty()) {
+        auto transformed = setup_.script->response({response, d.data_type}, context);
+        if (transformed.status == lua::ScriptResult::Status::error)
+          logger::warn(setup_.channel + "/" + setup_.config.name, "response script failed: " + transformed.error);
+        else if (transformed.payload)
+          response = std::move(*transformed.payload);
+      }
+      finish(d, MessageState::sent, attempts + 1, out.content, response, std::nullopt);
+      if (first && setup_.first_outcome) setup_.first_outcome(d.message_id, result);
+      return;
+    }
+    ++attempts;
+    const bool permanent = result.status == SendResult::Status::rejected && !policy.retry_rejected;
+    if (permanent || attempts > policy.max) {
+      std::string reason = (permanent ? "rejected: " : "failed after " + std::to_string(attempts) + " attempts: ") +
+                           result.error;
+      logger::warn(setup_.channel + "/" + setup_.config.name,
+                   "message " + std::to_string(d.message_id) + " " + reason);
+      finish(d, MessageState::error, attempts, out.content, result.response, reason);
+      if (first && setup_.first_outcome) setup_.first_outcome(d.message_id, result);
+      return;
+    }
+    auto delay = retry_delay(policy, attempts);
+    DeliveryUpdate retry;
+    retry.message_id = d.message_id;
+    retry.destination = setup_.config.name;
+    retry.state = MessageState::queued;
+    retry.attempts = attempts;
+    retry.next_attempt_ms = now_ms() + delay.count();
+    retry.error = result.error;
+    setup_.store->update_delivery(std::move(retry));
+    if (first && setup_.first_outcome) setup_.first_outcome(d.message_id, result);
+    first = false;
+    logger::debug(setup_.channel + "/" + setup_.config.name,
+                  "message " + std::to_string(d.message_id) + " attempt " + std::to_string(attempts) +
+                      " failed (" + result.error + "); retrying in " + std::to_string(delay.count()) + " ms");
+    if (!sleep_until(std::chrono::steady_clock::now() + delay)) return;
+  }
+}
+
+}  // namespace artery

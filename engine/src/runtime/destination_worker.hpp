@@ -1,0 +1,73 @@
+// Delivers one destination's queue in order: destination script, connector
+// send, response script, retry with exponential backoff, final state in the
+// store. Keeps a bounded window of the queue in memory; beyond it (and at
+// start-up, for recovery) it reads the queue back from the store.
+#pragma once
+#include "config/channel_config.hpp"
+#include "lua/script.hpp"
+#include "plugin/plugin_registry.hpp"
+#include "runtime/channel_counters.hpp"
+#include "store/message_store.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace artery {
+
+class DestinationWorker {
+ public:
+  // First outcome of each delivery: the send's result on the first attempt,
+  // or the final failure. Used for `ack: after-delivery`.
+  using FirstOutcome = std::function<void(std::int64_t message_id, const SendResult& result)>;
+
+  struct Setup {
+    std::string channel;
+    DestinationConfig config;
+    MessageStore* store = nullptr;
+    ConnectorHandle<Destination> connector;
+    lua::Script* script = nullptr;  // destination filter/transform/response; may be null
+    LiveCounters* counters = nullptr;          // this destination's
+    LiveCounters* channel_counters = nullptr;  // the channel's: sums of its destinations' sends
+    FirstOutcome first_outcome;
+    std::size_t memory_window = 10'000;
+  };
+
+  explicit DestinationWorker(Setup setup);
+  ~DestinationWorker();
+
+  bool start(std::string& error);
+  // Called after the message's commit, in commit (= id) order.
+  void enqueue(PendingDelivery delivery);
+  // Finishes (or abandons to the queue) the delivery in flight, then returns.
+  void stop();
+
+  const std::string& name() const { return setup_.config.name; }
+
+ private:
+  void run();
+  std::optional<PendingDelivery> next();
+  void deliver(PendingDelivery& delivery);
+  SendResult send_and_wait(OutboundMessage message);
+  void finish(const PendingDelivery& delivery, MessageState state, int attempts, std::optional<std::string> sent,
+              std::optional<std::string> response, std::optional<std::string> error);
+  bool sleep_until(std::chrono::steady_clock::time_point when);
+
+  Setup setup_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<PendingDelivery> queue_;
+  bool overflow_ = true;  // the store holds deliveries the window does not: read them back
+  std::int64_t last_id_ = 0;  // highest message id taken into the window
+  std::atomic<bool> stopping_{false};
+};
+
+// Delay before retry `n` (1-based): initial * 2^(n-1), capped at max_delay.
+std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int retry);
+
+}  // namespace artery

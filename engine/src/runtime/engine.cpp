@@ -1,0 +1,96 @@
+#include "runtime/engine.hpp"
+
+#include "log/logger.hpp"
+#include "runtime/lua_destination.hpp"
+
+namespace artery {
+
+void register_builtin_plugins(PluginRegistry& registry) { registry.add_builtin(lua_destination_descriptor()); }
+
+std::vector<std::filesystem::path> module_paths_for(const ChannelConfig& channel) {
+  std::vector<std::filesystem::path> paths;
+  auto add = [&](const std::filesystem::path& p) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p, ec)) return;
+    auto canonical = std::filesystem::weakly_canonical(p, ec);
+    if (std::find(paths.begin(), paths.end(), canonical) == paths.end()) paths.push_back(canonical);
+  };
+  if (!channel.script.empty()) {
+    add(channel.script.parent_path() / "lib");
+    add(channel.script.parent_path());
+  }
+  add(channel.file.parent_path() / ".." / "scripts" / "lib");
+  add(channel.file.parent_path() / "scripts" / "lib");
+  return paths;
+}
+
+Engine::Engine(EngineConfig config) : config_(std::move(config)) { register_builtin_plugins(plugins_); }
+
+Engine::~Engine() { stop(); }
+
+bool Engine::start(std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) {
+    error = "cannot create data directory " + config_.data_dir.string() + ": " + ec.message();
+    return false;
+  }
+  store_ = MessageStore::open(config_.data_dir / "artery.db", config_.durability, error);
+  if (!store_) return false;
+  plugins_.load_directory(config_.plugins_dir);
+
+  Diagnostics diagnostics;
+  auto configs = load_channels({config_.channels_dir}, plugins_, diagnostics);
+  for (const auto& d : diagnostics) logger::error("config", d.str());
+  for (auto& channel : configs) {
+    if (!channel.enabled) {
+      logger::info(channel.name, "disabled; not deployed");
+      continue;
+    }
+    RuntimeEnvironment env;
+    env.store = store_.get();
+    env.plugins = &plugins_;
+    env.data_dir = config_.data_dir;
+    env.lua_limits = config_.lua_limits;
+    env.module_paths = module_paths_for(channel);
+    auto runtime = std::make_unique<ChannelRuntime>(std::move(channel), std::move(env));
+    std::string why;
+    if (!runtime->start(why)) logger::error(runtime->config().name, "not started: " + why);
+    channels_.push_back(std::move(runtime));
+  }
+  pruner_ = std::thread([this] { prune_loop(); });
+  return true;
+}
+
+void Engine::stop() {
+  {
+    std::lock_guard lock(prune_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  prune_wake_.notify_all();
+  if (pruner_.joinable()) pruner_.join();
+  // Channels stop in parallel: each waits for its own in-flight work.
+  std::vector<std::thread> stoppers;
+  for (auto& channel : channels_) stoppers.emplace_back([&channel] { channel->stop(); });
+  for (auto& t : stoppers) t.join();
+  channels_.clear();
+  if (store_) store_->flush();
+  store_.reset();
+}
+
+void Engine::prune_loop() {
+  std::unique_lock lock(prune_mutex_);
+  while (!prune_wake_.wait_for(lock, std::chrono::seconds(60), [&] { return stopping_; })) {
+    lock.unlock();
+    for (auto& channel : channels_) {
+      const auto& retention = channel->config().retention;
+      if (!retention.max_age && !retention.max_count) continue;
+      auto pruned = store_->prune(channel->config().name, retention.max_age, retention.max_count);
+      if (pruned > 0) logger::info(channel->config().name, "retention pruned " + std::to_string(pruned) + " messages");
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace artery

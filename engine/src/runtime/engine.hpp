@@ -1,0 +1,54 @@
+// The running engine: store, plugins and the deployed channels.
+#pragma once
+#include "config/engine_config.hpp"
+#include "plugin/plugin_registry.hpp"
+#include "runtime/channel_runtime.hpp"
+#include "store/message_store.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace artery {
+
+class Engine {
+ public:
+  explicit Engine(EngineConfig config);
+  ~Engine();
+
+  // Opens the store, loads plugins and deploys every valid, enabled channel.
+  // Invalid channels and channels that fail to start are logged and skipped;
+  // false only when the engine itself cannot run (the store cannot open).
+  bool start(std::string& error);
+  // Stops every channel gracefully and flushes the store.
+  void stop();
+
+  const EngineConfig& config() const { return config_; }
+  PluginRegistry& plugins() { return plugins_; }
+  MessageStore& store() { return *store_; }
+  const std::vector<std::unique_ptr<ChannelRuntime>>& channels() const { return channels_; }
+
+ private:
+  void prune_loop();
+
+  EngineConfig config_;
+  PluginRegistry plugins_;
+  std::unique_ptr<MessageStore> store_;
+  std::vector<std::unique_ptr<ChannelRuntime>> channels_;
+  std::thread pruner_;
+  std::mutex prune_mutex_;
+  std::condition_variable prune_wake_;
+  bool stopping_ = false;
+};
+
+// Registers what is compiled into the engine (the `lua` destination).
+void register_builtin_plugins(PluginRegistry& registry);
+
+// Where require() looks for a channel's shared Lua: scripts/lib beside the
+// channel's folder and beside its script.
+std::vector<std::filesystem::path> module_paths_for(const ChannelConfig& channel);
+
+}  // namespace artery

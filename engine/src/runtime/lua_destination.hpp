@@ -1,0 +1,29 @@
+// The built-in `lua` destination (like Mirth's JavaScript Writer): the
+// destination's script defines send(msg, ctx), with an `fs` module limited to
+// the directories the channel names.
+#pragma once
+#include "lua/script.hpp"
+
+#include <artery/plugin.hpp>
+
+#include <memory>
+#include <string>
+
+namespace artery {
+
+class LuaDestination final : public Destination {
+ public:
+  LuaDestination(std::unique_ptr<lua::Script> script, std::string channel, std::string name);
+  void send(OutboundMessage message, std::function<void(SendResult)> done) override;
+  // The same state runs the destination's filter/transform before send().
+  lua::Script* script() { return script_.get(); }
+
+ private:
+  std::unique_ptr<lua::Script> script_;
+  std::string channel_, name_;
+};
+
+// Its descriptor: no factory (the runtime builds it), only the option schema.
+const PluginDescriptor* lua_destination_descriptor();
+
+}  // namespace artery

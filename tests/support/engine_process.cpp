@@ -1,0 +1,126 @@
+#include "support/engine_process.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace artery::testing {
+
+TempDir::TempDir(const std::string& prefix) {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const std::filesystem::path& file, const std::string& text) {
+  std::filesystem::create_directories(file.parent_path());
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+}
+
+namespace {
+std::vector<std::string> with_defaults(std::vector<std::string> args) {
+  auto has = [&](const std::string& flag) {
+    for (const auto& a : args)
+      if (a == flag) return true;
+    return false;
+  };
+  if (!args.empty() && (args[0] == "run" || args[0] == "validate" || args[0] == "test" || args[0] == "version")) {
+    if (!has("--plugins")) args.insert(args.end(), {"--plugins", ARTERY_PLUGIN_DIR});
+  }
+  return args;
+}
+
+pid_t spawn(const std::vector<std::string>& args, int out_fd, const std::filesystem::path& working_dir) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (!working_dir.empty() && ::chdir(working_dir.c_str()) != 0) _exit(126);
+    ::dup2(out_fd, 1);
+    ::dup2(out_fd, 2);
+    std::vector<char*> argv;
+    std::string binary = ARTERY_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+}  // namespace
+
+EngineProcess::EngineProcess(std::vector<std::string> args, std::filesystem::path log_file)
+    : log_file_(std::move(log_file)) {
+  args = with_defaults(std::move(args));
+  int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  pid_ = spawn(args, fd, {});
+  ::close(fd);
+}
+
+EngineProcess::~EngineProcess() {
+  if (running()) stop(SIGKILL);
+}
+
+std::string EngineProcess::log() const { return read_text(log_file_); }
+
+bool EngineProcess::running() const {
+  if (pid_ <= 0 || status_ != -1) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+bool EngineProcess::wait_for_log(const std::string& text, std::chrono::milliseconds timeout) const {
+  return eventually([&] { return log().find(text) != std::string::npos || !running(); }, timeout) &&
+         log().find(text) != std::string::npos;
+}
+
+int EngineProcess::stop(int signal, std::chrono::milliseconds timeout) {
+  if (!running()) return status_;
+  ::kill(pid_, signal);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    while (running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return status_;
+}
+
+int run_artery(const std::vector<std::string>& args, std::string& output, const std::filesystem::path& working_dir) {
+  char path[] = "/tmp/artery-run-XXXXXX";
+  int fd = ::mkstemp(path);
+  pid_t pid = spawn(with_defaults(args), fd, working_dir);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(fd);
+  output = read_text(path);
+  ::unlink(path);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace artery::testing
