@@ -1,0 +1,418 @@
+// Loading channel YAML: the engine's keys are read here, plugin keys are
+// checked against the plugin's schema (connector_options_check), and every
+// problem is reported at its file:line:col before anything is deployed.
+#include "config/channel_config.hpp"
+
+#include "config/connector_options_check.hpp"
+#include "config/map_fields.hpp"
+#include "config/option_value.hpp"
+#include "config/yaml_source.hpp"
+#include "lua/script.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+#include <system_error>
+#include <tuple>
+
+namespace artery {
+namespace {
+
+namespace fs = std::filesystem;
+using config::MapEntry;
+using config::MapFields;
+using config::YamlSource;
+
+const std::vector<std::string> kChannelKeys = {"name",    "description", "enabled",   "source",       "script",
+                                               "workers", "ack",         "retention", "destinations", "tests"};
+const std::vector<std::string> kSourceEngineKeys = {"type", "data_type"};
+const std::vector<std::string> kDestinationEngineKeys = {"name", "type", "enabled", "script", "retry"};
+const std::vector<std::string> kRetryKeys = {"max", "initial", "max_delay", "retry_rejected"};
+const std::vector<std::string> kRetentionKeys = {"days", "count"};
+const std::vector<std::string> kTestKeys = {"name", "input", "input_text", "expect"};
+const std::vector<std::string> kExpectKeys = {"vars",     "output_contains", "output_equals",
+                                              "filtered", "error_contains",  "response_contains"};
+constexpr std::string_view kDataTypes = "enum:hl7v2|xml|json|text";
+
+// Channel and destination names end up in URLs, metric labels and file names.
+bool is_valid_name(std::string_view name) {
+  if (name.empty()) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "(none)" : out;
+}
+
+// One channel file read, with where its name was written (for duplicate
+// names across files, found only once all files are read).
+struct LoadedChannel {
+  std::optional<ChannelConfig> config;
+  std::string name;
+  YAML::Mark name_mark = YAML::Mark::null_mark();
+};
+
+class ChannelReader {
+ public:
+  ChannelReader(const fs::path& file, const PluginCatalog& plugins, Diagnostics& diagnostics)
+      : source_(file, diagnostics), plugins_(plugins) {}
+
+  LoadedChannel read() {
+    LoadedChannel out;
+    if (!source_.parse()) return out;
+    const YAML::Node& root = source_.root();
+    if (root.IsNull()) {
+      source_.error(YAML::Mark::null_mark(), "channel file is empty");
+      return out;
+    }
+    YAML::Mark root_mark = YamlSource::mark_of(root);
+    if (!root.IsMap()) {
+      source_.error(root_mark, "a channel file must be a map of keys (name, source, ...), got " +
+                                   config::describe_value(root));
+      return out;
+    }
+    MapFields fields(root, root_mark, "channel", kChannelKeys, source_);
+    ChannelConfig channel;
+    channel.file = source_.absolute_file();
+
+    if (const MapEntry* name = fields.require("name")) {
+      if (auto text = fields.string("name")) {
+        out.name = *text;
+        out.name_mark = YamlSource::mark_of(name->value);
+        if (!is_valid_name(*text))
+          fields.error(name->value, "invalid channel name '" + *text + "': use lowercase letters, digits and '-'");
+        channel.name = *text;
+      }
+    }
+    if (fields.find("description") && !fields.find("description")->value.IsNull())
+      channel.description = fields.string("description").value_or("");
+    channel.enabled = fields.boolean("enabled").value_or(true);
+    // A worker is a Lua state and a thread; thousands would only thrash.
+    if (auto workers = fields.integer("workers", 1, 1024)) channel.workers = static_cast<int>(*workers);
+    if (auto ack = fields.choice("ack", "enum:after-store|after-delivery"))
+      channel.ack = *ack == "after-delivery" ? AckMode::after_delivery : AckMode::after_store;
+    if (const MapEntry* entry = fields.find("retention")) channel.retention = read_retention(*entry);
+    if (const MapEntry* entry = fields.find("script")) channel.script = read_script(*entry, fields);
+
+    if (const MapEntry* entry = fields.require("source")) read_source(*entry, channel);
+    if (const MapEntry* entry = fields.find("destinations")) read_destinations(*entry, channel);
+    if (const MapEntry* entry = fields.find("tests")) read_tests(*entry, channel);
+
+    if (source_.error_count() == 0) out.config = std::move(channel);
+    return out;
+  }
+
+ private:
+  RetentionPolicy read_retention(const MapEntry& entry) {
+    RetentionPolicy out;
+    MapFields fields(entry.value, YamlSource::mark_of(entry.key_node), "retention", kRetentionKeys, source_);
+    if (auto days = fields.number("days"))
+      out.max_age = std::chrono::milliseconds(static_cast<std::int64_t>(*days * 86'400'000.0));
+    if (auto count = fields.integer("count", 1)) out.max_count = *count;
+    return out;
+  }
+
+  // A script path: resolved against the YAML's folder, must exist and compile.
+  fs::path read_script(const MapEntry& entry, MapFields& fields) {
+    auto written = fields.string("script");
+    if (!written) return {};
+    if (written->empty()) {
+      fields.error(entry.value, "script path is empty");
+      return {};
+    }
+    fs::path path = source_.resolve(*written);
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      fields.error(entry.value, "script not found: " + *written);
+      return path;
+    }
+    if (!fs::is_regular_file(path, ec)) {
+      fields.error(entry.value, "script is not a file: " + *written);
+      return path;
+    }
+    std::string problem = lua::check_syntax(path);
+    if (problem.empty()) return path;
+    // check_syntax says "line N: message": point into the Lua file itself.
+    int line = 0;
+    if (problem.rfind("line ", 0) == 0) {
+      auto colon = problem.find(':', 5);
+      auto [end, parse_error] = std::from_chars(problem.data() + 5, problem.data() + std::min(colon, problem.size()), line);
+      if (parse_error == std::errc{} && colon != std::string::npos && end == problem.data() + colon) {
+        std::string message = problem.substr(colon + 1);
+        if (!message.empty() && message.front() == ' ') message.erase(0, 1);
+        source_.error_in({source_.display_path(*written).string(), line, 1, "lua syntax error: " + message});
+        return path;
+      }
+    }
+    fields.error(entry.value, "script " + *written + ": " + problem);
+    return path;
+  }
+
+  std::vector<std::string> types_with(bool source_side) const {
+    std::vector<std::string> out;
+    for (const auto& type : plugins_.types())
+      if (source_side ? plugins_.source_schema(type) != nullptr : plugins_.destination_schema(type) != nullptr)
+        out.push_back(type);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  void read_source(const MapEntry& entry, ChannelConfig& channel) {
+    YAML::Mark anchor = YamlSource::mark_of(entry.key_node);
+    MapFields fields(entry.value, anchor, "source", {}, source_);
+    if (!fields.valid()) return;
+    channel.source.location = source_.location(anchor);
+    auto data_type = fields.choice("data_type", kDataTypes);
+    const MapEntry* type = fields.require("type");
+    if (!type) return;
+    auto name = fields.string("type");
+    if (!name) return;
+    channel.source.type = *name;
+    const ConnectorSchema* schema = plugins_.source_schema(*name);
+    if (!schema) {
+      if (plugins_.destination_schema(*name))
+        fields.error(type->value, "plugin '" + *name + "' has no source; source types: " + join(types_with(true)));
+      else
+        fields.error(type->value, "unknown source type '" + *name + "'; known: " + join(types_with(true)));
+      return;
+    }
+    channel.data_type = data_type ? *data_type
+                                  : (schema->default_data_type.empty() ? std::string(data_type::text)
+                                                                       : schema->default_data_type);
+    channel.source.options = config::check_connector_options(entry.value, anchor, *schema, kSourceEngineKeys,
+                                                             *name + " source", source_);
+  }
+
+  void read_destinations(const MapEntry& entry, ChannelConfig& channel) {
+    if (entry.value.IsNull()) return;  // `destinations:` with none: a channel that only answers
+    if (!entry.value.IsSequence()) {
+      source_.error(entry.value, "wrong type for 'destinations' in channel: expected a list, got " +
+                                     config::describe_value(entry.value));
+      return;
+    }
+    std::map<std::string, YAML::Mark> names;
+    std::size_t index = 0;
+    for (const auto& item : entry.value) {
+      ++index;
+      auto destination = read_destination(item, index, names);
+      if (destination) channel.destinations.push_back(std::move(*destination));
+    }
+  }
+
+  std::optional<DestinationConfig> read_destination(const YAML::Node& item, std::size_t index,
+                                                    std::map<std::string, YAML::Mark>& names) {
+    YAML::Mark anchor = YamlSource::mark_of(item);
+    // The name, if any, makes every later message about this block clearer.
+    std::string what = "destination " + std::to_string(index);
+    if (item.IsMap() && item["name"].IsDefined() && item["name"].IsScalar())
+      what = "destination '" + item["name"].Scalar() + "'";
+    MapFields fields(item, anchor, what, {}, source_);
+    if (!fields.valid()) return std::nullopt;
+    if (item.IsNull()) {
+      source_.error(anchor, "empty destination: needs at least 'name' and 'type'");
+      return std::nullopt;
+    }
+    DestinationConfig out;
+    out.location = source_.location(anchor);
+    out.connector.location = out.location;
+    if (const MapEntry* name = fields.require("name")) {
+      if (auto text = fields.string("name")) {
+        out.name = *text;
+        if (!is_valid_name(*text)) {
+          fields.error(name->value, "invalid destination name '" + *text + "': use lowercase letters, digits and '-'");
+        } else if (auto first = names.find(*text); first != names.end()) {
+          fields.error(name->value, "duplicate destination name '" + *text + "' (first at line " +
+                                        std::to_string(first->second.line + 1) + ")");
+        } else {
+          names.emplace(*text, YamlSource::mark_of(name->value));
+        }
+      }
+    }
+    out.enabled = fields.boolean("enabled").value_or(true);
+    if (const MapEntry* script = fields.find("script")) out.script = read_script(*script, fields);
+    if (const MapEntry* retry = fields.find("retry")) out.retry = read_retry(*retry, what);
+
+    const MapEntry* type = fields.require("type");
+    auto type_name = type ? fields.string("type") : std::nullopt;
+    if (type_name) {
+      out.connector.type = *type_name;
+      const ConnectorSchema* schema = plugins_.destination_schema(*type_name);
+      if (!schema) {
+        if (plugins_.source_schema(*type_name))
+          fields.error(type->value, "plugin '" + *type_name + "' has no destination; destination types: " +
+                                        join(types_with(false)));
+        else
+          fields.error(type->value,
+                       "unknown destination type '" + *type_name + "'; known: " + join(types_with(false)));
+      } else {
+        out.connector.options = config::check_connector_options(
+            item, anchor, *schema, kDestinationEngineKeys, *type_name + " " + what, source_);
+        // A lua destination is its script's send(): without one it does nothing.
+        if (*type_name == "lua" && !fields.find("script"))
+          source_.error(anchor, "a lua " + what + " needs a 'script' with a send() function");
+      }
+    }
+    return out;
+  }
+
+  RetryPolicy read_retry(const MapEntry& entry, const std::string& what) {
+    RetryPolicy out;
+    MapFields fields(entry.value, YamlSource::mark_of(entry.key_node), "retry of " + what, kRetryKeys, source_);
+    if (auto max = fields.integer("max", 0, 1'000'000)) out.max = static_cast<int>(*max);
+    if (auto initial = fields.duration("initial")) out.initial = *initial;
+    if (auto max_delay = fields.duration("max_delay")) out.max_delay = *max_delay;
+    if (auto retry_rejected = fields.boolean("retry_rejected")) out.retry_rejected = *retry_rejected;
+    return out;
+  }
+
+  void read_tests(const MapEntry& entry, ChannelConfig& channel) {
+    if (entry.value.IsNull()) return;
+    if (!entry.value.IsSequence()) {
+      source_.error(entry.value, "wrong type for 'tests' in channel: expected a list, got " +
+                                     config::describe_value(entry.value));
+      return;
+    }
+    std::set<std::string> names;
+    std::size_t index = 0;
+    for (const auto& item : entry.value) {
+      ++index;
+      YAML::Mark anchor = YamlSource::mark_of(item);
+      std::string what = "test " + std::to_string(index);
+      MapFields fields(item, anchor, what, kTestKeys, source_);
+      if (!fields.valid()) continue;
+      ChannelTestCase test;
+      test.location = source_.location(anchor);
+      if (const MapEntry* name = fields.require("name")) {
+        if (auto text = fields.string("name")) {
+          test.name = *text;
+          if (!names.insert(*text).second) fields.error(name->value, "duplicate test name '" + *text + "'");
+        }
+      }
+      const MapEntry* input = fields.find("input");
+      const MapEntry* input_text = fields.find("input_text");
+      if (input && input_text) {
+        fields.error(input_text->key_node, "a test takes 'input' (a file) or 'input_text', not both");
+      } else if (!input && !input_text) {
+        fields.error(item, what + " needs 'input' (a file) or 'input_text'");
+      } else if (input) {
+        if (auto written = fields.string("input")) {
+          test.input = source_.resolve(*written);
+          std::error_code ec;
+          if (!fs::is_regular_file(test.input, ec)) fields.error(input->value, "test input not found: " + *written);
+        }
+      } else if (auto text = fields.string("input_text")) {
+        test.input_text = *text;
+      }
+      if (const MapEntry* expect = fields.find("expect")) read_expect(*expect, test);
+      channel.tests.push_back(std::move(test));
+    }
+  }
+
+  void read_expect(const MapEntry& entry, ChannelTestCase& test) {
+    MapFields fields(entry.value, YamlSource::mark_of(entry.key_node), "expect", kExpectKeys, source_);
+    if (!fields.valid()) return;
+    if (const MapEntry* vars = fields.find("vars")) {
+      MapFields var_fields(vars->value, YamlSource::mark_of(vars->key_node), "expect.vars", {}, source_);
+      for (const auto& var : var_fields.entries()) {
+        if (auto value = var_fields.string(var.key)) test.expect_vars[var.key] = *value;
+      }
+    }
+    if (const MapEntry* contains = fields.find("output_contains")) {
+      if (contains->value.IsSequence()) {
+        for (const auto& item : contains->value) {
+          if (item.IsScalar()) test.output_contains.push_back(item.Scalar());
+          else
+            fields.error(item, "wrong type for an item of 'output_contains': expected a string, got " +
+                                   config::describe_value(item));
+        }
+      } else if (auto text = fields.string("output_contains")) {
+        test.output_contains.push_back(*text);
+      }
+    }
+    test.output_equals = fields.string("output_equals");
+    test.expect_filtered = fields.boolean("filtered");
+    test.expect_error_contains = fields.string("error_contains");
+    test.response_contains = fields.string("response_contains");
+  }
+
+  YamlSource source_;
+  const PluginCatalog& plugins_;
+};
+
+bool is_yaml_file(const fs::path& path) {
+  auto ext = path.extension();
+  return ext == ".yaml" || ext == ".yml";
+}
+
+// Diagnostics come out in the order the checks run; a user reads them in file
+// order, so sort one file's batch by position (problems located in its
+// scripts follow).
+void sort_by_position(Diagnostics& diagnostics, std::size_t from, const std::string& file) {
+  std::stable_sort(diagnostics.begin() + static_cast<std::ptrdiff_t>(from), diagnostics.end(),
+                   [&](const Diagnostic& a, const Diagnostic& b) {
+                     return std::make_tuple(a.file != file, a.line, a.column) <
+                            std::make_tuple(b.file != file, b.line, b.column);
+                   });
+}
+
+LoadedChannel read_channel(const fs::path& file, const PluginCatalog& plugins, Diagnostics& diagnostics) {
+  std::size_t first = diagnostics.size();
+  LoadedChannel loaded = ChannelReader(file, plugins, diagnostics).read();
+  sort_by_position(diagnostics, first, file.string());
+  return loaded;
+}
+
+}  // namespace
+
+std::optional<ChannelConfig> load_channel(const fs::path& file, const PluginCatalog& plugins,
+                                          Diagnostics& diagnostics) {
+  return read_channel(file, plugins, diagnostics).config;
+}
+
+std::vector<ChannelConfig> load_channels(const std::vector<fs::path>& paths, const PluginCatalog& plugins,
+                                         Diagnostics& diagnostics) {
+  std::vector<fs::path> files;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> inside;
+      for (const auto& entry : fs::directory_iterator(path, ec))
+        if (is_yaml_file(entry.path()) && entry.is_regular_file(ec)) inside.push_back(entry.path());
+      if (ec) diagnostics.push_back({path.string(), 0, 0, "cannot list directory: " + ec.message()});
+      std::sort(inside.begin(), inside.end());
+      files.insert(files.end(), inside.begin(), inside.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      diagnostics.push_back({path.string(), 0, 0, "no such file or directory"});
+    }
+  }
+
+  std::vector<ChannelConfig> out;
+  std::set<fs::path> read;                 // a file named twice (directly and via its folder) is read once
+  std::map<std::string, std::string> owners;  // channel name -> file that defined it first
+  for (const auto& file : files) {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(file, ec);
+    if (!read.insert(ec ? file : canonical).second) continue;
+    LoadedChannel loaded = read_channel(file, plugins, diagnostics);
+    if (!loaded.name.empty()) {
+      auto [first, inserted] = owners.emplace(loaded.name, file.string());
+      if (!inserted) {
+        // The first definition wins; the later one is refused, not merged.
+        config::YamlSource(file, diagnostics)
+            .error(loaded.name_mark,
+                   "duplicate channel name '" + loaded.name + "' (already defined in " + first->second + ")");
+        continue;
+      }
+    }
+    if (loaded.config) out.push_back(std::move(*loaded.config));
+  }
+  return out;
+}
+
+}  // namespace artery
