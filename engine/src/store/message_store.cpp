@@ -1,0 +1,288 @@
+// MessageStore: writes go to the StoreWriter (group commit), reads run on
+// pooled read-only connections. Reads throw sqlite::Error (a std::runtime_error)
+// when SQLite fails, e.g. on an I/O error; an empty result always means "none".
+#include "store/message_store.hpp"
+
+#include "store/read_connection_pool.hpp"
+#include "store/store_schema.hpp"
+#include "store/store_writer.hpp"
+
+#include <future>
+#include <algorithm>
+#include <system_error>
+
+namespace artery {
+
+struct MessageStore::Impl {
+  Impl(const std::filesystem::path& file, Durability durability, std::unique_ptr<sqlite::Connection> writer_connection)
+      : writer(std::move(writer_connection), file, durability), readers(file) {}
+  StoreWriter writer;
+  ReadConnectionPool readers;
+};
+
+namespace {
+
+MessageState state_from(const std::string& text) {
+  // A state this engine does not know (a newer engine wrote it) reads as ERROR.
+  return message_state_from(text).value_or(MessageState::error);
+}
+
+// `text` as a LIKE pattern matching it anywhere, with its own % _ \ escaped.
+std::string contains_pattern(const std::string& text) {
+  std::string pattern = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += '%';
+  return pattern;
+}
+
+constexpr const char* message_columns =
+    "id, channel, received_at, state, data_type, raw, transformed, message_type, control_id, patient_id, "
+    "error, vars_json, attributes_json";
+
+MessageRecord read_message(sqlite::Statement& s) {
+  MessageRecord r;
+  r.id = s.int64_at(0);
+  r.channel = s.string_at(1);
+  r.received_at_ms = s.int64_at(2);
+  r.state = state_from(s.string_at(3));
+  r.data_type = s.string_at(4);
+  r.raw = s.string_at(5);
+  r.transformed = s.string_at(6);
+  r.message_type = s.string_at(7);
+  r.control_id = s.string_at(8);
+  r.patient_id = s.string_at(9);
+  r.error = s.string_at(10);
+  r.vars_json = s.string_at(11);
+  r.attributes_json = s.string_at(12);
+  return r;
+}
+
+}  // namespace
+
+std::unique_ptr<MessageStore> MessageStore::open(const std::filesystem::path& file, Durability durability,
+                                                 std::string& error) {
+  try {
+    if (file.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(file.parent_path(), ec);
+      if (ec) {
+        error = "cannot create the store's directory " + file.parent_path().string() + ": " + ec.message();
+        return nullptr;
+      }
+    }
+    auto connection = sqlite::Connection::open(file, /*read_only=*/false);
+    prepare_writer_connection(*connection, durability);
+    return std::unique_ptr<MessageStore>(new MessageStore(std::make_unique<Impl>(file, durability, std::move(connection))));
+  } catch (const std::exception& e) {
+    error = "cannot open the message store " + file.string() + ": " + e.what();
+    return nullptr;
+  }
+}
+
+MessageStore::MessageStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+MessageStore::~MessageStore() = default;  // ~StoreWriter commits what is queued, then joins
+
+// ---- writes ----
+
+void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, const std::string&)> done) {
+  impl_->writer.submit(InsertMessageOp{std::move(message), std::move(done)});
+}
+
+void MessageStore::update_delivery(DeliveryUpdate update, Done done) {
+  impl_->writer.submit(UpdateDeliveryOp{std::move(update), std::move(done)});
+}
+
+void MessageStore::add_counters(CounterDelta delta) { impl_->writer.add_counters(delta); }
+
+void MessageStore::put_value(const std::string& channel, const std::string& key, const std::string& value,
+                             Done done) {
+  impl_->writer.submit(PutValueOp{channel, key, value, std::move(done)});
+}
+
+void MessageStore::erase_value(const std::string& channel, const std::string& key, Done done) {
+  impl_->writer.submit(EraseValueOp{channel, key, std::move(done)});
+}
+
+void MessageStore::flush() {
+  // From a write callback the writer would wait for itself; everything queued
+  // before the callback's batch is committed already.
+  if (impl_->writer.on_writer_thread()) return;
+  std::promise<void> committed;
+  auto future = committed.get_future();
+  impl_->writer.submit(FlushOp{[&committed] { committed.set_value(); }});
+  future.wait();
+}
+
+std::int64_t MessageStore::prune(const std::string& channel, std::optional<std::chrono::milliseconds> max_age,
+                                 std::optional<std::int64_t> max_count) {
+  if ((!max_age && !max_count) || impl_->writer.on_writer_thread()) return 0;
+  std::optional<std::int64_t> older_than;
+  if (max_age) {
+    using namespace std::chrono;
+    older_than = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count() - max_age->count();
+  }
+  std::optional<std::int64_t> keep;
+  if (max_count) keep = std::max<std::int64_t>(0, *max_count);
+  // Small chunks, each its own writer operation, so that a large prune never
+  // holds up the acknowledgements of live traffic for long.
+  constexpr int chunk = 2000;
+  std::int64_t total = 0;
+  for (;;) {
+    std::promise<std::pair<std::int64_t, std::string>> result;
+    auto future = result.get_future();
+    impl_->writer.submit(PruneChunkOp{channel, older_than, keep, chunk,
+                                      [&result](std::int64_t deleted, const std::string& error) {
+                                        result.set_value({deleted, error});
+                                      }});
+    auto [deleted, error] = future.get();
+    if (!error.empty()) throw sqlite::Error(error);
+    total += deleted;
+    if (deleted < chunk) return total;
+  }
+}
+
+// ---- reads ----
+
+std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, const std::string& destination,
+                                                   std::int64_t after_id, int limit) {
+  std::vector<PendingDelivery> out;
+  if (limit <= 0) return out;
+  auto connection = impl_->readers.borrow();
+  // state = 'QUEUED' is spelled literally so that SQLite uses the partial index.
+  sqlite::StatementUse q(connection->statement(
+      "SELECT d.message_id, d.destination, d.attempts, d.next_attempt_at, m.data_type, "
+      "CASE WHEN length(m.transformed) > 0 THEN m.transformed ELSE m.raw END, m.vars_json "
+      "FROM deliveries d JOIN messages m ON m.id = d.message_id "
+      "WHERE d.channel = ?1 AND d.destination = ?2 AND d.state = 'QUEUED' AND d.message_id > ?3 "
+      "ORDER BY d.message_id LIMIT ?4"));
+  q->bind_text(1, channel);
+  q->bind_text(2, destination);
+  q->bind(3, after_id);
+  q->bind(4, limit);
+  while (q->step()) {
+    PendingDelivery p;
+    p.message_id = q->int64_at(0);
+    p.destination = q->string_at(1);
+    p.attempts = static_cast<int>(q->int64_at(2));
+    p.next_attempt_ms = q->int64_at(3);
+    p.data_type = q->string_at(4);
+    p.payload = q->string_at(5);
+    p.vars_json = q->string_at(6);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::int64_t MessageStore::pending_count(const std::string& channel, const std::string& destination) {
+  auto connection = impl_->readers.borrow();
+  sqlite::StatementUse q(connection->statement(
+      "SELECT count(*) FROM deliveries WHERE channel = ?1 AND destination = ?2 AND state = 'QUEUED'"));
+  q->bind_text(1, channel);
+  q->bind_text(2, destination);
+  return q->step() ? q->int64_at(0) : 0;
+}
+
+std::optional<std::string> MessageStore::get_value(const std::string& channel, const std::string& key) {
+  auto connection = impl_->readers.borrow();
+  sqlite::StatementUse q(connection->statement("SELECT value FROM kv WHERE channel = ?1 AND key = ?2"));
+  q->bind_text(1, channel);
+  q->bind_text(2, key);
+  if (!q->step()) return std::nullopt;
+  return q->string_at(0);
+}
+
+std::map<std::string, std::string> MessageStore::values(const std::string& channel) {
+  std::map<std::string, std::string> out;
+  auto connection = impl_->readers.borrow();
+  sqlite::StatementUse q(connection->statement("SELECT key, value FROM kv WHERE channel = ?1"));
+  q->bind_text(1, channel);
+  while (q->step()) out.emplace(q->string_at(0), q->string_at(1));
+  return out;
+}
+
+std::map<std::string, std::map<std::string, Counters>> MessageStore::counters() {
+  std::map<std::string, std::map<std::string, Counters>> out;
+  auto connection = impl_->readers.borrow();
+  sqlite::StatementUse q(connection->statement(
+      "SELECT channel, destination, received, filtered, queued, sent, errored FROM counters"));
+  while (q->step()) {
+    Counters& c = out[q->string_at(0)][q->string_at(1)];
+    c.received = q->int64_at(2);
+    c.filtered = q->int64_at(3);
+    c.queued = q->int64_at(4);
+    c.sent = q->int64_at(5);
+    c.errored = q->int64_at(6);
+  }
+  return out;
+}
+
+std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
+  std::vector<MessageRecord> out;
+  if (query.limit <= 0) return out;
+  // The SQL depends only on which filters are set, so at most 32 variants are
+  // prepared and cached per connection. Parameters are numbered by filter.
+  std::string sql = std::string("SELECT ") + message_columns + " FROM messages WHERE 1";
+  if (!query.channel.empty()) sql += " AND channel = ?1";
+  if (query.state) sql += " AND state = ?2";
+  if (!query.text.empty()) {
+    // raw is a BLOB, which LIKE never matches: compare it as text.
+    sql += " AND (control_id LIKE ?3 ESCAPE '\\' OR patient_id LIKE ?3 ESCAPE '\\' OR message_type LIKE ?3 "
+           "ESCAPE '\\' OR CAST(raw AS TEXT) LIKE ?3 ESCAPE '\\')";
+  }
+  if (query.since_ms > 0) sql += " AND received_at >= ?4";
+  if (query.before_id > 0) sql += " AND id < ?5";
+  sql += " ORDER BY id DESC LIMIT ?6";
+
+  auto connection = impl_->readers.borrow();
+  sqlite::StatementUse q(connection->statement(sql));
+  std::string pattern = contains_pattern(query.text);
+  if (!query.channel.empty()) q->bind_text(1, query.channel);
+  if (query.state) q->bind_text(2, to_string(*query.state));
+  if (!query.text.empty()) q->bind_text(3, pattern);
+  if (query.since_ms > 0) q->bind(4, query.since_ms);
+  if (query.before_id > 0) q->bind(5, query.before_id);
+  q->bind(6, query.limit);
+  while (q->step()) out.push_back(read_message(*q));
+  return out;
+}
+
+std::optional<MessageRecord> MessageStore::get(std::int64_t id) {
+  auto connection = impl_->readers.borrow();
+  // Both reads in one transaction: a concurrent prune cannot split them.
+  connection->exec("BEGIN");
+  struct EndRead {
+    sqlite::Connection* c;
+    ~EndRead() { sqlite3_exec(c->handle(), "COMMIT", nullptr, nullptr, nullptr); }
+  } end_read{connection.operator->()};
+
+  std::optional<MessageRecord> record;
+  {
+    sqlite::StatementUse q(connection->statement(std::string("SELECT ") + message_columns +
+                                                 " FROM messages WHERE id = ?1"));
+    q->bind(1, id);
+    if (!q->step()) return std::nullopt;
+    record = read_message(*q);
+  }
+  sqlite::StatementUse q(connection->statement(
+      "SELECT destination, state, attempts, sent_content, response, error, updated_at FROM deliveries "
+      "WHERE message_id = ?1 ORDER BY seq"));
+  q->bind(1, id);
+  while (q->step()) {
+    DeliveryRecord d;
+    d.destination = q->string_at(0);
+    d.state = state_from(q->string_at(1));
+    d.attempts = static_cast<int>(q->int64_at(2));
+    d.sent_content = q->string_at(3);
+    d.response = q->string_at(4);
+    d.error = q->string_at(5);
+    d.updated_ms = q->int64_at(6);
+    record->deliveries.push_back(std::move(d));
+  }
+  return record;
+}
+
+}  // namespace artery

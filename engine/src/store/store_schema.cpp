@@ -1,0 +1,132 @@
+#include "store/store_schema.hpp"
+
+#include <string>
+
+namespace artery {
+namespace {
+
+// Readers wait this long for a lock held by another process (a second engine
+// on the same file, or a checkpoint) before giving up with SQLITE_BUSY.
+constexpr int busy_timeout_ms = 10000;
+
+// Content columns are BLOBs: raw messages are bytes, not necessarily UTF-8.
+constexpr const char* schema_sql = R"sql(
+-- The writer assigns ids itself (see StoreWriter): never reused, even after
+-- retention deletes the newest rows, without AUTOINCREMENT's extra page write
+-- per commit.
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  data_type TEXT NOT NULL DEFAULT '',
+  raw BLOB,
+  transformed BLOB,
+  message_type TEXT NOT NULL DEFAULT '',
+  control_id TEXT NOT NULL DEFAULT '',
+  patient_id TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  vars_json TEXT NOT NULL DEFAULT '',
+  attributes_json TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS messages_by_channel ON messages(channel, id);
+CREATE INDEX IF NOT EXISTS messages_by_control_id ON messages(control_id);
+CREATE INDEX IF NOT EXISTS messages_by_patient_id ON messages(patient_id);
+-- No index on received_at: every index costs a page write per commit, and
+-- ids follow arrival order, so time filters and retention walk (channel, id).
+
+CREATE TABLE IF NOT EXISTS deliveries (
+  message_id INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  sent_content BLOB,
+  response BLOB,
+  error TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (message_id, destination)
+) WITHOUT ROWID;  -- one B-tree instead of a table plus its key index
+-- Only QUEUED rows are indexed: the index stays as small as the backlog, and
+-- pending() reads one destination's queue in message order from it.
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(channel, destination, message_id)
+  WHERE state = 'QUEUED';
+
+CREATE TABLE IF NOT EXISTS counters (
+  channel TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0,
+  filtered INTEGER NOT NULL DEFAULT 0,
+  queued INTEGER NOT NULL DEFAULT 0,
+  sent INTEGER NOT NULL DEFAULT 0,
+  errored INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (channel, destination)
+);
+
+CREATE TABLE IF NOT EXISTS kv (
+  channel TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (channel, key)
+);
+
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log(time);
+
+-- Store bookkeeping: 'id_floor' is the highest message id ever assigned.
+CREATE TABLE IF NOT EXISTS store_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+)sql";
+
+}  // namespace
+
+void prepare_writer_connection(sqlite::Connection& connection, Durability durability) {
+  connection.exec("PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms));
+  if (connection.query_text("PRAGMA journal_mode = WAL") != "wal") {
+    throw sqlite::Error("the store needs WAL journal mode, which this file system does not support");
+  }
+  // NORMAL in WAL mode: a commit is in the OS once COMMIT returns, so it
+  // survives a process crash; FULL also fsyncs the WAL on every commit.
+  connection.exec(durability == Durability::fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  connection.exec("PRAGMA temp_store = MEMORY");
+  connection.exec("PRAGMA cache_size = -16384");  // 16 MiB for the writer's B-tree pages
+
+  int version = std::stoi(connection.query_text("PRAGMA user_version"));
+  if (version > store_schema_version) {
+    throw sqlite::Error("the store's schema version " + std::to_string(version) +
+                        " is newer than this engine supports (" + std::to_string(store_schema_version) + ")");
+  }
+  connection.exec("BEGIN IMMEDIATE");
+  try {
+    connection.exec(schema_sql);
+    connection.exec("PRAGMA user_version = " + std::to_string(store_schema_version));
+    connection.exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(connection.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+void prepare_reader_connection(sqlite::Connection& connection) {
+  connection.exec("PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms));
+}
+
+}  // namespace artery

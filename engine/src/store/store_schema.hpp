@@ -1,0 +1,20 @@
+// The store's tables and indexes, and the connection settings every store
+// connection needs. PRAGMA user_version records the schema version so that a
+// later engine can migrate an older file.
+#pragma once
+#include "store/message_store.hpp"
+#include "store/sqlite_connection.hpp"
+
+namespace artery {
+
+inline constexpr int store_schema_version = 1;
+
+// Sets WAL mode and the durability level on the writer connection and creates
+// any missing table or index. Throws sqlite::Error, including for a file whose
+// schema is newer than this engine.
+void prepare_writer_connection(sqlite::Connection& connection, Durability durability);
+
+// Settings for a read-only connection.
+void prepare_reader_connection(sqlite::Connection& connection);
+
+}  // namespace artery

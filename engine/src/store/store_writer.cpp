@@ -1,0 +1,424 @@
+#include "store/store_writer.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <limits>
+
+namespace artery {
+namespace {
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void bind_state(sqlite::Statement& statement, int index, MessageState state) {
+  statement.bind_text(index, to_string(state));
+}
+
+template <class T>
+void bind_optional_blob(sqlite::Statement& statement, int index, const std::optional<T>& value) {
+  if (value) {
+    statement.bind_blob(index, *value);
+  } else {
+    statement.bind_null(index);  // coalesce() in the UPDATE keeps the stored value
+  }
+}
+
+// Runs a user callback; an exception from it must not kill the writer thread.
+template <class F>
+void run_callback(F&& call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "artery store: a write callback threw: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "artery store: a write callback threw\n");
+  }
+}
+
+constexpr const char* prune_threshold_sql =
+    "SELECT id FROM messages WHERE channel = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2";
+constexpr const char* prune_clear_sql = "DELETE FROM temp.prune_ids";
+// Age: ids follow arrival, so the channel's messages are walked oldest first
+// up to its first message young enough to keep (no index on received_at).
+constexpr const char* prune_age_boundary_sql =
+    "SELECT id FROM messages WHERE channel = ?1 AND received_at >= ?2 ORDER BY id LIMIT 1";
+constexpr const char* prune_by_age_sql =
+    "INSERT INTO temp.prune_ids SELECT id FROM messages m WHERE channel = ?1 AND id < ?2 AND received_at < ?3 "
+    "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state = 'QUEUED') "
+    "ORDER BY id LIMIT ?4";
+constexpr const char* record_id_floor_sql =
+    "INSERT INTO store_meta (key, value) VALUES ('id_floor', ?1) "
+    "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)";
+constexpr const char* prune_by_count_sql =
+    "INSERT INTO temp.prune_ids SELECT id FROM messages m WHERE channel = ?1 AND id <= ?2 "
+    "AND id NOT IN temp.prune_ids "
+    "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.state = 'QUEUED') "
+    "ORDER BY id LIMIT ?3";
+constexpr const char* prune_deliveries_sql = "DELETE FROM deliveries WHERE message_id IN temp.prune_ids";
+constexpr const char* prune_messages_sql = "DELETE FROM messages WHERE id IN temp.prune_ids";
+
+constexpr auto counters_linger = std::chrono::milliseconds(50);
+
+}  // namespace
+
+// The hot-path statements, prepared once on the writer's connection.
+struct StoreWriter::Statements {
+  explicit Statements(sqlite3* db)
+      : begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"),
+        insert_message(db,
+                       "INSERT INTO messages (channel, received_at, state, data_type, raw, transformed, "
+                       "message_type, control_id, patient_id, error, vars_json, attributes_json, id) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+        insert_delivery(db,
+                        "INSERT INTO deliveries (message_id, channel, destination, seq, state, attempts, "
+                        "next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'QUEUED', 0, 0, ?5)"),
+        update_delivery(db,
+                        "UPDATE deliveries SET state = ?3, attempts = ?4, next_attempt_at = ?5, "
+                        "sent_content = coalesce(?6, sent_content), response = coalesce(?7, response), "
+                        "error = coalesce(?8, error), updated_at = ?9 "
+                        "WHERE message_id = ?1 AND destination = ?2"),
+        // The message's state follows its deliveries: any QUEUED -> QUEUED,
+        // else any ERROR -> ERROR, else any SENT -> SENT, else FILTERED.
+        roll_up_message_state(db,
+                              "UPDATE messages SET state = (SELECT CASE "
+                              "WHEN max(state = 'QUEUED') THEN 'QUEUED' WHEN max(state = 'ERROR') THEN 'ERROR' "
+                              "WHEN max(state = 'SENT') THEN 'SENT' ELSE 'FILTERED' END "
+                              "FROM deliveries WHERE message_id = ?1) WHERE id = ?1"),
+        put_value(db,
+                  "INSERT INTO kv (channel, key, value) VALUES (?1, ?2, ?3) "
+                  "ON CONFLICT (channel, key) DO UPDATE SET value = excluded.value"),
+        erase_value(db, "DELETE FROM kv WHERE channel = ?1 AND key = ?2"),
+        add_counters(db,
+                     "INSERT INTO counters (channel, destination, received, filtered, queued, sent, errored) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (channel, destination) DO UPDATE SET "
+                     "received = received + excluded.received, filtered = filtered + excluded.filtered, "
+                     "queued = queued + excluded.queued, sent = sent + excluded.sent, "
+                     "errored = errored + excluded.errored") {}
+
+  sqlite::Statement begin, commit, insert_message, insert_delivery, update_delivery, roll_up_message_state,
+      put_value, erase_value, add_counters;
+};
+
+StoreWriter::StoreWriter(std::unique_ptr<sqlite::Connection> connection, const std::filesystem::path& file,
+                         Durability durability)
+    : connection_(std::move(connection)) {
+  connection_->exec("CREATE TEMP TABLE IF NOT EXISTS prune_ids (id INTEGER PRIMARY KEY)");
+  statements_ = std::make_unique<Statements>(connection_->handle());
+  {
+    sqlite::Statement highest(connection_->handle(),
+                              "SELECT max(coalesce((SELECT max(id) FROM messages), 0), "
+                              "coalesce((SELECT value FROM store_meta WHERE key = 'id_floor'), 0))");
+    if (highest.step()) next_id_ = highest.int64_at(0) + 1;
+  }
+  checkpointer_ = std::make_unique<WalCheckpointer>(connection_->handle(), file, durability == Durability::fsync);
+  queue_.reserve(max_batch);
+  thread_ = std::thread([this] { run(); });
+}
+
+StoreWriter::~StoreWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  checkpointer_.reset();  // before the writer connection closes
+}
+
+void StoreWriter::submit(WriteOp op) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(op));
+  }
+  wake_.notify_one();
+}
+
+void StoreWriter::add_counters(const CounterDelta& delta) {
+  bool first = false;
+  {
+    std::lock_guard lock(mutex_);
+    first = counters_.empty();
+    Counters& sum = counters_[CounterKey(delta.channel, delta.destination)];
+    sum.received += delta.delta.received;
+    sum.filtered += delta.delta.filtered;
+    sum.queued += delta.delta.queued;
+    sum.sent += delta.delta.sent;
+    sum.errored += delta.delta.errored;
+  }
+  // Only the first delta since the last commit wakes the writer, which then
+  // lets it linger for a batch to ride with (see run()).
+  if (first) wake_.notify_one();
+}
+
+void StoreWriter::run() {
+  std::vector<WriteOp> batch;
+  batch.reserve(max_batch);
+  CounterMap counters;
+  std::size_t last_batch = 0;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !counters_.empty(); });
+      if (queue_.empty() && !stopping_) {
+        // Counter deltas alone are not worth a commit of their own straight
+        // away; they wait a little for a batch to join, then go by themselves.
+        wake_.wait_for(lock, counters_linger, [this] { return stopping_ || !queue_.empty(); });
+      }
+      if (queue_.empty() && counters_.empty()) return;  // stopping, and everything is committed
+      if (queue_.size() < last_batch && !stopping_) {
+        // The callbacks of the last batch just woke more producers than have
+        // submitted again. Give them the CPU once (no timer: this returns at
+        // once when a core is free) so that their writes share this commit.
+        lock.unlock();
+        std::this_thread::yield();
+        lock.lock();
+      }
+      if (queue_.size() <= max_batch) {
+        batch.swap(queue_);  // the two vectors trade buffers, so neither reallocates
+      } else {
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + max_batch));
+        queue_.erase(queue_.begin(), queue_.begin() + max_batch);
+      }
+      counters.swap(counters_);
+    }
+    commit(batch, counters);
+    last_batch = batch.size();
+    batch.clear();
+    counters.clear();
+  }
+}
+
+void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
+  std::vector<Outcome> outcomes(batch.size());
+  try {
+    {
+      sqlite::StatementUse begin(statements_->begin);
+      begin->run();
+    }
+    try {
+      for (std::size_t i = 0; i < batch.size(); ++i) outcomes[i] = apply(batch[i]);
+      write_counters(counters);
+      sqlite::StatementUse commit(statements_->commit);
+      commit->run();
+    } catch (...) {
+      // SQLite may already have rolled back; then this fails harmlessly.
+      sqlite3_exec(connection_->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  } catch (const std::exception& e) {
+    std::string error = std::string("store write failed: ") + e.what();
+    {
+      // The deltas are not lost: they go back for the next transaction.
+      std::lock_guard lock(mutex_);
+      for (const auto& [key, delta] : counters) {
+        Counters& sum = counters_[key];
+        sum.received += delta.received;
+        sum.filtered += delta.filtered;
+        sum.queued += delta.queued;
+        sum.sent += delta.sent;
+        sum.errored += delta.errored;
+      }
+    }
+    for (WriteOp& op : batch) fail(op, error);
+    return;
+  }
+  StoreWriterTotals::transactions.fetch_add(1, std::memory_order_relaxed);
+  StoreWriterTotals::operations.fetch_add(static_cast<std::int64_t>(batch.size()), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < batch.size(); ++i) finish(batch[i], outcomes[i]);
+}
+
+StoreWriter::Outcome StoreWriter::apply(WriteOp& op) {
+  return std::visit([this](auto& typed) { return apply(typed); }, op);
+}
+
+StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
+  const NewMessage& m = op.message;
+  // Checked here, not left to the primary key: a constraint failure would
+  // roll back the whole batch and fail every other caller's write with it.
+  for (std::size_t i = 0; i < m.destinations.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (m.destinations[i] == m.destinations[j]) {
+        return {0, "destination '" + m.destinations[i] + "' is listed twice for one message"};
+      }
+    }
+  }
+  std::int64_t id = 0;
+  {
+    sqlite::StatementUse insert(statements_->insert_message);
+    insert->bind_text(1, m.channel);
+    insert->bind(2, m.received_at_ms);
+    bind_state(*insert, 3, m.state);
+    insert->bind_text(4, m.data_type);
+    insert->bind_blob(5, m.raw);
+    insert->bind_blob(6, m.transformed);
+    insert->bind_text(7, m.message_type);
+    insert->bind_text(8, m.control_id);
+    insert->bind_text(9, m.patient_id);
+    insert->bind_text(10, m.error);
+    insert->bind_text(11, m.vars_json);
+    insert->bind_text(12, m.attributes_json);
+    insert->bind(13, next_id_);
+    insert->run();
+    id = next_id_++;  // a rolled-back batch leaves a gap, never a reused id
+  }
+  if (!m.destinations.empty()) {
+    std::int64_t now = now_ms();
+    for (std::size_t seq = 0; seq < m.destinations.size(); ++seq) {
+      sqlite::StatementUse insert(statements_->insert_delivery);
+      insert->bind(1, id);
+      insert->bind_text(2, m.channel);
+      insert->bind_text(3, m.destinations[seq]);
+      insert->bind(4, static_cast<std::int64_t>(seq));
+      insert->bind(5, now);
+      insert->run();
+    }
+  }
+  return {id, {}};
+}
+
+StoreWriter::Outcome StoreWriter::apply(UpdateDeliveryOp& op) {
+  const DeliveryUpdate& u = op.update;
+  {
+    sqlite::StatementUse update(statements_->update_delivery);
+    update->bind(1, u.message_id);
+    update->bind_text(2, u.destination);
+    bind_state(*update, 3, u.state);
+    update->bind(4, u.attempts);
+    update->bind(5, u.next_attempt_ms);
+    bind_optional_blob(*update, 6, u.sent_content);
+    bind_optional_blob(*update, 7, u.response);
+    if (u.error) {
+      update->bind_text(8, *u.error);
+    } else {
+      update->bind_null(8);
+    }
+    update->bind(9, now_ms());
+    update->run();
+  }
+  if (connection_->changes() == 0) {
+    return {0, "no delivery of message " + std::to_string(u.message_id) + " to destination '" + u.destination + "'"};
+  }
+  sqlite::StatementUse roll_up(statements_->roll_up_message_state);
+  roll_up->bind(1, u.message_id);
+  roll_up->run();
+  return {};
+}
+
+StoreWriter::Outcome StoreWriter::apply(PutValueOp& op) {
+  sqlite::StatementUse put(statements_->put_value);
+  put->bind_text(1, op.channel);
+  put->bind_text(2, op.key);
+  put->bind_blob(3, op.value);
+  put->run();
+  return {};
+}
+
+StoreWriter::Outcome StoreWriter::apply(EraseValueOp& op) {
+  sqlite::StatementUse erase(statements_->erase_value);
+  erase->bind_text(1, op.channel);
+  erase->bind_text(2, op.key);
+  erase->run();
+  return {};
+}
+
+StoreWriter::Outcome StoreWriter::apply(PruneChunkOp& op) {
+  sqlite::StatementUse(connection_->statement(prune_clear_sql))->run();
+  std::int64_t selected = 0;
+  if (op.older_than_ms) {
+    std::int64_t boundary = std::numeric_limits<std::int64_t>::max();
+    {
+      sqlite::StatementUse find(connection_->statement(prune_age_boundary_sql));
+      find->bind_text(1, op.channel);
+      find->bind(2, *op.older_than_ms);
+      if (find->step()) boundary = find->int64_at(0);
+    }
+    sqlite::StatementUse select(connection_->statement(prune_by_age_sql));
+    select->bind_text(1, op.channel);
+    select->bind(2, boundary);
+    select->bind(3, *op.older_than_ms);
+    select->bind(4, op.limit);
+    select->run();
+    selected += connection_->changes();
+  }
+  if (op.keep_newest && selected < op.limit) {
+    std::int64_t threshold = 0;  // the newest id that may go; ids start at 1
+    {
+      sqlite::StatementUse find(connection_->statement(prune_threshold_sql));
+      find->bind_text(1, op.channel);
+      find->bind(2, *op.keep_newest);
+      if (find->step()) threshold = find->int64_at(0);
+    }
+    if (threshold > 0) {
+      sqlite::StatementUse select(connection_->statement(prune_by_count_sql));
+      select->bind_text(1, op.channel);
+      select->bind(2, threshold);
+      select->bind(3, op.limit - selected);
+      select->run();
+      selected += connection_->changes();
+    }
+  }
+  if (selected == 0) return {0, {}};
+  {
+    sqlite::StatementUse record(connection_->statement(record_id_floor_sql));
+    record->bind(1, next_id_ - 1);
+    record->run();
+  }
+  sqlite::StatementUse(connection_->statement(prune_deliveries_sql))->run();
+  sqlite::StatementUse(connection_->statement(prune_messages_sql))->run();
+  return {connection_->changes(), {}};
+}
+
+void StoreWriter::write_counters(const CounterMap& counters) {
+  for (const auto& [key, delta] : counters) {
+    sqlite::StatementUse add(statements_->add_counters);
+    add->bind_text(1, key.first);
+    add->bind_text(2, key.second);
+    add->bind(3, delta.received);
+    add->bind(4, delta.filtered);
+    add->bind(5, delta.queued);
+    add->bind(6, delta.sent);
+    add->bind(7, delta.errored);
+    add->run();
+  }
+}
+
+void StoreWriter::finish(WriteOp& op, const Outcome& outcome) {
+  run_callback([&] {
+    std::visit(
+        [&](auto& typed) {
+          using T = std::decay_t<decltype(typed)>;
+          if constexpr (std::is_same_v<T, InsertMessageOp>) {
+            if (typed.done) typed.done(outcome.value, outcome.error);
+          } else if constexpr (std::is_same_v<T, PruneChunkOp>) {
+            if (typed.done) typed.done(outcome.value, outcome.error);
+          } else if constexpr (std::is_same_v<T, FlushOp>) {
+            if (typed.done) typed.done();
+          } else {
+            if (typed.done) typed.done(outcome.error.empty(), outcome.error);
+          }
+        },
+        op);
+  });
+}
+
+void StoreWriter::fail(WriteOp& op, const std::string& error) {
+  run_callback([&] {
+    std::visit(
+        [&](auto& typed) {
+          using T = std::decay_t<decltype(typed)>;
+          if constexpr (std::is_same_v<T, InsertMessageOp> || std::is_same_v<T, PruneChunkOp>) {
+            if (typed.done) typed.done(0, error);
+          } else if constexpr (std::is_same_v<T, FlushOp>) {
+            if (typed.done) typed.done();  // flush only promises the attempt is over
+          } else {
+            if (typed.done) typed.done(false, error);
+          }
+        },
+        op);
+  });
+}
+
+}  // namespace artery

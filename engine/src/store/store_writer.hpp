@@ -1,0 +1,118 @@
+// The store's single writer: one thread with its own connection takes every
+// operation queued since its last commit (up to max_batch) and commits them in
+// ONE transaction, then runs their callbacks in order. There is no timer: with
+// one operation queued it commits at once, and whatever arrives during a commit
+// forms the next batch, so batches grow with load and latency stays low.
+#pragma once
+#include "store/message_store.hpp"
+#include "store/sqlite_connection.hpp"
+#include "store/wal_checkpointer.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace artery {
+
+struct InsertMessageOp {
+  NewMessage message;
+  std::function<void(std::int64_t id, const std::string& error)> done;
+};
+struct UpdateDeliveryOp {
+  DeliveryUpdate update;
+  MessageStore::Done done;
+};
+struct PutValueOp {
+  std::string channel, key, value;
+  MessageStore::Done done;
+};
+struct EraseValueOp {
+  std::string channel, key;
+  MessageStore::Done done;
+};
+// Deletes up to `limit` prunable messages of a channel; done(deleted, error).
+struct PruneChunkOp {
+  std::string channel;
+  std::optional<std::int64_t> older_than_ms;  // received_at below this
+  std::optional<std::int64_t> keep_newest;    // keep this many newest
+  int limit = 0;
+  std::function<void(std::int64_t deleted, const std::string& error)> done;
+};
+// Completes after everything queued before it has been committed.
+struct FlushOp {
+  std::function<void()> done;
+};
+using WriteOp = std::variant<InsertMessageOp, UpdateDeliveryOp, PutValueOp, EraseValueOp, PruneChunkOp, FlushOp>;
+
+// Process-wide totals (all writers), for benchmarks and metrics.
+struct StoreWriterTotals {
+  static inline std::atomic<std::int64_t> transactions{0};
+  static inline std::atomic<std::int64_t> operations{0};
+};
+
+class StoreWriter {
+ public:
+  static constexpr std::size_t max_batch = 4096;
+
+  // Takes a connection to `file` already set up by prepare_writer_connection().
+  StoreWriter(std::unique_ptr<sqlite::Connection> connection, const std::filesystem::path& file,
+              Durability durability);
+  ~StoreWriter();  // commits what is queued, then stops
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  void submit(WriteOp op);
+  // Coalesced in memory; committed with the next batch, or within 50 ms.
+  void add_counters(const CounterDelta& delta);
+  bool on_writer_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  using CounterKey = std::pair<std::string, std::string>;  // channel, destination
+  using CounterMap = std::map<CounterKey, Counters>;
+  struct Statements;
+  // Outcome of one operation inside a committed transaction.
+  struct Outcome {
+    std::int64_t value = 0;  // inserted id, or deleted count
+    std::string error;       // an operation-level failure (the transaction still commits)
+  };
+
+  void run();
+  void commit(std::vector<WriteOp>& batch, CounterMap& counters);
+  Outcome apply(WriteOp& op);
+  Outcome apply(InsertMessageOp& op);
+  Outcome apply(UpdateDeliveryOp& op);
+  Outcome apply(PutValueOp& op);
+  Outcome apply(EraseValueOp& op);
+  Outcome apply(PruneChunkOp& op);
+  Outcome apply(FlushOp&) { return {}; }
+  void write_counters(const CounterMap& counters);
+  static void finish(WriteOp& op, const Outcome& outcome);
+  static void fail(WriteOp& op, const std::string& error);
+
+  std::unique_ptr<sqlite::Connection> connection_;
+  std::unique_ptr<Statements> statements_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  // Ids are assigned here rather than by SQLite so that they never go back,
+  // even when retention deletes the newest messages (see store_meta.id_floor).
+  std::int64_t next_id_ = 1;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<WriteOp> queue_;
+  CounterMap counters_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace artery
