@@ -1,0 +1,188 @@
+#include "file_destination.hpp"
+
+#include "file_io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+namespace artery::file_connector {
+namespace {
+
+SendResult rejected(std::string error) { return {SendResult::Status::rejected, {}, std::move(error)}; }
+SendResult retry(std::string error) { return {SendResult::Status::retry, {}, std::move(error)}; }
+
+// True when a value put into the folder template could climb out of it.
+bool climbs_out(std::string_view value) {
+  if (value.find('\0') != std::string_view::npos) return true;
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    std::size_t end = value.find('/', start);
+    if (end == std::string_view::npos) end = value.size();
+    if (value.substr(start, end - start) == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// Why an expanded file name cannot be used, or "" when it can.
+std::string bad_filename(std::string_view name) {
+  if (name.empty()) return "the file name expands to an empty string";
+  if (name == "." || name == "..") return "the file name '" + std::string(name) + "' is not a file";
+  if (name.find('/') != std::string_view::npos) return "the file name '" + std::string(name) + "' contains '/'";
+  if (name.find('\0') != std::string_view::npos) return "the file name contains a NUL byte";
+  if (name.size() > 255) return "the file name is longer than 255 bytes";
+  return {};
+}
+
+std::string temporary_name(const std::string& directory) {
+  static std::atomic<std::uint64_t> counter{0};
+  // Starts with '.': the file source's default globs never pick it up.
+  return directory + "/.artery-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".tmp";
+}
+
+}  // namespace
+
+FileDestination::FileDestination(FileDestinationSettings settings) : settings_(std::move(settings)) {}
+
+void FileDestination::send(OutboundMessage message, std::function<void(SendResult)> done) {
+  SendResult result;
+  try {
+    result = write(message);
+  } catch (const std::exception& e) {
+    result = retry(std::string("file write failed: ") + e.what());
+  }
+  done(std::move(result));
+}
+
+SendResult FileDestination::write(const OutboundMessage& message) {
+  // Variables come from message content: a value used in the folder template
+  // must not lead outside the configured folder.
+  for (const auto& [name, value] : message.vars) {
+    if (settings_.directory_template.find("${" + name + "}") == std::string::npos) continue;
+    if (climbs_out(value)) return rejected("variable '" + name + "' = '" + value + "' would leave the directory");
+  }
+  std::string directory_text = expand_template(settings_.directory_template, message.vars);
+  if (directory_text.empty()) return rejected("the directory expands to an empty string");
+  if (directory_text.find('\0') != std::string::npos) return rejected("the directory contains a NUL byte");
+  std::string name = expand_template(settings_.filename_template, message.vars);
+  if (std::string problem = bad_filename(name); !problem.empty()) return rejected(problem);
+
+  std::string directory = directory_text.front() == '/' ? directory_text
+                                                         : (settings_.base_dir / directory_text).string();
+  while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
+  std::string path = directory + "/" + name;
+
+  std::string error;
+  bool ok = ensure_directory(directory, error);
+  if (ok) {
+    ok = settings_.atomic ? write_replacing(directory, path, message, error) : write_in_place(path, message, error);
+  }
+  if (!ok) {
+    known_directory_.clear();
+    return retry(error);
+  }
+  if (settings_.fsync && !sync_directory(directory, error)) {
+    known_directory_.clear();
+    return retry(error);
+  }
+  return {SendResult::Status::sent, path, {}};
+}
+
+bool FileDestination::ensure_directory(const std::string& directory, std::string& error) {
+  if (directory == known_directory_) return true;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(directory, ec)) {
+    if (!settings_.create_directories) {
+      error = "directory " + directory + " does not exist (create_directories is false)";
+      return false;
+    }
+    std::filesystem::create_directories(directory, ec);
+    if (ec) {
+      error = "cannot create directory " + directory + ": " + ec.message();
+      return false;
+    }
+  }
+  known_directory_ = directory;
+  return true;
+}
+
+bool FileDestination::write_in_place(const std::string& path, const OutboundMessage& message, std::string& error) {
+  const bool append = settings_.mode == WriteMode::append;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
+  if (fd < 0) {
+    error = "cannot open " + path + ": " + errno_text(errno);
+    return false;
+  }
+  std::string why;
+  bool ok = write_all(fd, message.content, why);
+  if (ok && append && !settings_.separator.empty()) ok = write_all(fd, settings_.separator, why);
+  if (ok && settings_.fsync && ::fsync(fd) != 0) {
+    why = errno_text(errno);
+    ok = false;
+  }
+  if (::close(fd) != 0 && ok) {
+    why = errno_text(errno);
+    ok = false;
+  }
+  if (!ok) error = "cannot write " + path + ": " + why;
+  return ok;
+}
+
+// Temporary file in the same folder, renamed over the target: a reader sees
+// the old file or the new one, never a partial one. Append reads the old
+// content into the new file, so it costs the file's size per message.
+bool FileDestination::write_replacing(const std::string& directory, const std::string& path,
+                                      const OutboundMessage& message, std::string& error) {
+  const bool append = settings_.mode == WriteMode::append;
+  struct stat existing {};
+  const bool exists = ::stat(path.c_str(), &existing) == 0;
+  std::string old_content;
+  if (append && exists) {
+    ReadResult old = read_file(path, static_cast<std::uint64_t>(existing.st_size), UINT64_MAX / 2);
+    if (old.status == ReadStatus::failed || old.status == ReadStatus::too_large) {
+      error = old.error;
+      return false;
+    }
+    old_content = std::move(old.content);
+  }
+
+  std::string temp = temporary_name(directory);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    error = "cannot create " + temp + ": " + errno_text(errno);
+    return false;
+  }
+  std::string why;
+  bool ok = true;
+  // Keep the permissions of the file being replaced.
+  if (exists) (void)::fchmod(fd, existing.st_mode & 07777);
+  if (ok && !old_content.empty()) ok = write_all(fd, old_content, why);
+  if (ok) ok = write_all(fd, message.content, why);
+  if (ok && append && !settings_.separator.empty()) ok = write_all(fd, settings_.separator, why);
+  if (ok && settings_.fsync && ::fsync(fd) != 0) {
+    why = errno_text(errno);
+    ok = false;
+  }
+  if (::close(fd) != 0 && ok) {
+    why = errno_text(errno);
+    ok = false;
+  }
+  if (ok && ::rename(temp.c_str(), path.c_str()) != 0) {
+    why = "rename to " + path + ": " + errno_text(errno);
+    ok = false;
+  }
+  if (!ok) {
+    ::unlink(temp.c_str());
+    error = "cannot write " + path + ": " + why;
+  }
+  return ok;
+}
+
+}  // namespace artery::file_connector
