@@ -359,6 +359,7 @@ void take_payload(lua_State* L, int index, CallFrame& frame, const char* functio
     case LUA_TTABLE:
       result.payload.emplace();
       json_encode(L, index, *result.payload, false);
+      result.payload_type = "json";
       return;
     case LUA_TUSERDATA: {
       bool modified = false;

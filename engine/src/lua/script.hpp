@@ -53,6 +53,9 @@ struct ScriptResult {
   // or the re-encoded message when it returned nil after changing msg.
   // nullopt: unchanged.
   std::optional<std::string> payload;
+  // The payload's data type when it differs from the input's: "json" when the
+  // function returned a table. Empty: same as the input.
+  std::string payload_type;
   std::string error;  // message and traceback when status == error
 };
 

@@ -292,7 +292,10 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
     }
     switch (result.status) {
       case lua::ScriptResult::Status::ok:
-        if (result.payload) row.transformed = std::move(*result.payload);
+        if (result.payload) {
+          row.transformed = std::move(*result.payload);
+          row.transformed_type = result.payload_type;
+        }
         row.state = destinations.empty() ? MessageState::transformed : MessageState::queued;
         row.destinations = destinations;
         reply.status = Disposition::Status::accepted;
@@ -317,7 +320,7 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   auto shared = std::make_shared<Ingress>(std::move(ingress));
   auto summary = std::make_shared<NewMessage>();
   summary->state = row.state;
-  summary->data_type = row.data_type;
+  summary->data_type = row.transformed_type.empty() ? row.data_type : row.transformed_type;
   summary->vars_json = row.vars_json;
   summary->destinations = row.destinations;
   auto payload = std::make_shared<std::string>(row.transformed.empty() ? shared->message.content : row.transformed);

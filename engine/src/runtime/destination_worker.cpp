@@ -155,7 +155,10 @@ void DestinationWorker::deliver(PendingDelivery& d) {
         setup_.first_outcome(d.message_id, {SendResult::Status::rejected, {}, result.error});
       return;
     }
-    if (result.payload) out.content = std::move(*result.payload);
+    if (result.payload) {
+      out.content = std::move(*result.payload);
+      if (!result.payload_type.empty()) out.data_type = result.payload_type;
+    }
     out.vars = context.vars;
   }
 

@@ -40,7 +40,7 @@ std::string contains_pattern(const std::string& text) {
 
 constexpr const char* message_columns =
     "id, channel, received_at, state, data_type, raw, transformed, message_type, control_id, patient_id, "
-    "error, vars_json, attributes_json";
+    "error, vars_json, attributes_json, transformed_type";
 
 MessageRecord read_message(sqlite::Statement& s) {
   MessageRecord r;
@@ -57,6 +57,7 @@ MessageRecord read_message(sqlite::Statement& s) {
   r.error = s.string_at(10);
   r.vars_json = s.string_at(11);
   r.attributes_json = s.string_at(12);
+  r.transformed_type = s.string_at(13);
   return r;
 }
 
@@ -154,7 +155,9 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
   auto connection = impl_->readers.borrow();
   // state = 'QUEUED' is spelled literally so that SQLite uses the partial index.
   sqlite::StatementUse q(connection->statement(
-      "SELECT d.message_id, d.destination, d.attempts, d.next_attempt_at, m.data_type, "
+      "SELECT d.message_id, d.destination, d.attempts, d.next_attempt_at, "
+      "CASE WHEN length(m.transformed) > 0 AND m.transformed_type <> '' THEN m.transformed_type "
+      "ELSE m.data_type END, "
       "CASE WHEN length(m.transformed) > 0 THEN m.transformed ELSE m.raw END, m.vars_json "
       "FROM deliveries d JOIN messages m ON m.id = d.message_id "
       "WHERE d.channel = ?1 AND d.destination = ?2 AND d.state = 'QUEUED' AND d.message_id > ?3 "

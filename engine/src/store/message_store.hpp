@@ -29,6 +29,7 @@ struct NewMessage {
   std::string data_type;
   std::string raw;
   std::string transformed;  // payload after the channel script ("" = unchanged)
+  std::string transformed_type;  // its data type when not data_type ("json" from a table)
   std::string message_type;  // searchable metadata: "ORU^R01"
   std::string control_id;
   std::string patient_id;
@@ -56,7 +57,7 @@ struct PendingDelivery {
   std::string destination;
   int attempts = 0;
   std::int64_t next_attempt_ms = 0;
-  std::string data_type;
+  std::string data_type;  // of the payload
   std::string payload;  // transformed if the channel changed it, else raw
   std::string vars_json;
 };
@@ -97,7 +98,7 @@ struct MessageRecord {
   std::string channel;
   std::int64_t received_at_ms = 0;
   MessageState state = MessageState::received;
-  std::string data_type, raw, transformed, message_type, control_id, patient_id, error, vars_json,
+  std::string data_type, raw, transformed, transformed_type, message_type, control_id, patient_id, error, vars_json,
       attributes_json;
   std::vector<DeliveryRecord> deliveries;  // filled by get(), empty in search results
 };

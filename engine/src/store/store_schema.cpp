@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS messages (
   data_type TEXT NOT NULL DEFAULT '',
   raw BLOB,
   transformed BLOB,
+  transformed_type TEXT NOT NULL DEFAULT '',  -- '' = same as data_type
   message_type TEXT NOT NULL DEFAULT '',
   control_id TEXT NOT NULL DEFAULT '',
   patient_id TEXT NOT NULL DEFAULT '',

@@ -70,8 +70,8 @@ struct StoreWriter::Statements {
         commit(db, "COMMIT"),
         insert_message(db,
                        "INSERT INTO messages (channel, received_at, state, data_type, raw, transformed, "
-                       "message_type, control_id, patient_id, error, vars_json, attributes_json, id) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                       "message_type, control_id, patient_id, error, vars_json, attributes_json, id, transformed_type) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
         insert_delivery(db,
                         "INSERT INTO deliveries (message_id, channel, destination, seq, state, attempts, "
                         "next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'QUEUED', 0, 0, ?5)"),
@@ -261,6 +261,7 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
     insert->bind_text(11, m.vars_json);
     insert->bind_text(12, m.attributes_json);
     insert->bind(13, next_id_);
+    insert->bind_text(14, m.transformed_type);
     insert->run();
     id = next_id_++;  // a rolled-back batch leaves a gap, never a reused id
   }
