@@ -47,6 +47,14 @@ struct Options {
   bool raw = false;
 };
 
+// XML element names as parameters may use them: letters, digits, '_', '-', '.', not starting with a digit.
+bool valid_element_name(const std::string& name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+  return true;
+}
+
 // argv after "send systemone"; --param repeats, so the shared parser (one value per flag) is not used.
 std::optional<Options> parse_options(int argc, char** argv, std::string& error) {
   Options options;
@@ -87,7 +95,18 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
         error = "--param takes K=V, got '" + value + "'";
         return std::nullopt;
       }
-      options.params.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+      std::string path = value.substr(0, eq);
+      std::stringstream split(path);
+      for (std::string name; std::getline(split, name, '/');)
+        if (!valid_element_name(name)) {
+          error = "bad parameter name '" + path + "': use element names separated by '/'";
+          return std::nullopt;
+        }
+      if (path.back() == '/') {
+        error = "bad parameter name '" + path + "': use element names separated by '/'";
+        return std::nullopt;
+      }
+      options.params.emplace_back(std::move(path), value.substr(eq + 1));
     } else {
       error = "unknown option " + word;
       return std::nullopt;
@@ -117,14 +136,6 @@ std::optional<Options> parse_options(int argc, char** argv, std::string& error) 
     options.api_key = env && *env ? env : kDemoApiKey;
   }
   return options;
-}
-
-// XML element names as parameters may use them: letters, digits, '_', '-', '.', not starting with a digit.
-bool valid_element_name(const std::string& name) {
-  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
-  return true;
 }
 
 struct StringWriter : pugi::xml_writer {
