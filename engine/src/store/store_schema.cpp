@@ -31,8 +31,12 @@ CREATE TABLE IF NOT EXISTS messages (
   attributes_json TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_by_channel ON messages(channel, id);
-CREATE INDEX IF NOT EXISTS messages_by_control_id ON messages(control_id);
-CREATE INDEX IF NOT EXISTS messages_by_patient_id ON messages(patient_id);
+-- No indexes on control_id or patient_id: their keys arrive in random order,
+-- so each commit would dirty two more random leaf pages (measured: 41 -> 60 us
+-- per single-message transaction), and search matches them with LIKE '%x%',
+-- which no index serves. Search walks (channel, id) instead.
+DROP INDEX IF EXISTS messages_by_control_id;
+DROP INDEX IF EXISTS messages_by_patient_id;
 -- No index on received_at: every index costs a page write per commit, and
 -- ids follow arrival order, so time filters and retention walk (channel, id).
 
