@@ -1,5 +1,7 @@
 #include "store/store_writer.hpp"
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 #include <limits>
@@ -60,6 +62,8 @@ constexpr const char* prune_deliveries_sql = "DELETE FROM deliveries WHERE messa
 constexpr const char* prune_messages_sql = "DELETE FROM messages WHERE id IN temp.prune_ids";
 
 constexpr auto counters_linger = std::chrono::milliseconds(50);
+// How long the writer stays awake for the next write after a commit.
+constexpr auto idle_spin = std::chrono::microseconds(50);
 
 }  // namespace
 
@@ -132,6 +136,7 @@ void StoreWriter::submit(WriteOp op) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(op));
+    queued_.store(true, std::memory_order_release);
   }
   wake_.notify_one();
 }
@@ -159,6 +164,15 @@ void StoreWriter::run() {
   CounterMap counters;
   std::size_t last_batch = 0;
   for (;;) {
+    // A closed-loop producer (one MLLP connection waiting for its ACK) sends
+    // its next write a few tens of microseconds after our callback: wait for
+    // it awake, briefly, rather than pay a sleep and a wake-up per commit.
+    const auto spin_until = std::chrono::steady_clock::now() + idle_spin;
+    while (!queued_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < spin_until) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !counters_.empty(); });
@@ -183,6 +197,7 @@ void StoreWriter::run() {
         queue_.erase(queue_.begin(), queue_.begin() + max_batch);
       }
       counters.swap(counters_);
+      queued_.store(!queue_.empty(), std::memory_order_relaxed);
     }
     commit(batch, counters);
     last_batch = batch.size();

@@ -110,6 +110,7 @@ class StoreWriter {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<WriteOp> queue_;
+  std::atomic<bool> queued_{false};  // queue_ is non-empty: read without the lock while spinning
   CounterMap counters_;
   bool stopping_ = false;
   std::thread thread_;
