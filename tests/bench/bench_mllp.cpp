@@ -3,6 +3,7 @@
 // behind. Prints msg/s and ACK latency for 1 and 16 connections, latency at a
 // paced 5,000 msg/s, and the engine's peak RSS. Figures, never assertions.
 #include "support/engine_process.hpp"
+#include "support/loopback.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -12,9 +13,6 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,34 +21,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-int connect_to(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
 // A closed-loop MLLP client: send one frame, read until its ACK frame ends.
 class Client {
  public:
-  explicit Client(int port) : fd_(connect_to(port)) {}
+  explicit Client(int port) : fd_(connect_loopback(port)) {}
   ~Client() {
     if (fd_ >= 0) ::close(fd_);
   }

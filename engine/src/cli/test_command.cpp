@@ -1,6 +1,6 @@
 // artery test: run channels' tests: blocks offline (no sockets, no store).
 #include "cli/commands.hpp"
-#include "cli/engine_settings.hpp"
+#include "cli/channel_files.hpp"
 #include "cli/text_diff.hpp"
 #include "log/logger.hpp"
 #include "runtime/channel_script_services.hpp"
@@ -88,24 +88,11 @@ Outcome run_case(const ChannelConfig& channel, lua::Script* script, const Channe
 }  // namespace
 
 int test_command(int argc, char** argv) {
-  auto args = parse_arguments(argc, argv, 2, kEngineFlags);
-  if (!args.error.empty()) {
-    std::fprintf(stderr, "artery test: %s\n", args.error.c_str());
-    return 2;
-  }
-  auto config = engine_settings(args);
-  if (!config) return 1;
-  logger::set_level(LogLevel::warn);
-  PluginRegistry registry;
-  register_builtin_plugins(registry);
-  registry.load_directory(config->plugins_dir);
-
-  std::vector<std::filesystem::path> paths;
-  for (const auto& p : args.positional) paths.emplace_back(p);
-  if (paths.empty()) paths.push_back(config->channels_dir);
-  Diagnostics diagnostics;
-  auto channels = load_channels(paths, registry, diagnostics);
-  for (const auto& d : diagnostics) std::printf("%s\n", d.str().c_str());
+  ChannelFiles files;
+  if (int code = load_channel_files(argc, argv, "test", files)) return code;
+  const auto& config = files.config;
+  const auto& diagnostics = files.diagnostics;
+  const auto& channels = files.channels;
 
   int passed = 0, failed = static_cast<int>(diagnostics.empty() ? 0 : 1);
   for (const auto& channel : channels) {
@@ -116,7 +103,7 @@ int test_command(int argc, char** argv) {
     if (!channel.script.empty()) {
       lua::Script::Options options;
       options.file = channel.script;
-      options.limits = config->lua_limits;
+      options.limits = config.lua_limits;
       options.services = &services;
       options.module_paths = module_paths_for(channel);
       std::string error;

@@ -39,6 +39,20 @@ std::vector<std::filesystem::path> fs_roots(const DestinationConfig& config, con
   return roots;
 }
 
+// The answer for `ack: after-delivery`: the first destination's outcome.
+Disposition delivery_disposition(std::int64_t message_id, const SendResult& result) {
+  Disposition reply;
+  reply.message_id = message_id;
+  reply.response = result.response;
+  if (result.status == SendResult::Status::sent) {
+    reply.status = Disposition::Status::accepted;
+  } else {
+    reply.status = Disposition::Status::errored;
+    reply.error = result.error;
+  }
+  return reply;
+}
+
 }  // namespace
 
 std::string_view to_string(ChannelState state) {
@@ -74,6 +88,7 @@ bool ChannelRuntime::build_destinations(std::string& error) {
     setup.store = env_.store;
     setup.counters = destination_counters_.at(dest.name).get();
     setup.channel_counters = &counters_;
+    setup.memory_window = std::max<std::size_t>(1, env_.delivery_window);
     // ack: after-delivery answers with the first (enabled) destination's outcome.
     if (config_.ack == AckMode::after_delivery && destinations_.empty())
       setup.first_outcome = [this](std::int64_t id, const SendResult& result) { first_outcome(id, result); };
@@ -157,6 +172,21 @@ bool ChannelRuntime::start(std::string& error) {
     counters_.queued = queued_total;
   }
 
+  {
+    // Deliveries recovered from an earlier run have ids up to the channel's
+    // newest message; outcomes for them have no answer waiting (first_outcome).
+    std::lock_guard lock(waiting_mutex_);
+    early_outcomes_.clear();
+    committed_through_ = 0;
+    if (config_.ack == AckMode::after_delivery) {
+      MessageQuery newest;
+      newest.channel = config_.name;
+      newest.limit = 1;
+      auto rows = env_.store->search(newest);
+      if (!rows.empty()) committed_through_ = rows.front().id;
+    }
+  }
+
   if (!config_.script.empty()) {
     for (int i = 0; i < std::max(1, config_.workers); ++i) {
       lua::Script::Options options;
@@ -225,6 +255,7 @@ void ChannelRuntime::stop_parts() {
     std::lock_guard lock(waiting_mutex_);
     for (auto& [id, done] : waiting_) done({Disposition::Status::accepted, id, {}, {}});
     waiting_.clear();
+    early_outcomes_.clear();
   }
   if (env_.store) env_.store->flush();
   source_ = {};
@@ -317,13 +348,16 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   if (row.state == MessageState::error)
     logger::warn(config_.name, "message failed: " + row.error.substr(0, row.error.find('\n')));
 
+  // The raw content is what the store keeps for search, reprocessing, and (when
+  // the script left it unchanged) what queued deliveries read back after a restart.
+  row.raw = std::move(ingress.message.content);
   auto shared = std::make_shared<Ingress>(std::move(ingress));
   auto summary = std::make_shared<NewMessage>();
   summary->state = row.state;
   summary->data_type = row.transformed_type.empty() ? row.data_type : row.transformed_type;
   summary->vars_json = row.vars_json;
   summary->destinations = row.destinations;
-  auto payload = std::make_shared<std::string>(row.transformed.empty() ? shared->message.content : row.transformed);
+  auto payload = std::make_shared<std::string>(row.transformed.empty() ? row.raw : row.transformed);
   env_.store->insert(std::move(row), [this, shared, reply = std::move(reply), summary, payload](
                                          std::int64_t id, const std::string& error) mutable {
     committed(id, error, shared, std::move(reply), *summary, payload);
@@ -347,12 +381,22 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
 
   const bool wait_for_delivery = config_.ack == AckMode::after_delivery && !summary.destinations.empty() &&
                                  reply.status == Disposition::Status::accepted;
-  if (wait_for_delivery) {
+  std::optional<SendResult> early;
+  if (config_.ack == AckMode::after_delivery) {
     std::lock_guard lock(waiting_mutex_);
-    waiting_[id] = std::move(ingress->done);
+    committed_through_ = std::max(committed_through_, id);
+    if (auto it = early_outcomes_.find(id); it != early_outcomes_.end()) {
+      early = std::move(it->second);
+      early_outcomes_.erase(it);
+    } else if (wait_for_delivery) {
+      waiting_[id] = std::move(ingress->done);
+    }
   }
+  // Only a message with delivery rows (accepted, and the channel has
+  // destinations) goes out: a FILTERED or ERROR message must never be sent.
   std::size_t index = 0;
   for (auto& destination : destinations_) {
+    if (summary.destinations.empty()) break;
     Counters queued;
     queued.queued = 1;
     count(*env_.store, *destination_counters_.at(destination->name()), config_.name, destination->name(), queued);
@@ -364,7 +408,8 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
     delivery.vars_json = summary.vars_json;
     destination->enqueue(std::move(delivery));
   }
-  if (!wait_for_delivery) ingress->done(std::move(reply));
+  if (early) ingress->done(delivery_disposition(id, *early));
+  else if (!wait_for_delivery) ingress->done(std::move(reply));
 }
 
 void ChannelRuntime::first_outcome(std::int64_t message_id, const SendResult& result) {
@@ -372,20 +417,15 @@ void ChannelRuntime::first_outcome(std::int64_t message_id, const SendResult& re
   {
     std::lock_guard lock(waiting_mutex_);
     auto it = waiting_.find(message_id);
-    if (it == waiting_.end()) return;
+    if (it == waiting_.end()) {
+      // Delivered before its commit callback ran: committed() answers with it.
+      if (message_id > committed_through_) early_outcomes_[message_id] = result;
+      return;
+    }
     done = std::move(it->second);
     waiting_.erase(it);
   }
-  Disposition reply;
-  reply.message_id = message_id;
-  reply.response = result.response;
-  if (result.status == SendResult::Status::sent) {
-    reply.status = Disposition::Status::accepted;
-  } else {
-    reply.status = Disposition::Status::errored;
-    reply.error = result.error;
-  }
-  done(std::move(reply));
+  done(delivery_disposition(message_id, result));
 }
 
 }  // namespace artery

@@ -27,6 +27,8 @@ struct RuntimeEnvironment {
   std::filesystem::path data_dir;
   lua::Limits lua_limits;
   std::vector<std::filesystem::path> module_paths;  // require() search folders (scripts/lib)
+  // Deliveries each destination keeps in memory; beyond it they are read back from the store.
+  std::size_t delivery_window = 10'000;
 };
 
 enum class ChannelState { stopped, starting, started, stopping, failed };
@@ -82,6 +84,13 @@ class ChannelRuntime final : private SourceHost {
   // ack: after-delivery: answers waiting for the first destination's outcome.
   std::mutex waiting_mutex_;
   std::map<std::int64_t, std::function<void(Disposition)>> waiting_;
+  // A destination reading its queue back from the store can deliver a message
+  // between its COMMIT and its commit callback, i.e. before it is in waiting_:
+  // such outcomes wait here for committed(). Ids at or below committed_through_
+  // have had their callback, so an unmatched outcome for them (a delivery
+  // recovered from an earlier run) is dropped rather than kept forever.
+  std::map<std::int64_t, SendResult> early_outcomes_;
+  std::int64_t committed_through_ = 0;
 };
 
 }  // namespace artery

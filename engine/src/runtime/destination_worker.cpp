@@ -49,7 +49,13 @@ void DestinationWorker::enqueue(PendingDelivery delivery) {
 
 void DestinationWorker::stop() {
   if (!thread_.joinable()) return;
-  stopping_ = true;
+  {
+    // Set under the lock: next() checks the flag and then waits, both under
+    // it, so a flag set in between (unlocked) would be a lost wake-up and
+    // join() below would wait forever.
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
   wake_.notify_all();
   // Lets a send in flight end now (as a retry, so it stays queued) rather than at its timeout.
   setup_.connector->stop();
@@ -183,6 +189,19 @@ void DestinationWorker::deliver(PendingDelivery& d) {
       }
       finish(d, MessageState::sent, attempts + 1, out.content, response, std::nullopt);
       if (first && setup_.first_outcome) setup_.first_outcome(d.message_id, result);
+      return;
+    }
+    if (stopping_ && result.status == SendResult::Status::retry) {
+      // A send abandoned because we are stopping says nothing about the peer:
+      // it must not use up a retry (the last one would make it an ERROR). It
+      // stays QUEUED as it was, due at once after the restart.
+      DeliveryUpdate keep;
+      keep.message_id = d.message_id;
+      keep.destination = setup_.config.name;
+      keep.state = MessageState::queued;
+      keep.attempts = attempts;
+      keep.error = result.error;
+      setup_.store->update_delivery(std::move(keep));
       return;
     }
     ++attempts;

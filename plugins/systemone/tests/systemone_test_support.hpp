@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/loopback.hpp"
+
 namespace systemone_test {
 
 class MemoryContext final : public artery::ConnectorContext {
@@ -122,20 +124,7 @@ inline artery::ConnectorOptions options(const std::map<std::string, std::string>
   return o;
 }
 
-// A port nothing listens on right now (tiny race accepted in tests).
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
+using artery::testing::free_port;
 
 class Connection {
  public:
