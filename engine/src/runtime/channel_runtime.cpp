@@ -91,7 +91,7 @@ bool ChannelRuntime::build_destinations(std::string& error) {
     setup.memory_window = std::max<std::size_t>(1, env_.delivery_window);
     // ack: after-delivery answers with the first (enabled) destination's outcome.
     if (config_.ack == AckMode::after_delivery && destinations_.empty())
-      setup.first_outcome = [this](std::int64_t id, const SendResult& result) { first_outcome(id, result); };
+      setup.final_outcome = [this](std::int64_t id, const SendResult& result) { final_outcome(id, result); };
     lua::Script::Options options;
     options.file = dest.script;
     options.limits = env_.lua_limits;
@@ -174,7 +174,7 @@ bool ChannelRuntime::start(std::string& error) {
 
   {
     // Deliveries recovered from an earlier run have ids up to the channel's
-    // newest message; outcomes for them have no answer waiting (first_outcome).
+    // newest message; outcomes for them have no answer waiting (final_outcome).
     std::lock_guard lock(waiting_mutex_);
     early_outcomes_.clear();
     committed_through_ = 0;
@@ -412,7 +412,7 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
   else if (!wait_for_delivery) ingress->done(std::move(reply));
 }
 
-void ChannelRuntime::first_outcome(std::int64_t message_id, const SendResult& result) {
+void ChannelRuntime::final_outcome(std::int64_t message_id, const SendResult& result) {
   std::function<void(Disposition)> done;
   {
     std::lock_guard lock(waiting_mutex_);

@@ -74,8 +74,16 @@ std::optional<PendingDelivery> DestinationWorker::next() {
     if (overflow_) {
       // Read under the lock: a commit callback waiting on it will find its id
       // already taken (<= last_id_) and skip, so nothing is taken twice.
-      auto rows = setup_.store->pending(setup_.channel, setup_.config.name, last_id_,
-                                        static_cast<int>(setup_.memory_window));
+      std::vector<PendingDelivery> rows;
+      try {
+        rows = setup_.store->pending(setup_.channel, setup_.config.name, last_id_,
+                                     static_cast<int>(setup_.memory_window));
+      } catch (const std::exception& e) {
+        // The queue stays in the store: say so, and try again shortly.
+        logger::error(setup_.channel + "/" + setup_.config.name, std::string("cannot read the queue: ") + e.what());
+        wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
+        continue;
+      }
       overflow_ = rows.size() >= setup_.memory_window;
       for (auto& row : rows) {
         last_id_ = row.message_id;
@@ -151,14 +159,14 @@ void DestinationWorker::deliver(PendingDelivery& d) {
     auto result = setup_.script->process({out.content, out.data_type}, context);
     if (result.status == lua::ScriptResult::Status::filtered) {
       finish(d, MessageState::filtered, d.attempts, std::nullopt, std::nullopt, std::nullopt);
-      if (setup_.first_outcome) setup_.first_outcome(d.message_id, {SendResult::Status::sent, {}, {}});
+      if (setup_.final_outcome) setup_.final_outcome(d.message_id, {SendResult::Status::sent, {}, {}});
       return;
     }
     if (result.status == lua::ScriptResult::Status::error) {
       // A script error is not transient: retrying the same input fails the same way.
       finish(d, MessageState::error, d.attempts, std::nullopt, std::nullopt, "destination script: " + result.error);
-      if (setup_.first_outcome)
-        setup_.first_outcome(d.message_id, {SendResult::Status::rejected, {}, result.error});
+      if (setup_.final_outcome)
+        setup_.final_outcome(d.message_id, {SendResult::Status::rejected, {}, result.error});
       return;
     }
     if (result.payload) {
@@ -174,7 +182,6 @@ void DestinationWorker::deliver(PendingDelivery& d) {
   }
 
   int attempts = d.attempts;
-  bool first = true;
   while (!stopping_) {
     out.attempt = attempts + 1;
     SendResult result = send_and_wait(out);
@@ -188,7 +195,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
           response = std::move(*transformed.payload);
       }
       finish(d, MessageState::sent, attempts + 1, out.content, response, std::nullopt);
-      if (first && setup_.first_outcome) setup_.first_outcome(d.message_id, result);
+      if (setup_.final_outcome) setup_.final_outcome(d.message_id, result);
       return;
     }
     if (stopping_ && result.status == SendResult::Status::retry) {
@@ -212,7 +219,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
       logger::warn(setup_.channel + "/" + setup_.config.name,
                    "message " + std::to_string(d.message_id) + " " + reason);
       finish(d, MessageState::error, attempts, out.content, result.response, reason);
-      if (first && setup_.first_outcome) setup_.first_outcome(d.message_id, result);
+      if (setup_.final_outcome) setup_.final_outcome(d.message_id, result);
       return;
     }
     auto delay = retry_delay(policy, attempts);
@@ -224,8 +231,6 @@ void DestinationWorker::deliver(PendingDelivery& d) {
     retry.next_attempt_ms = now_ms() + delay.count();
     retry.error = result.error;
     setup_.store->update_delivery(std::move(retry));
-    if (first && setup_.first_outcome) setup_.first_outcome(d.message_id, result);
-    first = false;
     logger::debug(setup_.channel + "/" + setup_.config.name,
                   "message " + std::to_string(d.message_id) + " attempt " + std::to_string(attempts) +
                       " failed (" + result.error + "); retrying in " + std::to_string(delay.count()) + " ms");

@@ -21,9 +21,11 @@ namespace artery {
 
 class DestinationWorker {
  public:
-  // First outcome of each delivery: the send's result on the first attempt,
-  // or the final failure. Used for `ack: after-delivery`.
-  using FirstOutcome = std::function<void(std::int64_t message_id, const SendResult& result)>;
+  // Final outcome of each delivery: sent, filtered, or failed for good (retries
+  // used up, rejected). Used for `ack: after-delivery`, which answers the
+  // sender only then: an early "error" while retries go on would make an HL7
+  // sender resend a message that is still going to be delivered.
+  using FinalOutcome = std::function<void(std::int64_t message_id, const SendResult& result)>;
 
   struct Setup {
     std::string channel;
@@ -33,7 +35,7 @@ class DestinationWorker {
     lua::Script* script = nullptr;  // destination filter/transform/response; may be null
     LiveCounters* counters = nullptr;          // this destination's
     LiveCounters* channel_counters = nullptr;  // the channel's: sums of its destinations' sends
-    FirstOutcome first_outcome;
+    FinalOutcome final_outcome;
     std::size_t memory_window = 10'000;
   };
 
