@@ -209,8 +209,10 @@ bool ChannelRuntime::start(std::string& error) {
     return false;
   }
 
-  ingress_ = std::make_unique<BlockingQueue<Ingress>>();
-  for (int i = 0; i < std::max(1, config_.workers); ++i) {
+  inline_ = config_.workers <= 1;
+  accepting_ = true;
+  if (!inline_) ingress_ = std::make_unique<BlockingQueue<Ingress>>();
+  for (int i = 0; !inline_ && i < config_.workers; ++i) {
     lua::Script* script = scripts_.empty() ? nullptr : scripts_[i].get();
     workers_.emplace_back([this, script] { work(script); });
   }
@@ -228,7 +230,7 @@ bool ChannelRuntime::start(std::string& error) {
   }
   state_ = ChannelState::started;
   logger::info(config_.name, "started (" + std::to_string(destinations_.size()) + " destinations, " +
-                                 std::to_string(workers_.size()) + " workers)");
+                                 std::to_string(std::max(1, config_.workers)) + " workers)");
   return true;
 }
 
@@ -245,6 +247,10 @@ void ChannelRuntime::stop_parts() {
   // Order matters: the source first (its in-flight messages still need the
   // workers), then the workers drain, then every commit lands, then delivery.
   if (source_) source_->stop();
+  {
+    std::lock_guard lock(inline_mutex_);  // waits for a message being processed inline
+    accepting_ = false;
+  }
   if (ingress_) ingress_->close();
   for (auto& worker : workers_) worker.join();
   workers_.clear();
@@ -268,6 +274,17 @@ void ChannelRuntime::stop_parts() {
 
 void ChannelRuntime::submit(Message message, std::function<void(Disposition)> done) {
   Ingress ingress{std::move(message), std::move(done), now_ms()};
+  if (inline_) {
+    // One worker: the source's own thread runs the script and queues the
+    // commit, in arrival order, with no hand-off to another thread.
+    std::lock_guard lock(inline_mutex_);
+    if (!accepting_) {
+      ingress.done({Disposition::Status::unavailable, 0, {}, "channel " + config_.name + " is stopping"});
+      return;
+    }
+    process(ingress, scripts_.empty() ? nullptr : scripts_.front().get());
+    return;
+  }
   auto* queue = ingress_.get();
   if (!queue || state_ == ChannelState::stopped) {
     ingress.done({Disposition::Status::unavailable, 0, {}, "channel " + config_.name + " is not running"});

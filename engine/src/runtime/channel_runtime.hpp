@@ -78,7 +78,10 @@ class ChannelRuntime final : private SourceHost {
   std::vector<std::unique_ptr<DestinationWorker>> destinations_;
   std::vector<std::unique_ptr<lua::Script>> destination_scripts_;
   ConnectorHandle<Source> source_;
-  std::unique_ptr<BlockingQueue<Ingress>> ingress_;
+  std::unique_ptr<BlockingQueue<Ingress>> ingress_;  // workers > 1 only
+  bool inline_ = true;           // workers: 1 processes on the submitting thread
+  std::mutex inline_mutex_;      // one message at a time through the one Lua state
+  bool accepting_ = false;       // guarded by inline_mutex_
   std::vector<std::thread> workers_;
 
   // ack: after-delivery: answers waiting for the first destination's outcome.
