@@ -93,10 +93,8 @@ Result run(int port, int connections, double seconds, double pace) {
       const auto interval = pace > 0 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / pace))
                                      : Clock::duration::zero();
       while (Clock::now() < stop) {
-        if (pace > 0) {
-          while (Clock::now() < next) {
-          }
-        }
+        // Sleep, not spin: spinning clients would take the engine's cores.
+        if (pace > 0) std::this_thread::sleep_until(next);
         auto t0 = pace > 0 ? next : Clock::now();
         if (!client.round_trip(frame(message(c, sequence++)))) {
           ++failures;

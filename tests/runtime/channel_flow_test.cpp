@@ -56,7 +56,9 @@ TEST_CASE("an accepted message is committed before its disposition, queued, then
   auto sent = h.message(d.message_id);
   CHECK(sent.deliveries[0].state == MessageState::sent);
   CHECK(sent.deliveries[0].attempts == 1);
-  CHECK(sent.deliveries[0].sent_content == "T:hello");
+  // Sent unchanged: the sent form is the stored payload, not a second copy.
+  CHECK(sent.transformed == "T:hello");
+  CHECK(sent.deliveries[0].sent_content.empty());
   CHECK(sent.deliveries[0].response == "peer-ack");
   REQUIRE(memory_destination(dst)->delivered().size() == 1);
   CHECK(memory_destination(dst)->delivered()[0].content == "T:hello");

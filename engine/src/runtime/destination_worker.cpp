@@ -11,6 +11,13 @@ std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+// What was sent, for the store: only when the destination script changed the
+// payload. An unchanged payload is already stored with the message, and
+// writing it twice would double the bytes each delivery commits.
+std::optional<std::string> sent_form(const OutboundMessage& out, const PendingDelivery& d) {
+  if (out.content == d.payload) return std::nullopt;
+  return out.content;
+}
 }  // namespace
 
 std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int retry) {
@@ -194,7 +201,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
         else if (transformed.payload)
           response = std::move(*transformed.payload);
       }
-      finish(d, MessageState::sent, attempts + 1, out.content, response, std::nullopt);
+      finish(d, MessageState::sent, attempts + 1, sent_form(out, d), response, std::nullopt);
       if (setup_.final_outcome) setup_.final_outcome(d.message_id, result);
       return;
     }
@@ -218,7 +225,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
                            result.error;
       logger::warn(setup_.channel + "/" + setup_.config.name,
                    "message " + std::to_string(d.message_id) + " " + reason);
-      finish(d, MessageState::error, attempts, out.content, result.response, reason);
+      finish(d, MessageState::error, attempts, sent_form(out, d), result.response, reason);
       if (setup_.final_outcome) setup_.final_outcome(d.message_id, result);
       return;
     }

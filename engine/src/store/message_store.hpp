@@ -89,7 +89,8 @@ struct DeliveryRecord {
   std::string destination;
   MessageState state = MessageState::queued;
   int attempts = 0;
-  std::string sent_content, response, error;
+  std::string sent_content;  // empty: the message's payload was sent unchanged (transformed, else raw)
+  std::string response, error;
   std::int64_t updated_ms = 0;
 };
 
