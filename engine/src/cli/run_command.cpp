@@ -40,6 +40,9 @@ int run_command(int argc, char** argv) {
                              std::to_string(engine.channels().size()) + " channels from " +
                              config->channels_dir.string() + ", data in " + config->data_dir.string());
 
+  // Said plainly so nobody waits on a port that is not open yet.
+  logger::info("engine", "admin HTTP API and console (" + config->http + ") are not part of this build yet");
+
   int signal = 0;
   sigwait(&stop_signals, &signal);
   logger::info("engine", std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
