@@ -57,7 +57,10 @@ FrameHeader read_frame_header(std::string_view frame) {
   header.control_id = m.get(kControlId);
   header.sending_application = m.get(kSendingApplication);
   header.sending_facility = m.get(kSendingFacility);
+  // Senders pad fields with spaces ("| |"): a blank MSH-15 asks for original mode.
   header.accept_ack_type = m.get(kAcceptAck);
+  while (!header.accept_ack_type.empty() && header.accept_ack_type.back() == ' ') header.accept_ack_type.pop_back();
+  while (!header.accept_ack_type.empty() && header.accept_ack_type.front() == ' ') header.accept_ack_type.erase(0, 1);
   header.application_ack_type = m.get(kApplicationAck);
   header.charset = m.get(kCharset);
   return header;

@@ -27,6 +27,11 @@
 #include "mllp_framer.hpp"
 #include "tls_setup.hpp"
 
+#include <artery/hl7.hpp>
+
+#include <functional>
+#include <optional>
+
 namespace artery::mllp {
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
@@ -263,9 +268,8 @@ class Connection final : public ConnectionBase {
       return;
     }
 
-    Message message{std::move(body), data_type::hl7v2, attributes_};
     std::weak_ptr<ConnectionBase> weak = shared_from_this();
-    state_->host->submit(std::move(message), [gate = state_->gate, weak = std::move(weak), seq](Disposition d) {
+    auto answer = [gate = state_->gate, weak = std::move(weak), seq](Disposition d) {
       std::lock_guard lock(gate->mutex);
       if (!gate->open) return;
       auto self = weak.lock();
@@ -274,8 +278,59 @@ class Connection final : public ConnectionBase {
       asio::post(connection->executor(), [self = std::move(self), connection, seq, d = std::move(d)]() mutable {
         connection->resolve(seq, std::move(d));
       });
-    });
+    };
+    // A batch (FHS/BHS, or several messages back to back) is stored as its
+    // messages, one by one, and acknowledged once when all are stored.
+    std::optional<std::vector<std::string>> parts;
+    if (slot.header.batch || body.find("\rMSH") != std::string::npos || body.find("\nMSH") != std::string::npos)
+      parts = hl7::split_batch(body);
+    if (parts && parts->size() > 1) {
+      auto batch = std::make_shared<BatchOutcome>(parts->size(), std::move(answer));
+      for (auto& part : *parts)
+        state_->host->submit(Message{std::move(part), data_type::hl7v2, attributes_},
+                             [batch](Disposition d) { batch->add(std::move(d)); });
+      return;
+    }
+    state_->host->submit(Message{std::move(body), data_type::hl7v2, attributes_}, std::move(answer));
   }
+
+  // The dispositions of a batch's messages folded into one: the worst wins
+  // (unavailable: resend all, then rejected, then errored), custom responses
+  // are dropped (one ACK answers the whole frame).
+  class BatchOutcome {
+   public:
+    BatchOutcome(std::size_t parts, std::function<void(Disposition)> done) : remaining_(parts), done_(std::move(done)) {
+      folded_.status = Disposition::Status::accepted;
+    }
+    void add(Disposition d) {
+      std::unique_lock lock(mutex_);
+      if (rank(d.status) > rank(folded_.status)) {
+        folded_.status = d.status;
+        folded_.error = std::move(d.error);
+      }
+      if (!folded_.message_id) folded_.message_id = d.message_id;
+      if (--remaining_ > 0) return;
+      Disposition out = std::move(folded_);
+      lock.unlock();
+      done_(std::move(out));
+    }
+
+   private:
+    static int rank(Disposition::Status s) {
+      switch (s) {
+        case Disposition::Status::accepted: return 0;
+        case Disposition::Status::filtered: return 0;
+        case Disposition::Status::errored: return 1;
+        case Disposition::Status::rejected: return 2;
+        case Disposition::Status::unavailable: return 3;
+      }
+      return 3;
+    }
+    std::mutex mutex_;
+    std::size_t remaining_;
+    std::function<void(Disposition)> done_;
+    Disposition folded_;
+  };
 
   void on_oversize(std::string_view head) {
     const auto limit = state_->settings.max_message_size;
