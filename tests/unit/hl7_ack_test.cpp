@@ -8,16 +8,14 @@
 #include <sstream>
 
 #include "artery/hl7.hpp"
+#include "support/engine_process.hpp"
 
 using namespace artery::hl7;
 
 namespace {
 
 std::string read_sample(const std::string& name) {
-  std::ifstream in(std::filesystem::path(ARTERY_FIXTURES) / "samples" / "hl7v2" / name, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return artery::testing::read_text(std::filesystem::path(ARTERY_FIXTURES) / "samples" / "hl7v2" / name);
 }
 
 Message parse_ack(const std::string& ack) {

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include "support/engine_process.hpp"
+
 #include <catch2/catch.hpp>
 #include <condition_variable>
 #include <filesystem>
@@ -20,22 +22,11 @@
 #include <vector>
 
 using namespace artery;
+using artery::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char pattern[] = "/tmp/artery_store_test_XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 NewMessage numbered_message(const std::string& control_id) {
   NewMessage m;
@@ -67,7 +58,7 @@ std::string integrity_check(const fs::path& file) {
 
 TEST_CASE("store: 8 threads inserting concurrently get distinct ids and every row is stored", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   std::string error;
   auto store = MessageStore::open(file, Durability::normal, error);
   REQUIRE(store);
@@ -146,7 +137,7 @@ TEST_CASE("store: 8 threads inserting concurrently get distinct ids and every ro
 
 TEST_CASE("store: every insert acknowledged before SIGKILL is in the store after reopening", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   pid_t child = fork();
@@ -228,7 +219,7 @@ TEST_CASE("store: every insert acknowledged before SIGKILL is in the store after
 
 TEST_CASE("store: the WAL file stays bounded under sustained writes", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   std::string error;
   auto store = MessageStore::open(file, Durability::normal, error);
   REQUIRE(store);

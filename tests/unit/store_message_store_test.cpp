@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include "support/engine_process.hpp"
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -12,22 +14,11 @@
 #include <string>
 
 using namespace artery;
+using artery::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char pattern[] = "/tmp/artery_store_test_XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 std::unique_ptr<MessageStore> open_store(const fs::path& file, Durability durability = Durability::normal) {
   std::string error;
@@ -109,7 +100,7 @@ void exec_sql(const fs::path& file, const std::string& sql) {
 
 TEST_CASE("store: insert and get round trip with deliveries", "[store]") {
   TempDir dir;
-  auto store = open_store(dir.path / "data" / "artery.db");  // creates the directory too
+  auto store = open_store(dir.path() / "data" / "artery.db");  // creates the directory too
 
   NewMessage m = message("adt", "C1", {"epr", "archive", "audit"});
   m.raw = std::string("MSH|raw\0with nul\r", 17);
@@ -158,7 +149,7 @@ TEST_CASE("store: insert and get round trip with deliveries", "[store]") {
 
 TEST_CASE("store: a message naming a destination twice is refused alone", "[store]") {
   TempDir dir;
-  auto store = open_store(dir.path / "artery.db");
+  auto store = open_store(dir.path() / "artery.db");
   std::promise<std::pair<std::int64_t, std::string>> bad;
   std::promise<std::int64_t> good;
   store->insert(message("adt", "DUP", {"epr", "epr"}),
@@ -177,7 +168,7 @@ TEST_CASE("store: a message naming a destination twice is refused alone", "[stor
 
 TEST_CASE("store: ids increase and survive reopening", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   std::int64_t last = 0;
   {
     auto store = open_store(file);
@@ -193,7 +184,7 @@ TEST_CASE("store: ids increase and survive reopening", "[store]") {
 
 TEST_CASE("store: the insert callback runs after the commit", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   auto store = open_store(file);
   std::promise<std::int64_t> seen;
   store->insert(message("c", "X1", {"out"}), [&](std::int64_t id, const std::string& error) {
@@ -206,7 +197,7 @@ TEST_CASE("store: the insert callback runs after the commit", "[store]") {
 
 TEST_CASE("store: flush waits for queued writes and the destructor commits them", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   std::atomic<int> callbacks{0};
   {
     auto store = open_store(file);
@@ -232,7 +223,7 @@ TEST_CASE("store: flush waits for queued writes and the destructor commits them"
 
 TEST_CASE("store: delivery updates for sent, retry and error", "[store]") {
   TempDir dir;
-  auto store = open_store(dir.path / "artery.db");
+  auto store = open_store(dir.path() / "artery.db");
   std::int64_t id = insert_now(*store, message("lab", "L1", {"epr", "archive"}));
 
   SECTION("a retry keeps the delivery QUEUED with its attempts, then it is sent") {
@@ -296,7 +287,7 @@ TEST_CASE("store: delivery updates for sent, retry and error", "[store]") {
 
 TEST_CASE("store: pending deliveries come oldest first and page by id", "[store]") {
   TempDir dir;
-  auto store = open_store(dir.path / "artery.db");
+  auto store = open_store(dir.path() / "artery.db");
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 10; ++i) {
     NewMessage m = message("lab", "P" + std::to_string(i), {"epr", "archive"});
@@ -335,7 +326,7 @@ TEST_CASE("store: pending deliveries come oldest first and page by id", "[store]
 
 TEST_CASE("store: counters coalesce and persist across reopening", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   {
     auto store = open_store(file);
     for (int i = 0; i < 100; ++i) {
@@ -365,7 +356,7 @@ TEST_CASE("store: counters coalesce and persist across reopening", "[store]") {
 
 TEST_CASE("store: key/value put, get and erase persist across reopening", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   {
     auto store = open_store(file);
     std::promise<bool> put_done;
@@ -394,7 +385,7 @@ TEST_CASE("store: key/value put, get and erase persist across reopening", "[stor
 
 TEST_CASE("store: search filters by channel, state, text, time and pages newest first", "[store]") {
   TempDir dir;
-  auto store = open_store(dir.path / "artery.db");
+  auto store = open_store(dir.path() / "artery.db");
   std::int64_t t0 = now_ms() - 100000;
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 30; ++i) {
@@ -479,7 +470,7 @@ TEST_CASE("store: search filters by channel, state, text, time and pages newest 
 
 TEST_CASE("store: prune by age and by count keeps messages still queued", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   auto store = open_store(file);
   std::int64_t old_time = now_ms() - 3600 * 1000;
   std::vector<std::int64_t> ids;
@@ -529,7 +520,7 @@ TEST_CASE("store: prune by age and by count keeps messages still queued", "[stor
 
 TEST_CASE("store: a failed transaction fails its operations and the writer carries on", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   auto store = open_store(file);
   exec_sql(file,
            "CREATE TRIGGER refuse_boom BEFORE INSERT ON kv WHEN NEW.key = 'boom' "
@@ -568,7 +559,7 @@ TEST_CASE("store: open reports unusable files as errors", "[store]") {
   TempDir dir;
   std::string error;
 
-  auto not_a_db = dir.path / "notes.txt";
+  auto not_a_db = dir.path() / "notes.txt";
   {
     std::FILE* f = std::fopen(not_a_db.c_str(), "w");
     REQUIRE(f);
@@ -579,10 +570,10 @@ TEST_CASE("store: open reports unusable files as errors", "[store]") {
   CHECK(error.find("notes.txt") != std::string::npos);
 
   error.clear();
-  CHECK_FALSE(MessageStore::open(dir.path, Durability::normal, error));  // a directory
+  CHECK_FALSE(MessageStore::open(dir.path(), Durability::normal, error));  // a directory
   CHECK_FALSE(error.empty());
 
-  auto future_file = dir.path / "future.db";
+  auto future_file = dir.path() / "future.db";
   { open_store(future_file); }
   exec_sql(future_file, "PRAGMA user_version = 99");
   error.clear();
@@ -592,7 +583,7 @@ TEST_CASE("store: open reports unusable files as errors", "[store]") {
 
 TEST_CASE("store: fsync durability opens and writes", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   auto store = open_store(file, Durability::fsync);
   std::int64_t id = insert_now(*store, message("c", "F1", {"d"}));
   CHECK(store->get(id)->deliveries.size() == 1);
@@ -608,7 +599,7 @@ TEST_CASE("store: fsync durability opens and writes", "[store]") {
 
 TEST_CASE("store: ids never go back after retention deletes the newest messages", "[store]") {
   TempDir dir;
-  auto file = dir.path / "artery.db";
+  auto file = dir.path() / "artery.db";
   std::int64_t highest = 0;
   {
     auto store = open_store(file);
