@@ -159,7 +159,9 @@ TEST_CASE("lab-results-to-json keeps one file per patient, newest records first"
   INFO(output);
   CHECK(output.find("MON0001") != std::string::npos);
   const fs::path jane = dir / "patients/patient_555444222.json";
-  REQUIRE(eventually([&] { return read_text(jane).find("8867-4") != std::string::npos; }, std::chrono::seconds(20)));
+  const fs::path david = dir / "patients/patient_777888999.json";
+  REQUIRE(eventually([&] { return read_text(jane).find("8867-4") != std::string::npos && fs::exists(david); },
+                     std::chrono::seconds(20)));
   const std::string file = read_text(jane);
   INFO(file);
   CHECK(file.find("\"Surname\": \"SMITH\"") != std::string::npos);
@@ -168,6 +170,6 @@ TEST_CASE("lab-results-to-json keeps one file per patient, newest records first"
   // The heart rate (09:10) came later than the potassium (08:25): it is first.
   CHECK(file.find("8867-4") < file.find("2823-3"));
   CHECK(file.find("\"AbnormalFlags\": \"H\"") != std::string::npos);
-  CHECK(fs::exists(dir / "patients/patient_777888999.json"));
+  CHECK(read_text(david).find("\"ReferenceRange\": \"3.9-7.8\"") != std::string::npos);
   CHECK(engine.stop(SIGTERM) == 0);
 }
