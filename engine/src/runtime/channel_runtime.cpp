@@ -375,16 +375,33 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   summary->vars_json = row.vars_json;
   summary->destinations = row.destinations;
   auto payload = std::make_shared<std::string>(row.transformed.empty() ? row.raw : row.transformed);
+  // The queued gauges go up before the insert is even queued: a destination
+  // reading its queue back from the store can deliver (and count down) a
+  // message before this commit's callback runs.
+  count_queued(*summary, +1);
   env_.store->insert(std::move(row), [this, shared, reply = std::move(reply), summary, payload](
                                          std::int64_t id, const std::string& error) mutable {
     committed(id, error, shared, std::move(reply), *summary, payload);
   });
 }
 
+void ChannelRuntime::count_queued(const NewMessage& summary, int sign) {
+  if (summary.destinations.empty()) return;
+  Counters channel;
+  channel.queued = sign * static_cast<std::int64_t>(summary.destinations.size());
+  count(*env_.store, counters_, config_.name, "", channel);
+  for (const auto& name : summary.destinations) {
+    Counters one;
+    one.queued = sign;
+    count(*env_.store, *destination_counters_.at(name), config_.name, name, one);
+  }
+}
+
 void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::shared_ptr<Ingress> ingress,
                                Disposition reply, const NewMessage& summary, std::shared_ptr<std::string> payload) {
   if (!error.empty() || id == 0) {
     logger::error(config_.name, "store commit failed: " + error);
+    count_queued(summary, -1);  // counted before the insert; nothing was queued
     ingress->done({Disposition::Status::unavailable, 0, {}, "store commit failed: " + error});
     return;
   }
@@ -393,7 +410,6 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
   delta.received = 1;
   if (summary.state == MessageState::filtered) delta.filtered = 1;
   if (summary.state == MessageState::error) delta.errored = 1;
-  delta.queued = static_cast<std::int64_t>(summary.destinations.size());
   count(*env_.store, counters_, config_.name, "", delta);
 
   const bool wait_for_delivery = config_.ack == AckMode::after_delivery && !summary.destinations.empty() &&
@@ -414,9 +430,6 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
   std::size_t index = 0;
   for (auto& destination : destinations_) {
     if (summary.destinations.empty()) break;
-    Counters queued;
-    queued.queued = 1;
-    count(*env_.store, *destination_counters_.at(destination->name()), config_.name, destination->name(), queued);
     PendingDelivery delivery;
     delivery.message_id = id;
     delivery.destination = destination->name();

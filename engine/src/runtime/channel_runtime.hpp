@@ -63,6 +63,7 @@ class ChannelRuntime final : private SourceHost {
   void process(Ingress& ingress, lua::Script* script);
   void committed(std::int64_t id, const std::string& error, std::shared_ptr<Ingress> ingress, Disposition reply,
                  const NewMessage& summary, std::shared_ptr<std::string> payload);
+  void count_queued(const NewMessage& summary, int sign);
   void final_outcome(std::int64_t message_id, const SendResult& result);
   bool build_destinations(std::string& error);
   void stop_parts();
