@@ -226,7 +226,8 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
 
   // One write, then frames until the ACK for this message. `received_any`
   // tells the caller whether the peer answered at all (for a stale connection).
-  asio::awaitable<SendResult> exchange(const std::string& control_id, bool& received_any) {
+  asio::awaitable<SendResult> exchange(const std::string& control_id, bool expect_ack, bool silence_is_success,
+                                       bool& received_any) {
     received_any = false;
     error_code ec;
     arm_deadline(settings.ack_timeout);
@@ -238,6 +239,12 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
       co_return make_result(SendResult::Status::retry,
                             late ? "no ACK from " + remote_text() + " within " + format_ms(settings.ack_timeout)
                                  : "write to " + remote_text() + ": " + ec.message());
+    }
+    if (!expect_ack) {
+      // MSH-15 NE: the message itself asks for no accept acknowledgement, so a
+      // conforming receiver sends none. Written is all we can know.
+      disarm_deadline();
+      co_return make_result(SendResult::Status::sent, "");
     }
     for (;;) {
       auto next = framer.next();
@@ -262,6 +269,9 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
         bool late = timed_out;
         disarm_deadline();
         disconnect();
+        // MSH-15 ER: the receiver answers only errors, so none within the
+        // timeout means it took the message.
+        if (late && silence_is_success) co_return make_result(SendResult::Status::sent, "");
         if (late)
           co_return make_result(SendResult::Status::retry,
                                 "no ACK from " + remote_text() + " within " + format_ms(settings.ack_timeout));
@@ -292,7 +302,10 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
         if (!error.empty()) co_return make_result(SendResult::Status::retry, std::move(error));
       }
       bool received_any = false;
-      SendResult result = co_await exchange(header.control_id, received_any);
+      // With commit acknowledgements (MLLP release 2) every frame is answered.
+      const bool expect_ack = settings.commit_ack || header.accept_ack_type != "NE";
+      const bool silence_is_success = !settings.commit_ack && header.accept_ack_type == "ER";
+      SendResult result = co_await exchange(header.control_id, expect_ack, silence_is_success, received_any);
       // A kept connection the peer dropped in between: try once on a fresh one.
       if (result.status == SendResult::Status::retry && reused && !received_any && !connected && !timed_out &&
           !stopping) {

@@ -154,7 +154,7 @@ int send_mllp(int argc, char** argv) {
   auto pct = [&](double p) { return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * lat.size()))]; };
   std::string codes;
   for (const auto& [code, n] : tally.codes) codes += " " + code + "=" + std::to_string(n);
-  std::printf("sent %zu messages in %.2f s (%.0f msg/s) over %d connection%s;%s; latency p50 %.2f ms, p99 %.2f ms\n",
+  std::printf("sent %zu message(s) in %.2f s (%.0f msg/s) over %d connection%s;%s; latency p50 %.2f ms, p99 %.2f ms\n",
               lat.size(), seconds, lat.size() / std::max(seconds, 1e-9), connections, connections == 1 ? "" : "s",
               codes.c_str(), pct(0.5), pct(0.99));
   return tally.failures == 0 ? 0 : 1;

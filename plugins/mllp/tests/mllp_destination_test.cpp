@@ -60,6 +60,34 @@ TEST_CASE("destination: AA is sent, with the ACK as response", "[mllp][destinati
   CHECK(server.host.received().at(0).content == hl7_message("OUT1"));
 }
 
+TEST_CASE("destination: a message whose MSH-15 is NE is sent without waiting for an ACK", "[mllp][destination]") {
+  RunningSource server;
+  StartedDestination d(to(server.port()));  // ack_timeout 5 s: waiting for one would be a retry much later
+  // MSH-13, MSH-14 empty, MSH-15 NE: the receiver sends no accept acknowledgement.
+  auto r = send(d.destination, hl7_message("QUIET1", "|||NE|NE"));
+  CHECK(r.status == SendResult::Status::sent);
+  CHECK(r.response.empty());
+  // The connection is still in step: the next message gets its own ACK.
+  auto next = send(d.destination, hl7_message("LOUD1"));
+  CHECK(next.status == SendResult::Status::sent);
+  CHECK(parse_ack(next.response).control_id == "LOUD1");
+  REQUIRE(eventually([&] { return server.host.count() == 2; }));
+}
+
+TEST_CASE("destination: MSH-15 ER takes silence until ack_timeout as success, and errors as errors",
+          "[mllp][destination]") {
+  RunningSource server;
+  auto settings = to(server.port());
+  settings.ack_timeout = std::chrono::milliseconds(300);
+  StartedDestination d(settings);
+  auto quiet = send(d.destination, hl7_message("ER1", "|||ER|NE"));
+  CHECK(quiet.status == SendResult::Status::sent);
+  server.host.set_policy([](const artery::Message&) { return status(Disposition::Status::errored, "no such ward"); });
+  auto failed = send(d.destination, hl7_message("ER2", "|||ER|NE"));
+  CHECK(failed.status == SendResult::Status::retry);
+  CHECK(failed.error.find("no such ward") != std::string::npos);
+}
+
 TEST_CASE("destination: AE is retried with its text, AR rejected", "[mllp][destination]") {
   RunningSource server;
   StartedDestination d(to(server.port()));
