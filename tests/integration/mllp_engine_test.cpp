@@ -145,7 +145,7 @@ TEST_CASE("lab-results-to-json keeps one file per patient, newest records first"
   replace("0.0.0.0:2575", "127.0.0.1:" + std::to_string(port));
   replace("../scripts/oru_to_records.lua", (source / "scripts/oru_to_records.lua").string());
   replace("../scripts/patient_file_writer.lua", (source / "scripts/patient_file_writer.lua").string());
-  replace("../data/patients", (dir / "patients").string());
+
   write_text(dir / "channels/lab.yaml", channel.substr(0, channel.find("tests:")));
 
   EngineProcess engine({"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string()},
@@ -158,8 +158,8 @@ TEST_CASE("lab-results-to-json keeps one file per patient, newest records first"
                      output) == 0);
   INFO(output);
   CHECK(output.find("MON0001") != std::string::npos);
-  const fs::path jane = dir / "patients/patient_555444222.json";
-  const fs::path david = dir / "patients/patient_777888999.json";
+  const fs::path jane = dir / "data/patients/patient_555444222.json";
+  const fs::path david = dir / "data/patients/patient_777888999.json";
   REQUIRE(eventually([&] { return read_text(jane).find("8867-4") != std::string::npos && fs::exists(david); },
                      std::chrono::seconds(20)));
   const std::string file = read_text(jane);

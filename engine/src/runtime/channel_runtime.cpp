@@ -25,11 +25,15 @@ std::string attributes_json(const Message& message) {
   return boost::json::serialize(object);
 }
 
-std::vector<std::filesystem::path> fs_roots(const DestinationConfig& config, const std::filesystem::path& base) {
+// A lua destination's folders: relative to the channel file, and
+// ${data_dir} is the engine's data folder (so --data moves outputs too).
+std::vector<std::filesystem::path> fs_roots(const DestinationConfig& config, const std::filesystem::path& base,
+                                            const std::filesystem::path& data_dir) {
   std::vector<std::filesystem::path> roots;
+  const std::map<std::string, std::string> vars{{"data_dir", std::filesystem::absolute(data_dir).string()}};
   if (auto dirs = config.connector.options.tree.get_child_optional("directories")) {
     for (const auto& [key, node] : *dirs) {
-      std::filesystem::path dir = node.data();
+      std::filesystem::path dir = expand_template(node.data(), vars);
       if (dir.is_relative()) dir = base / dir;
       std::error_code ec;
       std::filesystem::create_directories(dir, ec);
@@ -102,7 +106,7 @@ bool ChannelRuntime::build_destinations(std::string& error) {
         error = "destination " + dest.name + ": type lua needs a script defining send(msg, ctx)";
         return false;
       }
-      options.fs_roots = fs_roots(dest, base);
+      options.fs_roots = fs_roots(dest, base, env_.data_dir);
       auto script = lua::Script::load(options, error);
       if (!script) {
         error = "destination " + dest.name + ": " + error;

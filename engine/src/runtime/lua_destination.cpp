@@ -22,7 +22,8 @@ void LuaDestination::send(OutboundMessage message, std::function<void(SendResult
 const PluginDescriptor* lua_destination_descriptor() {
   static const OptionSpec options[] = {
       {"directories", "list", nullptr, false,
-       "Folders the script's fs module may read and write (relative to the channel file); none: no fs"},
+       "Folders the script's fs module may read and write: relative to the channel file, ${data_dir} is the "
+       "engine's data folder; none: no fs"},
   };
   static const PluginDescriptor descriptor{
       kApiMajor, kApiMinor, "lua", kEngineVersion,
