@@ -25,36 +25,36 @@ function M.GetPatient(request)
   return record_builder.patient(xml_builder.new(), patient):result(), patient.id
 end
 
-function M.GetAppointments(request)
+-- One section of a patient's clinical record (all dates), as <root PatientID Count>
+-- with one element per entry written by `write(builder, entry, schemes)`.
+local function patient_section(request, section, root, write)
   local patient = request.store:resolve(request.params)
-  local appointments = date_window.select(date_window.ALL, request.store:clinical(patient.id).appointments, "date_time")
-  local b = xml_builder.new():open("Appointments", { PatientID = patient.id, Count = #appointments })
-  for _, appointment in ipairs(appointments) do record_builder.appointment(b, appointment) end
-  return b:close("Appointments"):result(), patient.id
+  local entries = date_window.select(date_window.ALL, request.store:clinical(patient.id)[section], "date_time")
+  local b = xml_builder.new():open(root, { PatientID = patient.id, Count = #entries })
+  for _, entry in ipairs(entries) do write(b, entry, request.schemes) end
+  return b:close(root):result(), patient.id
+end
+
+function M.GetAppointments(request)
+  return patient_section(request, "appointments", "Appointments", function(b, appointment)
+    record_builder.appointment(b, appointment)
+  end)
 end
 
 function M.GetPrescriptions(request)
-  local patient = request.store:resolve(request.params)
-  local medication = date_window.select(date_window.ALL, request.store:clinical(patient.id).medication, "date_time")
-  local b = xml_builder.new():open("Prescriptions", { PatientID = patient.id, Count = #medication })
-  for _, m in ipairs(medication) do
+  return patient_section(request, "medication", "Prescriptions", function(b, m, schemes)
     b:open("Prescription", { EventUID = m.event_uid, DateTime = m.date_time, PrescribedBy = m.done_by })
-    record_builder.medication_fields(b, m, request.schemes)
+    record_builder.medication_fields(b, m, schemes)
     b:close("Prescription")
-  end
-  return b:close("Prescriptions"):result(), patient.id
+  end)
 end
 
 function M.GetLabResults(request)
-  local patient = request.store:resolve(request.params)
-  local reports = date_window.select(date_window.ALL, request.store:clinical(patient.id).results, "date_time")
-  local b = xml_builder.new():open("LabResults", { PatientID = patient.id, Count = #reports })
-  for _, report in ipairs(reports) do
+  return patient_section(request, "results", "LabResults", function(b, report, schemes)
     b:open("Report", { EventUID = report.event_uid, DateTime = report.date_time, Panel = report.panel })
-    for _, item in ipairs(report.items) do record_builder.result_value(b, item, request.schemes, "Result") end
+    for _, item in ipairs(report.items) do record_builder.result_value(b, item, schemes, "Result") end
     b:close("Report")
-  end
-  return b:close("LabResults"):result(), patient.id
+  end)
 end
 
 -- The NHS number a new patient gets: the one given (checked and unused) or a new one.
