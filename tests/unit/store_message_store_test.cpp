@@ -182,10 +182,10 @@ TEST_CASE("store: ids increase and survive reopening", "[store]") {
   CHECK(insert_now(*store, message("c", "after")) > last);
 }
 
-TEST_CASE("store: the insert callback runs after the commit", "[store]") {
+TEST_CASE("store: with durability fsync the insert callback runs after the commit", "[store]") {
   TempDir dir;
   auto file = dir.path() / "artery.db";
-  auto store = open_store(file);
+  auto store = open_store(file, Durability::fsync);
   std::promise<std::int64_t> seen;
   store->insert(message("c", "X1", {"out"}), [&](std::int64_t id, const std::string& error) {
     // Another connection (as another process would) sees the row already.

@@ -1,21 +1,47 @@
-// MessageStore: writes go to the StoreWriter (group commit), reads run on
-// pooled read-only connections. Reads throw sqlite::Error (a std::runtime_error)
+// MessageStore: a new message is made durable in the intake log and then
+// applied by the StoreWriter (group commit) with everything else written;
+// reads run on pooled read-only connections, after the writer has caught up. Reads throw sqlite::Error (a std::runtime_error)
 // when SQLite fails, e.g. on an I/O error; an empty result always means "none".
 #include "store/message_store.hpp"
 
+#include "log/logger.hpp"
+#include "store/intake_log.hpp"
 #include "store/read_connection_pool.hpp"
 #include "store/store_schema.hpp"
 #include "store/store_writer.hpp"
 
 #include <future>
+#include <mutex>
 #include <algorithm>
 #include <system_error>
 
 namespace artery {
 
 struct MessageStore::Impl {
-  Impl(const std::filesystem::path& file, Durability durability, std::unique_ptr<sqlite::Connection> writer_connection)
-      : writer(std::move(writer_connection), file, durability), readers(file) {}
+  Impl(const std::filesystem::path& file, Durability durability, std::unique_ptr<sqlite::Connection> writer_connection,
+       std::unique_ptr<IntakeLog> intake_log)
+      : durability(durability),
+        intake(std::move(intake_log)),
+        writer(std::move(writer_connection), file, durability, [this](std::int64_t id) { intake->applied(id); }),
+        readers(file) {}
+
+  // A read sees every write made before it, including acknowledged messages
+  // the writer has not applied yet: it waits for them (rarely: a millisecond).
+  void catch_up() {
+    if (writer.busy() && !writer.on_writer_thread()) flush();
+  }
+  void flush() {
+    std::promise<void> committed;
+    auto future = committed.get_future();
+    writer.submit(FlushOp{[&committed] { committed.set_value(); }});
+    future.wait();
+  }
+
+  Durability durability;
+  // Declared before the writer, which applies its records and so must stop first.
+  std::unique_ptr<IntakeLog> intake;
+  std::mutex intake_mutex;  // orders ids, records and insert callbacks
+  std::int64_t next_id = 1;
   StoreWriter writer;
   ReadConnectionPool readers;
 };
@@ -76,7 +102,36 @@ std::unique_ptr<MessageStore> MessageStore::open(const std::filesystem::path& fi
     }
     auto connection = sqlite::Connection::open(file, /*read_only=*/false);
     prepare_writer_connection(*connection, durability);
-    return std::unique_ptr<MessageStore>(new MessageStore(std::make_unique<Impl>(file, durability, std::move(connection))));
+    // Opened in both durability modes: it locks the store against a second
+    // engine, and records left by a run with `normal` must be applied.
+    std::vector<NewMessage> recovered;
+    std::size_t damaged = 0;
+    auto intake = IntakeLog::open(file.string() + "-intake", recovered, damaged, error);
+    if (!intake) {
+      error = "cannot open the message store " + file.string() + ": " + error;
+      return nullptr;
+    }
+    auto impl = std::make_unique<Impl>(file, durability, std::move(connection), std::move(intake));
+    std::int64_t highest = 0;
+    std::size_t replayed = 0;
+    for (auto& message : recovered) {
+      highest = std::max(highest, message.id);
+      if (message.id > impl->writer.intake_applied()) ++replayed;
+      impl->writer.submit(InsertMessageOp{std::move(message), {}});
+    }
+    impl->flush();
+    if (impl->writer.intake_applied() < highest) {
+      error = "cannot open the message store " + file.string() + ": its intake log could not be applied";
+      return nullptr;
+    }
+    if (replayed > 0 || damaged > 0)
+      logger::info("store", "applied " + std::to_string(replayed) + " acknowledged messages from the intake log" +
+                                (damaged ? " (" + std::to_string(damaged) +
+                                               " bytes of an unacknowledged record cut short by the crash discarded)"
+                                         : std::string()));
+    impl->intake->applied(impl->writer.intake_applied());  // segments replayed, or applied before the crash
+    impl->next_id = std::max(impl->writer.next_id(), highest + 1);
+    return std::unique_ptr<MessageStore>(new MessageStore(std::move(impl)));
   } catch (const std::exception& e) {
     error = "cannot open the message store " + file.string() + ": " + e.what();
     return nullptr;
@@ -90,7 +145,33 @@ MessageStore::~MessageStore() = default;  // ~StoreWriter commits what is queued
 // ---- writes ----
 
 void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, const std::string&)> done) {
-  impl_->writer.submit(InsertMessageOp{std::move(message), std::move(done)});
+  // Refused here: the primary key's failure in the writer would roll back
+  // every other write of its batch.
+  for (std::size_t i = 0; i < message.destinations.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (message.destinations[i] == message.destinations[j]) {
+        if (done) done(0, "destination '" + message.destinations[i] + "' is listed twice for one message");
+        return;
+      }
+    }
+  }
+  if (impl_->durability == Durability::fsync) {
+    message.id = 0;  // the writer assigns it and calls back after its fsynced commit
+    impl_->writer.submit(InsertMessageOp{std::move(message), std::move(done)});
+    return;
+  }
+  std::lock_guard lock(impl_->intake_mutex);
+  message.id = impl_->next_id++;
+  try {
+    impl_->intake->append(message);
+  } catch (const std::exception& e) {
+    if (done) done(0, e.what());
+    return;
+  }
+  const std::int64_t id = message.id;
+  impl_->writer.submit(InsertMessageOp{std::move(message), {}});
+  // Under the lock, so that callbacks run in id order (destinations rely on it).
+  if (done) done(id, {});
 }
 
 void MessageStore::update_delivery(DeliveryUpdate update, Done done) {
@@ -112,10 +193,7 @@ void MessageStore::flush() {
   // From a write callback the writer would wait for itself; everything queued
   // before the callback's batch is committed already.
   if (impl_->writer.on_writer_thread()) return;
-  std::promise<void> committed;
-  auto future = committed.get_future();
-  impl_->writer.submit(FlushOp{[&committed] { committed.set_value(); }});
-  future.wait();
+  impl_->flush();
 }
 
 std::int64_t MessageStore::prune(const std::string& channel, std::optional<std::chrono::milliseconds> max_age,
@@ -152,6 +230,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
                                                    std::int64_t after_id, int limit) {
   std::vector<PendingDelivery> out;
   if (limit <= 0) return out;
+  impl_->catch_up();
   auto connection = impl_->readers.borrow();
   // state = 'QUEUED' is spelled literally so that SQLite uses the partial index.
   sqlite::StatementUse q(connection->statement(
@@ -181,6 +260,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
 }
 
 std::int64_t MessageStore::pending_count(const std::string& channel, const std::string& destination) {
+  impl_->catch_up();
   auto connection = impl_->readers.borrow();
   sqlite::StatementUse q(connection->statement(
       "SELECT count(*) FROM deliveries WHERE channel = ?1 AND destination = ?2 AND state = 'QUEUED'"));
@@ -190,6 +270,7 @@ std::int64_t MessageStore::pending_count(const std::string& channel, const std::
 }
 
 std::optional<std::string> MessageStore::get_value(const std::string& channel, const std::string& key) {
+  impl_->catch_up();
   auto connection = impl_->readers.borrow();
   sqlite::StatementUse q(connection->statement("SELECT value FROM kv WHERE channel = ?1 AND key = ?2"));
   q->bind_text(1, channel);
@@ -200,6 +281,7 @@ std::optional<std::string> MessageStore::get_value(const std::string& channel, c
 
 std::map<std::string, std::string> MessageStore::values(const std::string& channel) {
   std::map<std::string, std::string> out;
+  impl_->catch_up();
   auto connection = impl_->readers.borrow();
   sqlite::StatementUse q(connection->statement("SELECT key, value FROM kv WHERE channel = ?1"));
   q->bind_text(1, channel);
@@ -209,6 +291,7 @@ std::map<std::string, std::string> MessageStore::values(const std::string& chann
 
 std::map<std::string, std::map<std::string, Counters>> MessageStore::counters() {
   std::map<std::string, std::map<std::string, Counters>> out;
+  impl_->catch_up();
   auto connection = impl_->readers.borrow();
   sqlite::StatementUse q(connection->statement(
       "SELECT channel, destination, received, filtered, queued, sent, errored FROM counters"));
@@ -240,6 +323,7 @@ std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
   if (query.before_id > 0) sql += " AND id < ?5";
   sql += " ORDER BY id DESC LIMIT ?6";
 
+  impl_->catch_up();
   auto connection = impl_->readers.borrow();
   sqlite::StatementUse q(connection->statement(sql));
   std::string pattern = contains_pattern(query.text);
@@ -254,6 +338,7 @@ std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
 }
 
 std::optional<MessageRecord> MessageStore::get(std::int64_t id) {
+  impl_->catch_up();
   auto connection = impl_->readers.borrow();
   // Both reads in one transaction: a concurrent prune cannot split them.
   connection->exec("BEGIN");

@@ -23,6 +23,7 @@ enum class Durability {
 
 // A new message and its destination queue rows, committed together.
 struct NewMessage {
+  std::int64_t id = 0;  // assigned by the store; set only on messages read back from its intake log
   std::string channel;
   std::int64_t received_at_ms = 0;  // unix epoch milliseconds
   MessageState state = MessageState::received;  // FILTERED, QUEUED (with deliveries), SENT, ERROR
@@ -114,8 +115,11 @@ class MessageStore {
   ~MessageStore();  // flushes pending writes, stops the writer
 
   // ---- writes: queued to the writer, committed in the next batch ----
-  // `done(id, error)` runs on the writer thread after COMMIT (id 0 on failure);
-  // keep it short and non-blocking.
+  // insert: `done(id, error)` runs once the message is durable (id 0 on
+  // failure), in id order: with durability `normal` on the caller's thread
+  // before insert() returns (the message is in the intake log), with `fsync`
+  // on the writer thread after its COMMIT. Keep it short and non-blocking,
+  // and do not insert from it.
   void insert(NewMessage message, std::function<void(std::int64_t id, const std::string& error)> done);
   void update_delivery(DeliveryUpdate update, Done done = {});
   void add_counters(CounterDelta delta);  // coalesced, committed with the next batch

@@ -53,6 +53,9 @@ constexpr const char* prune_by_age_sql =
 constexpr const char* record_id_floor_sql =
     "INSERT INTO store_meta (key, value) VALUES ('id_floor', ?1) "
     "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)";
+constexpr const char* record_intake_applied_sql =
+    "INSERT INTO store_meta (key, value) VALUES ('intake_applied', ?1) "
+    "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)";
 constexpr const char* prune_by_count_sql =
     "INSERT INTO temp.prune_ids SELECT id FROM messages m WHERE channel = ?1 AND id <= ?2 "
     "AND id NOT IN temp.prune_ids "
@@ -64,6 +67,8 @@ constexpr const char* prune_messages_sql = "DELETE FROM messages WHERE id IN tem
 constexpr auto counters_linger = std::chrono::milliseconds(50);
 // How long the writer stays awake for the next write after a commit.
 constexpr auto idle_spin = std::chrono::microseconds(50);
+// After a failed transaction, the writes nobody waits for are tried again after this.
+constexpr auto retry_pause = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -100,15 +105,16 @@ struct StoreWriter::Statements {
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (channel, destination) DO UPDATE SET "
                      "received = received + excluded.received, filtered = filtered + excluded.filtered, "
                      "queued = queued + excluded.queued, sent = sent + excluded.sent, "
-                     "errored = errored + excluded.errored") {}
+                     "errored = errored + excluded.errored"),
+        record_intake_applied(db, record_intake_applied_sql) {}
 
   sqlite::Statement begin, commit, insert_message, insert_delivery, update_delivery, roll_up_message_state,
-      put_value, erase_value, add_counters;
+      put_value, erase_value, add_counters, record_intake_applied;
 };
 
 StoreWriter::StoreWriter(std::unique_ptr<sqlite::Connection> connection, const std::filesystem::path& file,
-                         Durability durability)
-    : connection_(std::move(connection)) {
+                         Durability durability, Applied applied)
+    : connection_(std::move(connection)), applied_(std::move(applied)) {
   connection_->exec("CREATE TEMP TABLE IF NOT EXISTS prune_ids (id INTEGER PRIMARY KEY)");
   statements_ = std::make_unique<Statements>(connection_->handle());
   {
@@ -116,6 +122,10 @@ StoreWriter::StoreWriter(std::unique_ptr<sqlite::Connection> connection, const s
                               "SELECT max(coalesce((SELECT max(id) FROM messages), 0), "
                               "coalesce((SELECT value FROM store_meta WHERE key = 'id_floor'), 0))");
     if (highest.step()) next_id_ = highest.int64_at(0) + 1;
+  }
+  {
+    sqlite::Statement intake(connection_->handle(), "SELECT value FROM store_meta WHERE key = 'intake_applied'");
+    if (intake.step()) intake_applied_ = intake.int64_at(0);
   }
   checkpointer_ = std::make_unique<WalCheckpointer>(connection_->handle(), file, durability == Durability::fsync);
   queue_.reserve(max_batch);
@@ -128,17 +138,40 @@ StoreWriter::~StoreWriter() {
     stopping_ = true;
   }
   wake_.notify_one();
+  room_.notify_all();
   thread_.join();
   checkpointer_.reset();  // before the writer connection closes
 }
 
+bool StoreWriter::urgent(const WriteOp& op) {
+  return std::visit(
+      [](const auto& typed) {
+        using T = std::decay_t<decltype(typed)>;
+        if constexpr (std::is_same_v<T, InsertMessageOp>) return typed.message.id == 0 || bool(typed.done);
+        else if constexpr (std::is_same_v<T, FlushOp> || std::is_same_v<T, PruneChunkOp>) return true;
+        else return bool(typed.done);
+      },
+      op);
+}
+
 void StoreWriter::submit(WriteOp op) {
+  bool wake = false;
+  submitted_.fetch_add(1, std::memory_order_acq_rel);
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    const bool now = urgent(op);
+    if (!now && queue_.size() >= max_queued && !on_writer_thread()) {
+      ++waiting_for_room_;
+      room_.wait(lock, [this] { return queue_.size() < max_queued || stopping_; });
+      --waiting_for_room_;
+    }
     queue_.push_back(std::move(op));
     queued_.store(true, std::memory_order_release);
+    // A lingering writer is woken only when its wait should end, not per write.
+    wake = queue_.size() == 1 || (now && !urgent_) || queue_.size() == linger_batch;
+    urgent_ = urgent_ || now;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void StoreWriter::add_counters(const CounterDelta& delta) {
@@ -181,8 +214,12 @@ void StoreWriter::run() {
         // away; they wait a little for a batch to join, then go by themselves.
         wake_.wait_for(lock, counters_linger, [this] { return stopping_ || !queue_.empty(); });
       }
+      if (!queue_.empty() && !urgent_ && !stopping_ && queue_.size() < linger_batch) {
+        // Nobody waits for these: let more join them in one transaction.
+        wake_.wait_for(lock, linger, [this] { return stopping_ || urgent_ || queue_.size() >= linger_batch; });
+      }
       if (queue_.empty() && counters_.empty()) return;  // stopping, and everything is committed
-      if (queue_.size() < last_batch && !stopping_) {
+      if (urgent_ && queue_.size() < last_batch && !stopping_) {
         // The callbacks of the last batch just woke more producers than have
         // submitted again. Give them the CPU once (no timer: this returns at
         // once when a core is free) so that their writes share this commit.
@@ -198,6 +235,8 @@ void StoreWriter::run() {
       }
       counters.swap(counters_);
       queued_.store(!queue_.empty(), std::memory_order_relaxed);
+      urgent_ = urgent_ && !queue_.empty();  // what is left over may still hold one
+      if (waiting_for_room_ > 0) room_.notify_all();
     }
     commit(batch, counters);
     last_batch = batch.size();
@@ -208,6 +247,7 @@ void StoreWriter::run() {
 
 void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
   std::vector<Outcome> outcomes(batch.size());
+  batch_intake_ = 0;
   try {
     {
       sqlite::StatementUse begin(statements_->begin);
@@ -216,6 +256,11 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
     try {
       for (std::size_t i = 0; i < batch.size(); ++i) outcomes[i] = apply(batch[i]);
       write_counters(counters);
+      if (batch_intake_ > intake_applied_) {
+        sqlite::StatementUse record(statements_->record_intake_applied);
+        record->bind(1, batch_intake_);
+        record->run();
+      }
       sqlite::StatementUse commit(statements_->commit);
       commit->run();
     } catch (...) {
@@ -237,12 +282,42 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
         sum.errored += delta.errored;
       }
     }
-    for (WriteOp& op : batch) fail(op, error);
+    // Writes nobody waits for (above all, messages already acknowledged from
+    // the intake log) are tried again; the others fail to their callers.
+    std::vector<WriteOp> again;
+    std::uint64_t failed = 0;
+    bool stopping = false;
+    {
+      std::lock_guard lock(mutex_);
+      stopping = stopping_;
+    }
+    for (WriteOp& op : batch) {
+      // When stopping they fail too: intake records stay in their log for the next start.
+      if (urgent(op) || stopping) {
+        fail(op, error);
+        ++failed;
+      } else {
+        again.push_back(std::move(op));
+      }
+    }
+    finished_.fetch_add(failed, std::memory_order_acq_rel);
+    if (!again.empty()) {
+      std::fprintf(stderr, "artery store: %s; %zu writes will be tried again\n", error.c_str(), again.size());
+      std::this_thread::sleep_for(retry_pause);
+      std::lock_guard lock(mutex_);
+      queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()), std::make_move_iterator(again.end()));
+      queued_.store(true, std::memory_order_release);
+    }
     return;
   }
   StoreWriterTotals::transactions.fetch_add(1, std::memory_order_relaxed);
   StoreWriterTotals::operations.fetch_add(static_cast<std::int64_t>(batch.size()), std::memory_order_relaxed);
+  if (batch_intake_ > intake_applied_) {
+    intake_applied_ = batch_intake_;
+    if (applied_) run_callback([&] { applied_(intake_applied_); });
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) finish(batch[i], outcomes[i]);
+  finished_.fetch_add(batch.size(), std::memory_order_acq_rel);
 }
 
 StoreWriter::Outcome StoreWriter::apply(WriteOp& op) {
@@ -251,16 +326,13 @@ StoreWriter::Outcome StoreWriter::apply(WriteOp& op) {
 
 StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
   const NewMessage& m = op.message;
-  // Checked here, not left to the primary key: a constraint failure would
-  // roll back the whole batch and fail every other caller's write with it.
-  for (std::size_t i = 0; i < m.destinations.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      if (m.destinations[i] == m.destinations[j]) {
-        return {0, "destination '" + m.destinations[i] + "' is listed twice for one message"};
-      }
-    }
+  if (m.id > 0) {
+    if (m.id <= intake_applied_) return {m.id, {}};  // applied before a crash, replayed from the intake log
+    batch_intake_ = std::max(batch_intake_, m.id);
   }
-  std::int64_t id = 0;
+  // MessageStore::insert has refused a message listing a destination twice:
+  // the primary key's failure would roll back every other write in the batch.
+  const std::int64_t id = m.id > 0 ? m.id : next_id_;
   {
     sqlite::StatementUse insert(statements_->insert_message);
     insert->bind_text(1, m.channel);
@@ -275,10 +347,10 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
     insert->bind_text(10, m.error);
     insert->bind_text(11, m.vars_json);
     insert->bind_text(12, m.attributes_json);
-    insert->bind(13, next_id_);
+    insert->bind(13, id);
     insert->bind_text(14, m.transformed_type);
     insert->run();
-    id = next_id_++;  // a rolled-back batch leaves a gap, never a reused id
+    next_id_ = std::max(next_id_, id + 1);  // a rolled-back batch leaves a gap, never a reused id
   }
   if (!m.destinations.empty()) {
     std::int64_t now = now_ms();

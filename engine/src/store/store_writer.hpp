@@ -1,14 +1,19 @@
 // The store's single writer: one thread with its own connection takes every
 // operation queued since its last commit (up to max_batch) and commits them in
-// ONE transaction, then runs their callbacks in order. There is no timer: with
-// one operation queued it commits at once, and whatever arrives during a commit
-// forms the next batch, so batches grow with load and latency stays low.
+// ONE transaction, then runs their callbacks in order.
+//
+// When it commits: an operation somebody waits for (a flush, a prune, a write
+// with a callback, an insert not already in the intake log) is committed at
+// once, and whatever arrives during that commit forms the next batch. Messages
+// already durable in the intake log and delivery updates wait for company: up
+// to `linger` or `linger_batch` operations, so one transaction carries many.
 #pragma once
 #include "store/message_store.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/wal_checkpointer.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -25,6 +30,8 @@
 
 namespace artery {
 
+// A message with its id set is already in the intake log: the writer applies
+// it (once: see intake_applied) and records how far it got.
 struct InsertMessageOp {
   NewMessage message;
   std::function<void(std::int64_t id, const std::string& error)> done;
@@ -64,10 +71,17 @@ struct StoreWriterTotals {
 class StoreWriter {
  public:
   static constexpr std::size_t max_batch = 4096;
+  static constexpr std::size_t linger_batch = 512;
+  // Writes nobody waits for are held back beyond this many queued, so that
+  // producers faster than SQLite slow down instead of filling memory.
+  static constexpr std::size_t max_queued = 16384;
+  static constexpr std::chrono::microseconds linger{1000};
+  // Called after each commit that applied intake log records, with the highest id.
+  using Applied = std::function<void(std::int64_t id)>;
 
   // Takes a connection to `file` already set up by prepare_writer_connection().
   StoreWriter(std::unique_ptr<sqlite::Connection> connection, const std::filesystem::path& file,
-              Durability durability);
+              Durability durability, Applied applied = {});
   ~StoreWriter();  // commits what is queued, then stops
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -76,6 +90,12 @@ class StoreWriter {
   // Coalesced in memory; committed with the next batch, or within 50 ms.
   void add_counters(const CounterDelta& delta);
   bool on_writer_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  // Some operation is queued or being committed (reads wait for it: see MessageStore).
+  bool busy() const { return submitted_.load(std::memory_order_acquire) != finished_.load(std::memory_order_acquire); }
+  // The next id the writer would assign; the highest intake record it applied.
+  // Both read before any write is submitted, or after a flush.
+  std::int64_t next_id() const { return next_id_; }
+  std::int64_t intake_applied() const { return intake_applied_; }
 
  private:
   using CounterKey = std::pair<std::string, std::string>;  // channel, destination
@@ -98,6 +118,7 @@ class StoreWriter {
   Outcome apply(FlushOp&) { return {}; }
   void write_counters(const CounterMap& counters);
   static void finish(WriteOp& op, const Outcome& outcome);
+  static bool urgent(const WriteOp& op);
   static void fail(WriteOp& op, const std::string& error);
 
   std::unique_ptr<sqlite::Connection> connection_;
@@ -106,11 +127,18 @@ class StoreWriter {
   // Ids are assigned here rather than by SQLite so that they never go back,
   // even when retention deletes the newest messages (see store_meta.id_floor).
   std::int64_t next_id_ = 1;
+  std::int64_t intake_applied_ = 0;  // store_meta.intake_applied: records up to it are in SQLite
+  std::int64_t batch_intake_ = 0;    // the highest intake record in the batch being committed
+  Applied applied_;
+  std::atomic<std::uint64_t> submitted_{0}, finished_{0};
 
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable room_;  // queue_ fell below max_queued
+  int waiting_for_room_ = 0;
   std::vector<WriteOp> queue_;
   std::atomic<bool> queued_{false};  // queue_ is non-empty: read without the lock while spinning
+  bool urgent_ = false;              // queue_ holds an operation somebody waits for
   CounterMap counters_;
   bool stopping_ = false;
   std::thread thread_;

@@ -1,0 +1,165 @@
+#include "store/intake_log.hpp"
+
+#include "store/intake_record.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
+
+namespace artery {
+namespace {
+
+std::system_error os_error(const std::string& what) { return {errno, std::generic_category(), what}; }
+
+// Segment files are named by their first id, zero-padded so names sort as ids.
+std::filesystem::path segment_name(const std::filesystem::path& dir, std::int64_t first_id) {
+  char name[40];
+  std::snprintf(name, sizeof name, "%020lld.log", static_cast<long long>(first_id));
+  return dir / name;
+}
+
+bool read_file(const std::filesystem::path& file, std::string& out) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.clear();
+  char chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return n == 0;
+    }
+    out.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<IntakeLog> IntakeLog::open(const std::filesystem::path& dir, std::vector<NewMessage>& recovered,
+                                           std::size_t& damaged, std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create the intake log folder " + dir.string() + ": " + ec.message();
+    return nullptr;
+  }
+  // Two engines on one store would each replay the other's records.
+  int lock_fd = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    error = lock_fd < 0 ? "cannot open " + (dir / "lock").string() + ": " + std::generic_category().message(errno)
+                        : "the store " + dir.parent_path().string() + " is in use by another engine";
+    if (lock_fd >= 0) ::close(lock_fd);
+    return nullptr;
+  }
+  std::unique_ptr<IntakeLog> log(new IntakeLog(dir, lock_fd));
+
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".log") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  damaged = 0;
+  std::string bytes;
+  std::int64_t highest = 0;
+  for (const auto& file : files) {
+    if (!read_file(file, bytes)) {
+      error = "cannot read the intake log " + file.string() + ": " + std::generic_category().message(errno);
+      return nullptr;
+    }
+    std::string_view rest(bytes);
+    Segment segment{file, 0};
+    for (;;) {
+      NewMessage message;
+      std::size_t size = 0;
+      auto read = intake_record::decode(rest, message, size);
+      if (read != intake_record::Read::ok) {
+        if (read == intake_record::Read::damaged) damaged += rest.size();
+        break;
+      }
+      rest.remove_prefix(size);
+      segment.last_id = std::max(segment.last_id, message.id);
+      highest = std::max(highest, message.id);
+      recovered.push_back(std::move(message));
+    }
+    if (segment.last_id > 0) {
+      log->closed_.push_back(std::move(segment));
+    } else {
+      std::filesystem::remove(file, ec);  // nothing in it to recover, and its name may be taken next
+    }
+  }
+  try {
+    log->start_segment(highest + 1);
+  } catch (const std::system_error& e) {
+    error = e.what();
+    return nullptr;
+  }
+  return log;
+}
+
+IntakeLog::IntakeLog(std::filesystem::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
+
+IntakeLog::~IntakeLog() {
+  if (fd_ >= 0) ::close(fd_);
+  {
+    std::lock_guard lock(segments_mutex_);
+    std::error_code ec;
+    if (applied_ >= last_id_) std::filesystem::remove(current_, ec);
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
+}
+
+void IntakeLog::start_segment(std::int64_t first_id) {
+  auto file = segment_name(dir_, first_id);
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) throw os_error("cannot create the intake log segment " + file.string());
+  if (fd_ >= 0) {
+    ::close(fd_);
+    std::lock_guard lock(segments_mutex_);
+    closed_.push_back({current_, last_id_});
+  }
+  fd_ = fd;
+  current_ = std::move(file);
+  size_ = 0;
+  last_id_ = 0;
+}
+
+void IntakeLog::append(const NewMessage& message) {
+  if (size_ >= segment_size) start_segment(message.id);
+  buffer_.clear();
+  intake_record::encode(message, buffer_);
+  std::size_t written = 0;
+  while (written < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      auto failure = os_error("cannot write to the intake log " + current_.string());
+      // A partial record would hide every later one from recovery: cut it
+      // off, or go on in a new segment (the torn end then ends that one).
+      if (written > 0 && ::ftruncate(fd_, size_) != 0) start_segment(message.id);
+      throw failure;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  size_ += static_cast<std::int64_t>(written);
+  last_id_ = message.id;
+}
+
+void IntakeLog::applied(std::int64_t id) {
+  std::vector<std::filesystem::path> done;
+  {
+    std::lock_guard lock(segments_mutex_);
+    applied_ = std::max(applied_, id);
+    auto keep = std::partition(closed_.begin(), closed_.end(), [&](const Segment& s) { return s.last_id > applied_; });
+    for (auto it = keep; it != closed_.end(); ++it) done.push_back(std::move(it->file));
+    closed_.erase(keep, closed_.end());
+  }
+  std::error_code ec;
+  for (const auto& file : done) std::filesystem::remove(file, ec);
+}
+
+}  // namespace artery

@@ -1,0 +1,72 @@
+// The intake log: where an accepted message becomes durable before it is
+// acknowledged. Each message is one record appended with one write() to a
+// segment file (`artery.db-intake/<first id>.log`); the store writer then
+// copies it into SQLite with everything else queued in the last millisecond,
+// in one transaction, and records the highest id it applied. Segments whose
+// every record is applied are deleted; at start-up the records not yet
+// applied are read back and applied.
+//
+// Why: a record in the page cache is exactly as durable as a SQLite commit
+// with synchronous=NORMAL (both survive a process crash, neither a power
+// cut), but it costs one system call instead of a B-tree transaction, so a
+// sender waiting for its ACK no longer waits for SQLite. With
+// `durability: fsync` the store does not use this log: its group commit
+// already amortises the fsync.
+#pragma once
+#include "store/message_store.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace artery {
+
+class IntakeLog {
+ public:
+  // Opens (creating) `dir` and locks it against a second engine, then reads
+  // back every record of its segments, oldest first, into `recovered`.
+  // `damaged` tells how many bytes were unreadable (a record torn by a crash
+  // during its write: it was never acknowledged). nullptr with `error`.
+  static std::unique_ptr<IntakeLog> open(const std::filesystem::path& dir, std::vector<NewMessage>& recovered,
+                                         std::size_t& damaged, std::string& error);
+  ~IntakeLog();  // deletes the last segment too when all of it is applied
+  IntakeLog(const IntakeLog&) = delete;
+  IntakeLog& operator=(const IntakeLog&) = delete;
+
+  // Writes `message` (its id set) as one record. Not thread-safe: the store
+  // calls it under its own lock, which also orders ids. Throws
+  // std::system_error when the record could not be written whole; nothing of
+  // it then stays in the file.
+  void append(const NewMessage& message);
+
+  // The store has committed every record with an id up to `id` (any thread).
+  void applied(std::int64_t id);
+
+  // Segments are started anew beyond this size.
+  static constexpr std::int64_t segment_size = 32 << 20;
+
+ private:
+  struct Segment {
+    std::filesystem::path file;
+    std::int64_t last_id = 0;
+  };
+  IntakeLog(std::filesystem::path dir, int lock_fd);
+  void start_segment(std::int64_t first_id);
+
+  std::filesystem::path dir_;
+  int lock_fd_ = -1;
+  int fd_ = -1;  // the segment being appended to
+  std::filesystem::path current_;
+  std::int64_t size_ = 0;
+  std::int64_t last_id_ = 0;  // of the segment being appended to
+  std::string buffer_;
+
+  std::mutex segments_mutex_;  // guards closed_ and applied_ (applied() runs on the writer thread)
+  std::vector<Segment> closed_;  // full segments, oldest first
+  std::int64_t applied_ = 0;
+};
+
+}  // namespace artery
