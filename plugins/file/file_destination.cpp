@@ -51,6 +51,14 @@ std::string temporary_name(const std::string& directory) {
 
 FileDestination::FileDestination(FileDestinationSettings settings) : settings_(std::move(settings)) {}
 
+FileDestination::~FileDestination() { close_kept(); }
+
+void FileDestination::close_kept() {
+  if (kept_fd_ >= 0) ::close(kept_fd_);
+  kept_fd_ = -1;
+  kept_path_.clear();
+}
+
 void FileDestination::send(OutboundMessage message, std::function<void(SendResult)> done) {
   SendResult result;
   try {
@@ -86,6 +94,7 @@ SendResult FileDestination::write(const OutboundMessage& message) {
   }
   if (!ok) {
     known_directory_.clear();
+    close_kept();
     return retry(error);
   }
   if (settings_.fsync && !sync_directory(directory, error)) {
@@ -113,8 +122,34 @@ bool FileDestination::ensure_directory(const std::string& directory, std::string
   return true;
 }
 
+bool FileDestination::append_kept_open(const std::string& path, const OutboundMessage& message, std::string& error) {
+  struct stat named {};
+  if (kept_fd_ < 0 || path != kept_path_ || ::stat(path.c_str(), &named) != 0 || named.st_dev != kept_device_ ||
+      named.st_ino != kept_inode_) {
+    close_kept();
+    kept_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND, 0666);
+    struct stat opened {};
+    if (kept_fd_ < 0 || ::fstat(kept_fd_, &opened) != 0) {
+      error = "cannot open " + path + ": " + errno_text(errno);
+      close_kept();
+      return false;
+    }
+    kept_path_ = path;
+    kept_device_ = opened.st_dev;
+    kept_inode_ = opened.st_ino;
+  }
+  std::string why;
+  // Message and separator in one write: O_APPEND keeps them together even
+  // when another process appends to the same file.
+  bool ok = settings_.separator.empty() ? write_all(kept_fd_, message.content, why)
+                                        : write_all(kept_fd_, message.content + settings_.separator, why);
+  if (!ok) error = "cannot write " + path + ": " + why;
+  return ok;
+}
+
 bool FileDestination::write_in_place(const std::string& path, const OutboundMessage& message, std::string& error) {
   const bool append = settings_.mode == WriteMode::append;
+  if (append && !settings_.fsync) return append_kept_open(path, message, error);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
   if (fd < 0) {
     error = "cannot open " + path + ": " + errno_text(errno);

@@ -12,6 +12,7 @@ namespace artery::file_connector {
 class FileDestination final : public Destination {
  public:
   explicit FileDestination(FileDestinationSettings settings);
+  ~FileDestination() override;
 
   // Writes synchronously and calls `done` before returning: sent (response =
   // the path written), rejected (the templates expand to an unsafe or empty
@@ -26,7 +27,16 @@ class FileDestination final : public Destination {
   bool write_replacing(const std::string& directory, const std::string& path, const OutboundMessage& message,
                        std::string& error);
 
+  bool append_kept_open(const std::string& path, const OutboundMessage& message, std::string& error);
+  void close_kept();
+
   FileDestinationSettings settings_;
+  // Non-atomic append keeps its file open between messages (open and close
+  // cost more than the write). Each write first checks that the name still
+  // leads to the open file, so one deleted or rotated away is reopened.
+  int kept_fd_ = -1;
+  std::string kept_path_;
+  unsigned long kept_device_ = 0, kept_inode_ = 0;
   // The last folder known to exist, so a stream of messages into one folder
   // does not stat it every time. Forgotten after any failure.
   std::string known_directory_;

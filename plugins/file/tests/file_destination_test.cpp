@@ -81,6 +81,22 @@ TEST_CASE("file destination append mode adds each message and the separator, ato
   }
 }
 
+TEST_CASE("file destination non-atomic append follows a log that is rotated away or deleted") {
+  TempDir tmp;
+  TestContext context(tmp.path);
+  auto destination = make_destination(
+      context, {{"directory", "out"}, {"filename", "feed.log"}, {"mode", "append"}, {"separator", "\n"}, {"atomic", "false"}});
+  const fs::path log = tmp.path / "out" / "feed.log";
+  REQUIRE(send(*destination, "one").status == SendResult::Status::sent);
+  fs::rename(log, tmp.path / "out" / "feed.log.1");  // as logrotate does
+  REQUIRE(send(*destination, "two").status == SendResult::Status::sent);
+  fs::remove(log);
+  REQUIRE(send(*destination, "three").status == SendResult::Status::sent);
+  REQUIRE(send(*destination, "four").status == SendResult::Status::sent);
+  CHECK(read_text(tmp.path / "out" / "feed.log.1") == "one\n");
+  CHECK(read_text(log) == "three\nfour\n");
+}
+
 TEST_CASE("file destination atomic writes leave no temporary files and keep permissions") {
   TempDir tmp;
   TestContext context(tmp.path);
