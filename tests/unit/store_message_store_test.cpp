@@ -1,6 +1,7 @@
 // MessageStore on real SQLite files: round trips, delivery queues, counters,
 // key/value, search, retention and failure handling.
 #include "store/message_store.hpp"
+#include "store/store_writer.hpp"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -283,6 +284,59 @@ TEST_CASE("store: delivery updates for sent, retry and error", "[store]") {
     CHECK_FALSE(error.empty());
     CHECK(store->pending_count("lab", "epr") == 1);
   }
+}
+
+TEST_CASE("store: updates folded into their message's insert leave the same rows as applied apart", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.path() / "artery.db");
+  // A retry then a success for one destination, a failure for the other; with
+  // a flush between insert and updates (never folded) and without (folded
+  // whenever the writer's linger puts them in one batch).
+  auto deliver = [&](bool flush_between) {
+    std::promise<std::int64_t> inserted;
+    store->insert(message("c", flush_between ? "APART" : "FOLDED", {"a", "b"}),
+                  [&](std::int64_t id, const std::string&) { inserted.set_value(id); });
+    const std::int64_t id = inserted.get_future().get();
+    if (flush_between) store->flush();
+    DeliveryUpdate retry{id, "a", MessageState::queued, 1, 123, std::nullopt, std::nullopt, "connection refused"};
+    DeliveryUpdate sent{id, "a", MessageState::sent, 2, 0, "changed", "MSA|AA", std::nullopt};
+    DeliveryUpdate failed{id, "b", MessageState::error, 1, 0, std::nullopt, "MSA|AR", "rejected: bad PID"};
+    store->update_delivery(retry);
+    store->update_delivery(sent);
+    store->update_delivery(failed);
+    return id;
+  };
+  const auto folded_before = StoreWriterTotals::folded_updates.load();
+  std::vector<std::int64_t> apart, folded;
+  for (int i = 0; i < 20; ++i) {
+    apart.push_back(deliver(true));
+    folded.push_back(deliver(false));
+  }
+  store->flush();
+  CHECK(StoreWriterTotals::folded_updates.load() > folded_before);
+  for (std::size_t i = 0; i < apart.size(); ++i) {
+    auto a = store->get(apart[i]);
+    auto f = store->get(folded[i]);
+    REQUIRE(a);
+    REQUIRE(f);
+    CHECK(a->state == MessageState::error);
+    CHECK(f->state == a->state);
+    REQUIRE(f->deliveries.size() == 2);
+    REQUIRE(a->deliveries.size() == 2);
+    for (std::size_t d = 0; d < 2; ++d) {
+      CHECK(f->deliveries[d].destination == a->deliveries[d].destination);
+      CHECK(f->deliveries[d].state == a->deliveries[d].state);
+      CHECK(f->deliveries[d].attempts == a->deliveries[d].attempts);
+      CHECK(f->deliveries[d].sent_content == a->deliveries[d].sent_content);
+      CHECK(f->deliveries[d].response == a->deliveries[d].response);
+      CHECK(f->deliveries[d].error == a->deliveries[d].error);
+    }
+    CHECK(a->deliveries[0].state == MessageState::sent);
+    CHECK(a->deliveries[0].error == "connection refused");  // kept, as the UPDATE's coalesce keeps it
+    CHECK(a->deliveries[1].response == "MSA|AR");
+  }
+  CHECK(store->pending_count("c", "a") == 0);
+  CHECK(store->pending_count("c", "b") == 0);
 }
 
 TEST_CASE("store: pending deliveries come oldest first and page by id", "[store]") {

@@ -117,7 +117,7 @@ std::unique_ptr<MessageStore> MessageStore::open(const std::filesystem::path& fi
     for (auto& message : recovered) {
       highest = std::max(highest, message.id);
       if (message.id > impl->writer.intake_applied()) ++replayed;
-      impl->writer.submit(InsertMessageOp{std::move(message), {}});
+      impl->writer.submit(InsertMessageOp{std::move(message), {}, {}});
     }
     impl->flush();
     if (impl->writer.intake_applied() < highest) {
@@ -157,7 +157,7 @@ void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, c
   }
   if (impl_->durability == Durability::fsync) {
     message.id = 0;  // the writer assigns it and calls back after its fsynced commit
-    impl_->writer.submit(InsertMessageOp{std::move(message), std::move(done)});
+    impl_->writer.submit(InsertMessageOp{std::move(message), std::move(done), {}});
     return;
   }
   std::lock_guard lock(impl_->intake_mutex);
@@ -169,7 +169,7 @@ void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, c
     return;
   }
   const std::int64_t id = message.id;
-  impl_->writer.submit(InsertMessageOp{std::move(message), {}});
+  impl_->writer.submit(InsertMessageOp{std::move(message), {}, {}});
   // Under the lock, so that callbacks run in id order (destinations rely on it).
   if (done) done(id, {});
 }

@@ -35,6 +35,9 @@ namespace artery {
 struct InsertMessageOp {
   NewMessage message;
   std::function<void(std::int64_t id, const std::string& error)> done;
+  // Updates to its deliveries that arrived in the same batch: the rows are
+  // inserted in their final state instead of inserted, then updated.
+  std::vector<DeliveryUpdate> folded;
 };
 struct UpdateDeliveryOp {
   DeliveryUpdate update;
@@ -66,6 +69,7 @@ using WriteOp = std::variant<InsertMessageOp, UpdateDeliveryOp, PutValueOp, Eras
 struct StoreWriterTotals {
   static inline std::atomic<std::int64_t> transactions{0};
   static inline std::atomic<std::int64_t> operations{0};
+  static inline std::atomic<std::int64_t> folded_updates{0};  // written with their message's insert
 };
 
 class StoreWriter {
@@ -109,6 +113,7 @@ class StoreWriter {
 
   void run();
   void commit(std::vector<WriteOp>& batch, CounterMap& counters);
+  void fold_updates(std::vector<WriteOp>& batch);
   Outcome apply(WriteOp& op);
   Outcome apply(InsertMessageOp& op);
   Outcome apply(UpdateDeliveryOp& op);
