@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -128,6 +131,47 @@ Result median_of(int runs, int port, int connections, double seconds, double pac
   return results[results.size() / 2];
 }
 
+// The machine's own ceiling right now: a bare echo server on loopback, one
+// connection, 400-byte messages, no MLLP, no store. This machine is shared,
+// and this figure moves with its load as much as the engine's do, so the
+// engine's single-connection rate is also printed as a share of it.
+double loopback_echo_per_second(double seconds) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener, 1) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+    return 0;
+  std::thread echo([listener] {
+    int peer = ::accept(listener, nullptr, nullptr);
+    int one = 1;
+    ::setsockopt(peer, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char buffer[4096];
+    for (;;) {
+      ssize_t n = ::recv(peer, buffer, sizeof buffer, 0);
+      if (n <= 0 || ::send(peer, buffer, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
+    }
+    ::close(peer);
+  });
+  int fd = connect_loopback(ntohs(address.sin_port));
+  char message[400] = {};
+  long round_trips = 0;
+  const auto start = Clock::now();
+  const auto stop = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  while (Clock::now() < stop) {
+    if (::send(fd, message, sizeof message, MSG_NOSIGNAL) != sizeof message) break;
+    if (::recv(fd, message, sizeof message, MSG_WAITALL) != sizeof message) break;
+    ++round_trips;
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  ::close(fd);
+  echo.join();
+  ::close(listener);
+  return static_cast<double>(round_trips) / elapsed;
+}
+
 long peak_rss_kib(pid_t pid) {
   auto status = read_text("/proc/" + std::to_string(pid) + "/status");
   auto at = status.find("VmHWM:");
@@ -163,7 +207,11 @@ return M
     std::printf("  %-34s %9.0f msg/s   ACK p50 %6.3f ms   p99 %6.3f ms%s\n", what, r.per_second, r.p50_ms, r.p99_ms,
                 r.failures ? "   (FAILURES)" : "");
   };
-  print("1 connection, send/ACK loop", median_of(3, port, 1, 3.0, 0));
+  const double echo = loopback_echo_per_second(2.0);
+  const Result single = median_of(3, port, 1, 3.0, 0);
+  print("1 connection, send/ACK loop", single);
+  std::printf("  %-34s %9.0f round trips/s (engine: %.0f %% of it)\n", "bare loopback echo, 1 connection", echo,
+              echo > 0 ? 100.0 * single.per_second / echo : 0.0);
   print("16 connections, send/ACK loops", median_of(3, port, 16, 3.0, 0));
   print("4 connections paced, 5,000 msg/s", median_of(3, port, 4, 3.0, 1250));
   std::printf("  engine peak RSS: %.1f MiB\n", peak_rss_kib(engine.pid()) / 1024.0);
