@@ -39,6 +39,7 @@ bool DestinationWorker::start(std::string& error) {
 }
 
 void DestinationWorker::enqueue(PendingDelivery delivery) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     // Already in the window (read back from the store), or the window is full
@@ -50,8 +51,9 @@ void DestinationWorker::enqueue(PendingDelivery delivery) {
     }
     last_id_ = delivery.message_id;
     queue_.push_back(std::move(delivery));
+    wake = idle_ || setup_.final_outcome || queue_.size() == linger_batch;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void DestinationWorker::stop() {
@@ -98,7 +100,13 @@ std::optional<PendingDelivery> DestinationWorker::next() {
       }
       if (!queue_.empty()) continue;
     }
+    if (!setup_.final_outcome) {
+      wake_.wait_for(lock, linger, [&] { return stopping_ || queue_.size() >= linger_batch; });
+      if (stopping_ || !queue_.empty()) continue;
+    }
+    idle_ = true;
     wake_.wait(lock);
+    idle_ = false;
   }
 }
 
