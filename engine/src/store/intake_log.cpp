@@ -4,11 +4,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <system_error>
 
 namespace artery {
@@ -78,7 +80,8 @@ std::unique_ptr<IntakeLog> IntakeLog::open(const std::filesystem::path& dir, std
       std::size_t size = 0;
       auto read = intake_record::decode(rest, message, size);
       if (read != intake_record::Read::ok) {
-        if (read == intake_record::Read::damaged) damaged += rest.size();
+        // Up to the last byte written: the rest is preallocated zeros.
+        if (read == intake_record::Read::damaged) damaged += rest.find_last_not_of('\0') + 1;
         break;
       }
       rest.remove_prefix(size);
@@ -93,7 +96,7 @@ std::unique_ptr<IntakeLog> IntakeLog::open(const std::filesystem::path& dir, std
     }
   }
   try {
-    log->start_segment(highest + 1);
+    log->start_segment(highest + 1, segment_size);
   } catch (const std::system_error& e) {
     error = e.what();
     return nullptr;
@@ -104,7 +107,7 @@ std::unique_ptr<IntakeLog> IntakeLog::open(const std::filesystem::path& dir, std
 IntakeLog::IntakeLog(std::filesystem::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
 
 IntakeLog::~IntakeLog() {
-  if (fd_ >= 0) ::close(fd_);
+  unmap();
   {
     std::lock_guard lock(segments_mutex_);
     std::error_code ec;
@@ -113,40 +116,55 @@ IntakeLog::~IntakeLog() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
-void IntakeLog::start_segment(std::int64_t first_id) {
+void IntakeLog::unmap() {
+  if (map_) ::munmap(map_, capacity_);
+  map_ = nullptr;
+}
+
+void IntakeLog::start_segment(std::int64_t first_id, std::size_t size) {
   auto file = segment_name(dir_, first_id);
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw os_error("cannot create the intake log segment " + file.string());
-  if (fd_ >= 0) {
-    ::close(fd_);
+  // Blocks allocated now: a full disk is an error here, never a SIGBUS later.
+  if (int failed = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); failed != 0) {
+    ::close(fd);
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+    errno = failed;
+    throw os_error("cannot allocate the intake log segment " + file.string());
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ::close(fd);  // the mapping keeps the file
+  if (map == MAP_FAILED) throw os_error("cannot map the intake log segment " + file.string());
+  if (map_) {
+    unmap();
     std::lock_guard lock(segments_mutex_);
     closed_.push_back({current_, last_id_});
   }
-  fd_ = fd;
+  map_ = static_cast<char*>(map);
+  capacity_ = size;
+  used_ = 0;
+  released_ = 0;
   current_ = std::move(file);
-  size_ = 0;
   last_id_ = 0;
 }
 
 void IntakeLog::append(const NewMessage& message) {
-  if (size_ >= segment_size) start_segment(message.id);
   buffer_.clear();
   intake_record::encode(message, buffer_);
-  std::size_t written = 0;
-  while (written < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      auto failure = os_error("cannot write to the intake log " + current_.string());
-      // A partial record would hide every later one from recovery: cut it
-      // off, or go on in a new segment (the torn end then ends that one).
-      if (written > 0 && ::ftruncate(fd_, size_) != 0) start_segment(message.id);
-      throw failure;
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  size_ += static_cast<std::int64_t>(written);
+  if (used_ + buffer_.size() > capacity_)
+    start_segment(message.id, std::max(segment_size, buffer_.size()));
+  std::memcpy(map_ + used_, buffer_.data(), buffer_.size());
+  used_ += buffer_.size();
   last_id_ = message.id;
+  // Written pages would otherwise count in the engine's resident memory
+  // until the segment is done. Dropping them from our mapping leaves them,
+  // dirty, in the page cache: the file keeps every byte.
+  constexpr std::size_t release_every = 1 << 20;
+  if (used_ - released_ >= 2 * release_every) {
+    ::madvise(map_ + released_, release_every, MADV_DONTNEED);
+    released_ += release_every;
+  }
 }
 
 void IntakeLog::applied(std::int64_t id) {

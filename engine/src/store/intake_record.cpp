@@ -1,5 +1,6 @@
 #include "store/intake_record.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace artery::intake_record {
@@ -98,10 +99,11 @@ void encode(const NewMessage& m, std::string& out) {
 
 Read decode(std::string_view bytes, NewMessage& m, std::size_t& size) {
   if (bytes.empty()) return Read::end;
-  if (bytes.size() < header_size) return Read::damaged;
-  std::uint32_t found_magic, length;
+  std::uint32_t found_magic = 0, length;
   std::uint64_t sum;
-  std::memcpy(&found_magic, bytes.data(), 4);
+  std::memcpy(&found_magic, bytes.data(), std::min<std::size_t>(4, bytes.size()));
+  if (found_magic == 0 && bytes.size() >= 4) return Read::end;
+  if (bytes.size() < header_size) return Read::damaged;
   std::memcpy(&length, bytes.data() + 4, 4);
   std::memcpy(&sum, bytes.data() + 8, 8);
   if (found_magic != magic || length > max_payload || bytes.size() - header_size < length) return Read::damaged;

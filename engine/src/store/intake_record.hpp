@@ -20,7 +20,8 @@ void encode(const NewMessage& message, std::string& out);
 
 enum class Read { ok, end, damaged };
 // Reads the record at the start of `bytes` into `message` and sets `size` to
-// its length. `end` when `bytes` is empty; `damaged` for a torn or corrupt record.
+// its length. `end` when `bytes` is empty or starts with the zeros of unused
+// (preallocated) space; `damaged` for a torn or corrupt record.
 Read decode(std::string_view bytes, NewMessage& message, std::size_t& size);
 
 }  // namespace artery::intake_record
