@@ -198,12 +198,15 @@ void StoreWriter::run() {
   batch.reserve(max_batch);
   CounterMap counters;
   std::size_t last_batch = 0;
+  bool last_urgent = false;  // somebody waited for the last commit
   for (;;) {
-    // A closed-loop producer (one MLLP connection waiting for its ACK) sends
+    // A closed-loop producer waiting for its commit (durability fsync) sends
     // its next write a few tens of microseconds after our callback: wait for
     // it awake, briefly, rather than pay a sleep and a wake-up per commit.
+    // Nobody waits for intake records, so for them the CPU is not spent.
     const auto spin_until = std::chrono::steady_clock::now() + idle_spin;
-    while (!queued_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < spin_until) {
+    while (last_urgent && !queued_.load(std::memory_order_acquire) &&
+           std::chrono::steady_clock::now() < spin_until) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
@@ -237,6 +240,7 @@ void StoreWriter::run() {
       }
       counters.swap(counters_);
       queued_.store(!queue_.empty(), std::memory_order_relaxed);
+      last_urgent = urgent_;
       urgent_ = urgent_ && !queue_.empty();  // what is left over may still hold one
       if (waiting_for_room_ > 0) room_.notify_all();
     }
