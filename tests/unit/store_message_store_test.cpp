@@ -10,6 +10,10 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
+#include <thread>
+#include <mutex>
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <string>
@@ -607,6 +611,65 @@ TEST_CASE("store: a failed transaction fails its operations and the writer carri
   // The writer still works.
   std::int64_t id = insert_now(*store, message("c", "after"));
   CHECK(store->get(id));
+}
+
+TEST_CASE("store: acknowledged messages and their folded updates survive a failed transaction", "[store]") {
+  TempDir dir;
+  auto file = dir.path() / "artery.db";
+  auto store = open_store(file);
+  exec_sql(file,
+           "CREATE TRIGGER refuse_boom BEFORE INSERT ON kv WHEN NEW.key = 'boom' "
+           "BEGIN SELECT RAISE(ABORT, 'boom refused'); END");
+  // The insert and its update wait for company; the put somebody waits for
+  // commits them at once, and its trigger fails that transaction.
+  std::promise<std::int64_t> inserted;
+  store->insert(message("c", "KEEP", {"out"}), [&](std::int64_t id, const std::string&) { inserted.set_value(id); });
+  const std::int64_t id = inserted.get_future().get();
+  store->update_delivery({id, "out", MessageState::sent, 1, 0, "changed", "MSA|AA", std::nullopt});
+  std::promise<std::string> put;
+  store->put_value("c", "boom", "v", [&](bool, const std::string& error) { put.set_value(error); });
+  CHECK(put.get_future().get().find("boom refused") != std::string::npos);
+  // The message was acknowledged: it is applied when the writer tries again.
+  auto record = store->get(id);
+  REQUIRE(record);
+  CHECK(record->state == MessageState::sent);
+  REQUIRE(record->deliveries.size() == 1);
+  CHECK(record->deliveries[0].state == MessageState::sent);
+  CHECK(record->deliveries[0].sent_content == "changed");
+  CHECK(record->deliveries[0].response == "MSA|AA");
+}
+
+TEST_CASE("store: with durability fsync a read never waits on a commit callback", "[store]") {
+  // A destination reads its queue holding the lock that the commit callback
+  // of a new message (on the writer thread) needs to hand the message over.
+  TempDir dir;
+  auto store = open_store(dir.path() / "artery.db", Durability::fsync);
+  std::mutex handover;
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    for (int n = 0; !stop; ++n) {
+      std::promise<void> done;
+      store->insert(message("c", "F" + std::to_string(n), {"out"}), [&](std::int64_t, const std::string&) {
+        std::lock_guard lock(handover);
+        done.set_value();
+      });
+      done.get_future().wait();
+    }
+  });
+  auto reads = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 200; ++i) {
+      std::lock_guard lock(handover);
+      store->pending("c", "out", 0, 10);
+    }
+  });
+  const bool finished = reads.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  if (!finished) {
+    std::fprintf(stderr, "deadlock: a read waited for the writer while holding the lock its callback needs\n");
+    std::_Exit(1);  // the threads cannot be joined
+  }
+  stop = true;
+  producer.join();
+  CHECK(finished);
 }
 
 TEST_CASE("store: open reports unusable files as errors", "[store]") {

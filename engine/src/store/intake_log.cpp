@@ -67,7 +67,6 @@ std::unique_ptr<IntakeLog> IntakeLog::open(const std::filesystem::path& dir, std
   std::sort(files.begin(), files.end());
   damaged = 0;
   std::string bytes;
-  std::int64_t highest = 0;
   for (const auto& file : files) {
     if (!read_file(file, bytes)) {
       error = "cannot read the intake log " + file.string() + ": " + std::generic_category().message(errno);
@@ -86,7 +85,6 @@ std::unique_ptr<IntakeLog> IntakeLog::open(const std::filesystem::path& dir, std
       }
       rest.remove_prefix(size);
       segment.last_id = std::max(segment.last_id, message.id);
-      highest = std::max(highest, message.id);
       recovered.push_back(std::move(message));
     }
     if (segment.last_id > 0) {
@@ -95,13 +93,10 @@ std::unique_ptr<IntakeLog> IntakeLog::open(const std::filesystem::path& dir, std
       std::filesystem::remove(file, ec);  // nothing in it to recover, and its name may be taken next
     }
   }
-  try {
-    log->start_segment(highest + 1, segment_size);
-  } catch (const std::system_error& e) {
-    error = e.what();
-    return nullptr;
-  }
-  return log;
+  // Replayed in id order whatever the file names say.
+  std::stable_sort(recovered.begin(), recovered.end(),
+                   [](const NewMessage& a, const NewMessage& b) { return a.id < b.id; });
+  return log;  // its first segment is made by the first append
 }
 
 IntakeLog::IntakeLog(std::filesystem::path dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
@@ -111,7 +106,7 @@ IntakeLog::~IntakeLog() {
   {
     std::lock_guard lock(segments_mutex_);
     std::error_code ec;
-    if (applied_ >= last_id_) std::filesystem::remove(current_, ec);
+    if (!current_.empty() && applied_ >= last_id_) std::filesystem::remove(current_, ec);
   }
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
@@ -139,7 +134,12 @@ void IntakeLog::start_segment(std::int64_t first_id, std::size_t size) {
   if (map_) {
     unmap();
     std::lock_guard lock(segments_mutex_);
-    closed_.push_back({current_, last_id_});
+    if (last_id_ > 0) {
+      closed_.push_back({current_, last_id_});
+    } else if (current_ != file) {
+      std::error_code ec;
+      std::filesystem::remove(current_, ec);  // empty; and a closed entry must never name a live file
+    }
   }
   map_ = static_cast<char*>(map);
   capacity_ = size;
@@ -152,7 +152,7 @@ void IntakeLog::start_segment(std::int64_t first_id, std::size_t size) {
 void IntakeLog::append(const NewMessage& message) {
   buffer_.clear();
   intake_record::encode(message, buffer_);
-  if (used_ + buffer_.size() > capacity_)
+  if (!map_ || used_ + buffer_.size() > capacity_)
     start_segment(message.id, std::max(segment_size, buffer_.size()));
   std::memcpy(map_ + used_, buffer_.data(), buffer_.size());
   used_ += buffer_.size();

@@ -10,6 +10,7 @@
 #include "store/store_schema.hpp"
 #include "store/store_writer.hpp"
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <algorithm>
@@ -25,10 +26,18 @@ struct MessageStore::Impl {
         writer(std::move(writer_connection), file, durability, [this](std::int64_t id) { intake->applied(id); }),
         readers(file) {}
 
-  // A read sees every write made before it, including acknowledged messages
-  // the writer has not applied yet: it waits for them (rarely: a millisecond).
+  // A read sees every message acknowledged before it, including those the
+  // writer has not applied yet: it waits for them (a millisecond at most,
+  // unless SQLite fails; then it throws rather than answer without them).
+  // With fsync an insert is acknowledged after its commit: nothing to wait
+  // for (and waiting could deadlock with a callback the writer is running).
   void catch_up() {
-    if (writer.busy() && !writer.on_writer_thread()) flush();
+    if (durability == Durability::fsync || writer.on_writer_thread()) return;
+    const std::int64_t target = acknowledged.load(std::memory_order_acquire);
+    for (int attempt = 0; writer.intake_applied() < target; ++attempt) {
+      if (attempt == 3) throw sqlite::Error("acknowledged messages are not in SQLite yet (see the store errors)");
+      flush();
+    }
   }
   void flush() {
     std::promise<void> committed;
@@ -42,11 +51,14 @@ struct MessageStore::Impl {
   std::unique_ptr<IntakeLog> intake;
   std::mutex intake_mutex;  // orders ids, records and insert callbacks
   std::int64_t next_id = 1;
+  std::atomic<std::int64_t> acknowledged{0};  // the highest id in the intake log
   StoreWriter writer;
   ReadConnectionPool readers;
 };
 
 namespace {
+
+constexpr std::size_t max_message_bytes = 256u << 20;
 
 MessageState state_from(const std::string& text) {
   // A state this engine does not know (a newer engine wrote it) reads as ERROR.
@@ -160,6 +172,11 @@ void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, c
     impl_->writer.submit(InsertMessageOp{std::move(message), std::move(done), {}});
     return;
   }
+  if (message.raw.size() + message.transformed.size() + message.vars_json.size() > max_message_bytes) {
+    // SQLite refuses values near 1 GB: a record it can never apply must not be acknowledged.
+    if (done) done(0, "message too large for the store (" + std::to_string(message.raw.size()) + " bytes)");
+    return;
+  }
   std::lock_guard lock(impl_->intake_mutex);
   message.id = impl_->next_id++;
   try {
@@ -169,6 +186,7 @@ void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, c
     return;
   }
   const std::int64_t id = message.id;
+  impl_->acknowledged.store(id, std::memory_order_release);
   impl_->writer.submit(InsertMessageOp{std::move(message), {}, {}});
   // Under the lock, so that callbacks run in id order (destinations rely on it).
   if (done) done(id, {});

@@ -149,9 +149,22 @@ bool StoreWriter::urgent(const WriteOp& op) {
   return std::visit(
       [](const auto& typed) {
         using T = std::decay_t<decltype(typed)>;
-        if constexpr (std::is_same_v<T, InsertMessageOp>) return typed.message.id == 0 || bool(typed.done);
+        if constexpr (std::is_same_v<T, InsertMessageOp>) return typed.message.id == 0;  // else acknowledged already
         else if constexpr (std::is_same_v<T, FlushOp> || std::is_same_v<T, PruneChunkOp>) return true;
         else return bool(typed.done);
+      },
+      op);
+}
+
+// After a failed transaction: what is tried again rather than failed to its
+// caller. An intake record is acknowledged already and must be applied.
+bool StoreWriter::retryable(const WriteOp& op) {
+  return std::visit(
+      [](const auto& typed) {
+        using T = std::decay_t<decltype(typed)>;
+        if constexpr (std::is_same_v<T, InsertMessageOp>) return typed.message.id > 0 || !typed.done;
+        else if constexpr (std::is_same_v<T, FlushOp> || std::is_same_v<T, PruneChunkOp>) return false;
+        else return !typed.done;
       },
       op);
 }
@@ -245,6 +258,7 @@ void StoreWriter::run() {
       if (waiting_for_room_ > 0) room_.notify_all();
     }
     commit(batch, counters);
+    if (given_up_) return;
     last_batch = batch.size();
     batch.clear();
     counters.clear();
@@ -289,22 +303,25 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
         sum.errored += delta.errored;
       }
     }
-    // Writes nobody waits for (above all, messages already acknowledged from
-    // the intake log) are tried again; the others fail to their callers.
-    std::vector<WriteOp> again;
-    std::uint64_t failed = 0;
     bool stopping = false;
     {
       std::lock_guard lock(mutex_);
       stopping = stopping_;
     }
+    if (stopping) {
+      give_up(batch, error);
+      return;
+    }
+    // Writes nobody waits for (above all, messages already acknowledged from
+    // the intake log) are tried again; the others fail to their callers.
+    std::vector<WriteOp> again;
+    std::uint64_t failed = 0;
     for (WriteOp& op : batch) {
-      // When stopping they fail too: intake records stay in their log for the next start.
-      if (urgent(op) || stopping) {
+      if (retryable(op)) {
+        again.push_back(std::move(op));
+      } else {
         fail(op, error);
         ++failed;
-      } else {
-        again.push_back(std::move(op));
       }
     }
     finished_.fetch_add(failed, std::memory_order_acq_rel);
@@ -327,18 +344,42 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
   finished_.fetch_add(batch.size(), std::memory_order_acq_rel);
 }
 
+// A commit failed while stopping: everything still queued fails too, and
+// nothing more commits. Intake records stay in their log, not marked applied
+// (a later commit of higher ids would mark them), and are applied at the next start.
+void StoreWriter::give_up(std::vector<WriteOp>& batch, const std::string& error) {
+  std::vector<WriteOp> rest;
+  {
+    std::lock_guard lock(mutex_);
+    rest.swap(queue_);
+    queued_.store(false, std::memory_order_relaxed);
+    given_up_ = true;
+  }
+  std::fprintf(stderr, "artery store: %s while stopping; %zu writes not committed (intake records are kept)\n",
+               error.c_str(), batch.size() + rest.size());
+  for (WriteOp& op : batch) fail(op, error);
+  for (WriteOp& op : rest) fail(op, error);
+  finished_.fetch_add(batch.size() + rest.size(), std::memory_order_acq_rel);
+}
+
 void StoreWriter::fold_updates(std::vector<WriteOp>& batch) {
   // A destination usually delivers within the writer's linger, so a
   // message's insert and its delivery's update share a batch: one row
   // written in its final state costs a third of insert + update + roll-up.
   std::unordered_map<std::int64_t, InsertMessageOp*> inserts;
+  // An update somebody waits for is applied on its own; later updates of the
+  // same message then must not be folded ahead of it.
+  for (const WriteOp& op : batch)
+    if (auto* update = std::get_if<UpdateDeliveryOp>(&op); update && update->done)
+      inserts.emplace(update->update.message_id, nullptr);
   for (WriteOp& op : batch) {
     if (auto* insert = std::get_if<InsertMessageOp>(&op)) {
       if (insert->message.id > intake_applied_ && !insert->message.destinations.empty())
-        inserts.emplace(insert->message.id, insert);
+        inserts.emplace(insert->message.id, insert);  // not replacing a nullptr: that message is not folded
     } else if (auto* update = std::get_if<UpdateDeliveryOp>(&op); update && !update->done && !inserts.empty()) {
       auto it = inserts.find(update->update.message_id);
-      const auto& names = it == inserts.end() ? std::vector<std::string>{} : it->second->message.destinations;
+      if (it == inserts.end() || it->second == nullptr) continue;
+      const auto& names = it->second->message.destinations;
       if (std::find(names.begin(), names.end(), update->update.destination) == names.end()) continue;
       it->second->folded.push_back(std::move(update->update));
       op = FlushOp{};  // done, with nothing to call back
@@ -360,15 +401,16 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
   // The deliveries as their folded updates leave them, applied in order as
   // the UPDATE would (content columns keep their last non-null value).
   std::vector<DeliveryUpdate> rows(m.destinations.size());
-  for (DeliveryUpdate& u : op.folded) {
+  for (const DeliveryUpdate& u : op.folded) {
     auto at = std::find(m.destinations.begin(), m.destinations.end(), u.destination) - m.destinations.begin();
     DeliveryUpdate& row = rows[static_cast<std::size_t>(at)];
     row.state = u.state;
     row.attempts = u.attempts;
     row.next_attempt_ms = u.next_attempt_ms;
-    if (u.sent_content) row.sent_content = std::move(u.sent_content);
-    if (u.response) row.response = std::move(u.response);
-    if (u.error) row.error = std::move(u.error);
+    // Copied: after a failed transaction the batch is applied again.
+    if (u.sent_content) row.sent_content = u.sent_content;
+    if (u.response) row.response = u.response;
+    if (u.error) row.error = u.error;
   }
   MessageState state = m.state;
   if (!op.folded.empty() && state == MessageState::queued) {

@@ -99,7 +99,8 @@ class StoreWriter {
   // The next id the writer would assign; the highest intake record it applied.
   // Both read before any write is submitted, or after a flush.
   std::int64_t next_id() const { return next_id_; }
-  std::int64_t intake_applied() const { return intake_applied_; }
+  // The highest intake record committed to SQLite (any thread).
+  std::int64_t intake_applied() const { return intake_applied_.load(std::memory_order_acquire); }
 
  private:
   using CounterKey = std::pair<std::string, std::string>;  // channel, destination
@@ -113,6 +114,7 @@ class StoreWriter {
 
   void run();
   void commit(std::vector<WriteOp>& batch, CounterMap& counters);
+  void give_up(std::vector<WriteOp>& batch, const std::string& error);
   void fold_updates(std::vector<WriteOp>& batch);
   Outcome apply(WriteOp& op);
   Outcome apply(InsertMessageOp& op);
@@ -124,6 +126,7 @@ class StoreWriter {
   void write_counters(const CounterMap& counters);
   static void finish(WriteOp& op, const Outcome& outcome);
   static bool urgent(const WriteOp& op);
+  static bool retryable(const WriteOp& op);
   static void fail(WriteOp& op, const std::string& error);
 
   std::unique_ptr<sqlite::Connection> connection_;
@@ -132,7 +135,8 @@ class StoreWriter {
   // Ids are assigned here rather than by SQLite so that they never go back,
   // even when retention deletes the newest messages (see store_meta.id_floor).
   std::int64_t next_id_ = 1;
-  std::int64_t intake_applied_ = 0;  // store_meta.intake_applied: records up to it are in SQLite
+  std::atomic<std::int64_t> intake_applied_{0};  // store_meta.intake_applied: records up to it are in SQLite
+  bool given_up_ = false;  // a commit failed while stopping: nothing more may commit
   std::int64_t batch_intake_ = 0;    // the highest intake record in the batch being committed
   Applied applied_;
   std::atomic<std::uint64_t> submitted_{0}, finished_{0};
