@@ -45,10 +45,16 @@ struct TempDir {
   }
 };
 
+// Written beside the target under a hidden name and renamed, as a careful
+// producer does: a poller with min_age 0 must never see it half written.
 inline void write_file(const fs::path& path, const std::string& content) {
   fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << content;
+  const fs::path temporary = path.parent_path() / ("." + path.filename().string() + ".writing");
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    out << content;
+  }
+  fs::rename(temporary, path);
 }
 
 inline std::string read_text(const fs::path& path) {
