@@ -3,7 +3,7 @@
 // (`artery.db-intake/<first id>.log`), preallocated and mapped into memory
 // (MAP_SHARED: the bytes are in the page cache the moment they are copied,
 // with no system call per message); the store writer then
-// copies it into SQLite with everything else queued in the last millisecond,
+// copies it into SQLite with everything else queued in the last few milliseconds,
 // in one transaction, and records the highest id it applied. Segments whose
 // every record is applied are deleted; at start-up the records not yet
 // applied are read back and applied.

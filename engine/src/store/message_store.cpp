@@ -27,8 +27,8 @@ struct MessageStore::Impl {
         readers(file) {}
 
   // A read sees every message acknowledged before it, including those the
-  // writer has not applied yet: it waits for them (a millisecond at most,
-  // unless SQLite fails; then it throws rather than answer without them).
+  // writer has not applied yet: it has them committed at once and waits
+  // (unless SQLite fails; then it throws rather than answer without them).
   // With fsync an insert is acknowledged after its commit: nothing to wait
   // for (and waiting could deadlock with a callback the writer is running).
   void catch_up() {

@@ -75,11 +75,13 @@ struct StoreWriterTotals {
 class StoreWriter {
  public:
   static constexpr std::size_t max_batch = 4096;
-  static constexpr std::size_t linger_batch = 512;
+  // 5 ms rather than 1: on 2 cores, 16 MLLP connections went 37k -> 40-42k msg/s,
+  // as fewer, larger transactions write each index and counter page less often.
+  static constexpr std::size_t linger_batch = 2048;
   // Writes nobody waits for are held back beyond this many queued, so that
   // producers faster than SQLite slow down instead of filling memory.
   static constexpr std::size_t max_queued = 16384;
-  static constexpr std::chrono::microseconds linger{1000};
+  static constexpr std::chrono::microseconds linger{5000};
   // Called after each commit that applied intake log records, with the highest id.
   using Applied = std::function<void(std::int64_t id)>;
 
