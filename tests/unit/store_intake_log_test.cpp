@@ -192,6 +192,41 @@ TEST_CASE("intake log: a record cut short by a crash is dropped and the log goes
   CHECK(store->search(all).size() == 2);
 }
 
+TEST_CASE("intake log: segments rotate, applied ones are deleted, and all survive a crash", "[store][intake]") {
+  TempDir dir;
+  auto file = dir.path() / "artery.db";
+  auto intake = fs::path(file.string() + "-intake");
+  // ~1.1 KB records: 40,000 of them fill more than one 32 MiB segment.
+  constexpr int count = 40000;
+  in_crashing_child([&] {
+    std::string error;
+    auto store = MessageStore::open(file, Durability::normal, error);
+    if (!store) _exit(2);
+    for (int i = 0; i < count; ++i) {
+      NewMessage m = sample(0, "R" + std::to_string(i));
+      m.raw += std::string(1000, 'x');
+      store->insert(std::move(m), {});
+    }
+    store->flush();
+    // Every full segment is applied by now, so only the current one is left.
+    if (segments(intake).size() != 1) _exit(4);
+    for (int i = 0; i < 100; ++i) store->insert(sample(0, "TAIL" + std::to_string(i)), {});
+    _exit(0);
+  });
+  std::string error;
+  auto store = MessageStore::open(file, Durability::normal, error);
+  INFO(error);
+  REQUIRE(store);
+  CHECK(store->pending_count("lab", "files") == count + 100);
+  MessageQuery tail;
+  tail.channel = "lab";
+  tail.limit = 1;
+  auto newest = store->search(tail);
+  REQUIRE(newest.size() == 1);
+  CHECK(newest.front().control_id == "TAIL99");
+  CHECK(newest.front().id == count + 100);
+}
+
 TEST_CASE("intake log: a second engine cannot open a store in use", "[store][intake]") {
   TempDir dir;
   auto file = dir.path() / "artery.db";
