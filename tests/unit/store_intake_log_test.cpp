@@ -60,6 +60,23 @@ void in_crashing_child(const std::function<void()>& body) {
   REQUIRE(WEXITSTATUS(status) == 0);
 }
 
+// The store as the crashing child opens it: any failure ends the child.
+std::unique_ptr<MessageStore> open_in_child(const fs::path& file) {
+  std::string error;
+  auto store = MessageStore::open(file, Durability::normal, error);
+  if (!store) _exit(2);
+  return store;
+}
+
+// The store opened again after the crash, which replays its intake log.
+std::unique_ptr<MessageStore> reopen(const fs::path& file) {
+  std::string error;
+  auto store = MessageStore::open(file, Durability::normal, error);
+  INFO(error);
+  REQUIRE(store);
+  return store;
+}
+
 }  // namespace
 
 TEST_CASE("intake record: encodes and decodes every field", "[store][intake]") {
@@ -101,9 +118,7 @@ TEST_CASE("intake log: an acknowledged message survives a crash before the write
   TempDir dir;
   auto file = dir.path() / "artery.db";
   in_crashing_child([&] {
-    std::string error;
-    auto store = MessageStore::open(file, Durability::normal, error);
-    if (!store) _exit(2);
+    auto store = open_in_child(file);
     std::int64_t acknowledged = 0;
     store->insert(sample(0, "ACKED"), [&](std::int64_t id, const std::string& e) {
       if (e.empty()) acknowledged = id;
@@ -114,10 +129,7 @@ TEST_CASE("intake log: an acknowledged message survives a crash before the write
   REQUIRE(segments(file.string() + "-intake").size() == 1);
   CHECK(fs::file_size(segments(file.string() + "-intake").front()) > 0);
 
-  std::string error;
-  auto store = MessageStore::open(file, Durability::normal, error);
-  INFO(error);
-  REQUIRE(store);
+  auto store = reopen(file);
   auto record = store->get(1);
   REQUIRE(record);
   CHECK(record->control_id == "ACKED");
@@ -139,18 +151,13 @@ TEST_CASE("intake log: records are applied once, even when the log outlives its 
   auto file = dir.path() / "artery.db";
   auto intake = fs::path(file.string() + "-intake");
   in_crashing_child([&] {
-    std::string error;
-    auto store = MessageStore::open(file, Durability::normal, error);
-    if (!store) _exit(2);
+    auto store = open_in_child(file);
     for (int i = 0; i < 3; ++i) store->insert(sample(0, "M" + std::to_string(i)), {});
     store->flush();  // applied to SQLite; the crash leaves their segment behind
     _exit(0);
   });
   REQUIRE(segments(intake).size() == 1);
-  std::string error;
-  auto store = MessageStore::open(file, Durability::normal, error);
-  INFO(error);
-  REQUIRE(store);
+  auto store = reopen(file);
   MessageQuery all;
   all.channel = "lab";
   CHECK(store->search(all).size() == 3);
@@ -161,9 +168,7 @@ TEST_CASE("intake log: a record cut short by a crash is dropped and the log goes
   auto file = dir.path() / "artery.db";
   auto intake = fs::path(file.string() + "-intake");
   in_crashing_child([&] {
-    std::string error;
-    auto store = MessageStore::open(file, Durability::normal, error);
-    if (!store) _exit(2);
+    auto store = open_in_child(file);
     store->insert(sample(0, "WHOLE"), {});
     _exit(0);
   });
@@ -176,10 +181,7 @@ TEST_CASE("intake log: a record cut short by a crash is dropped and the log goes
     existing.replace(existing.find_last_not_of('\0') + 1, torn.size() / 2, torn.substr(0, torn.size() / 2));
     artery::testing::write_text(segments(intake).front(), existing);
   }
-  std::string error;
-  auto store = MessageStore::open(file, Durability::normal, error);
-  INFO(error);
-  REQUIRE(store);
+  auto store = reopen(file);
   MessageQuery all;
   all.channel = "lab";
   auto rows = store->search(all);
@@ -199,9 +201,7 @@ TEST_CASE("intake log: segments rotate, applied ones are deleted, and all surviv
   // ~1.1 KB records: 40,000 of them fill more than one 32 MiB segment.
   constexpr int count = 40000;
   in_crashing_child([&] {
-    std::string error;
-    auto store = MessageStore::open(file, Durability::normal, error);
-    if (!store) _exit(2);
+    auto store = open_in_child(file);
     for (int i = 0; i < count; ++i) {
       NewMessage m = sample(0, "R" + std::to_string(i));
       m.raw += std::string(1000, 'x');
@@ -213,10 +213,7 @@ TEST_CASE("intake log: segments rotate, applied ones are deleted, and all surviv
     for (int i = 0; i < 100; ++i) store->insert(sample(0, "TAIL" + std::to_string(i)), {});
     _exit(0);
   });
-  std::string error;
-  auto store = MessageStore::open(file, Durability::normal, error);
-  INFO(error);
-  REQUIRE(store);
+  auto store = reopen(file);
   CHECK(store->pending_count("lab", "files") == count + 100);
   MessageQuery tail;
   tail.channel = "lab";

@@ -102,7 +102,7 @@ Read decode(std::string_view bytes, NewMessage& m, std::size_t& size) {
   std::uint32_t found_magic = 0, length;
   std::uint64_t sum;
   std::memcpy(&found_magic, bytes.data(), std::min<std::size_t>(4, bytes.size()));
-  if (found_magic == 0 && bytes.size() >= 4) return Read::end;
+  if (found_magic == 0) return Read::end;  // preallocated space no record reached
   if (bytes.size() < header_size) return Read::damaged;
   std::memcpy(&length, bytes.data() + 4, 4);
   std::memcpy(&sum, bytes.data() + 8, 8);

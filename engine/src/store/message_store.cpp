@@ -1,7 +1,9 @@
 // MessageStore: a new message is made durable in the intake log and then
 // applied by the StoreWriter (group commit) with everything else written;
-// reads run on pooled read-only connections, after the writer has caught up. Reads throw sqlite::Error (a std::runtime_error)
-// when SQLite fails, e.g. on an I/O error; an empty result always means "none".
+// reads run on pooled read-only connections, once the writer has applied
+// every acknowledged message. Reads throw sqlite::Error (a
+// std::runtime_error) when SQLite fails, e.g. on an I/O error; an empty
+// result always means "none".
 #include "store/message_store.hpp"
 
 #include "log/logger.hpp"
@@ -10,10 +12,10 @@
 #include "store/store_schema.hpp"
 #include "store/store_writer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
-#include <algorithm>
 #include <system_error>
 
 namespace artery {
@@ -38,6 +40,11 @@ struct MessageStore::Impl {
       if (attempt == 3) throw sqlite::Error("acknowledged messages are not in SQLite yet (see the store errors)");
       flush();
     }
+  }
+  // A read connection, after catch_up().
+  auto reader() {
+    catch_up();
+    return readers.borrow();
   }
   void flush() {
     std::promise<void> committed;
@@ -248,8 +255,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
                                                    std::int64_t after_id, int limit) {
   std::vector<PendingDelivery> out;
   if (limit <= 0) return out;
-  impl_->catch_up();
-  auto connection = impl_->readers.borrow();
+  auto connection = impl_->reader();
   // state = 'QUEUED' is spelled literally so that SQLite uses the partial index.
   sqlite::StatementUse q(connection->statement(
       "SELECT d.message_id, d.destination, d.attempts, d.next_attempt_at, "
@@ -278,8 +284,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
 }
 
 std::int64_t MessageStore::pending_count(const std::string& channel, const std::string& destination) {
-  impl_->catch_up();
-  auto connection = impl_->readers.borrow();
+  auto connection = impl_->reader();
   sqlite::StatementUse q(connection->statement(
       "SELECT count(*) FROM deliveries WHERE channel = ?1 AND destination = ?2 AND state = 'QUEUED'"));
   q->bind_text(1, channel);
@@ -288,8 +293,7 @@ std::int64_t MessageStore::pending_count(const std::string& channel, const std::
 }
 
 std::optional<std::string> MessageStore::get_value(const std::string& channel, const std::string& key) {
-  impl_->catch_up();
-  auto connection = impl_->readers.borrow();
+  auto connection = impl_->reader();
   sqlite::StatementUse q(connection->statement("SELECT value FROM kv WHERE channel = ?1 AND key = ?2"));
   q->bind_text(1, channel);
   q->bind_text(2, key);
@@ -299,8 +303,7 @@ std::optional<std::string> MessageStore::get_value(const std::string& channel, c
 
 std::map<std::string, std::string> MessageStore::values(const std::string& channel) {
   std::map<std::string, std::string> out;
-  impl_->catch_up();
-  auto connection = impl_->readers.borrow();
+  auto connection = impl_->reader();
   sqlite::StatementUse q(connection->statement("SELECT key, value FROM kv WHERE channel = ?1"));
   q->bind_text(1, channel);
   while (q->step()) out.emplace(q->string_at(0), q->string_at(1));
@@ -309,8 +312,7 @@ std::map<std::string, std::string> MessageStore::values(const std::string& chann
 
 std::map<std::string, std::map<std::string, Counters>> MessageStore::counters() {
   std::map<std::string, std::map<std::string, Counters>> out;
-  impl_->catch_up();
-  auto connection = impl_->readers.borrow();
+  auto connection = impl_->reader();
   sqlite::StatementUse q(connection->statement(
       "SELECT channel, destination, received, filtered, queued, sent, errored FROM counters"));
   while (q->step()) {
@@ -341,8 +343,7 @@ std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
   if (query.before_id > 0) sql += " AND id < ?5";
   sql += " ORDER BY id DESC LIMIT ?6";
 
-  impl_->catch_up();
-  auto connection = impl_->readers.borrow();
+  auto connection = impl_->reader();
   sqlite::StatementUse q(connection->statement(sql));
   std::string pattern = contains_pattern(query.text);
   if (!query.channel.empty()) q->bind_text(1, query.channel);
@@ -356,8 +357,7 @@ std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
 }
 
 std::optional<MessageRecord> MessageStore::get(std::int64_t id) {
-  impl_->catch_up();
-  auto connection = impl_->readers.borrow();
+  auto connection = impl_->reader();
   // Both reads in one transaction: a concurrent prune cannot split them.
   connection->exec("BEGIN");
   struct EndRead {

@@ -171,7 +171,6 @@ bool StoreWriter::retryable(const WriteOp& op) {
 
 void StoreWriter::submit(WriteOp op) {
   bool wake = false;
-  submitted_.fetch_add(1, std::memory_order_acq_rel);
   {
     std::unique_lock lock(mutex_);
     const bool now = urgent(op);
@@ -315,16 +314,13 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
     // Writes nobody waits for (above all, messages already acknowledged from
     // the intake log) are tried again; the others fail to their callers.
     std::vector<WriteOp> again;
-    std::uint64_t failed = 0;
     for (WriteOp& op : batch) {
       if (retryable(op)) {
         again.push_back(std::move(op));
       } else {
         fail(op, error);
-        ++failed;
       }
     }
-    finished_.fetch_add(failed, std::memory_order_acq_rel);
     if (!again.empty()) {
       std::fprintf(stderr, "artery store: %s; %zu writes will be tried again\n", error.c_str(), again.size());
       std::this_thread::sleep_for(retry_pause);
@@ -341,7 +337,6 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
     if (applied_) run_callback([&] { applied_(intake_applied_); });
   }
   for (std::size_t i = 0; i < batch.size(); ++i) finish(batch[i], outcomes[i]);
-  finished_.fetch_add(batch.size(), std::memory_order_acq_rel);
 }
 
 // A commit failed while stopping: everything still queued fails too, and
@@ -359,7 +354,6 @@ void StoreWriter::give_up(std::vector<WriteOp>& batch, const std::string& error)
                error.c_str(), batch.size() + rest.size());
   for (WriteOp& op : batch) fail(op, error);
   for (WriteOp& op : rest) fail(op, error);
-  finished_.fetch_add(batch.size() + rest.size(), std::memory_order_acq_rel);
 }
 
 void StoreWriter::fold_updates(std::vector<WriteOp>& batch) {

@@ -96,8 +96,6 @@ class StoreWriter {
   // Coalesced in memory; committed with the next batch, or within 50 ms.
   void add_counters(const CounterDelta& delta);
   bool on_writer_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
-  // Some operation is queued or being committed (reads wait for it: see MessageStore).
-  bool busy() const { return submitted_.load(std::memory_order_acquire) != finished_.load(std::memory_order_acquire); }
   // The next id the writer would assign; the highest intake record it applied.
   // Both read before any write is submitted, or after a flush.
   std::int64_t next_id() const { return next_id_; }
@@ -141,7 +139,6 @@ class StoreWriter {
   bool given_up_ = false;  // a commit failed while stopping: nothing more may commit
   std::int64_t batch_intake_ = 0;    // the highest intake record in the batch being committed
   Applied applied_;
-  std::atomic<std::uint64_t> submitted_{0}, finished_{0};
 
   std::mutex mutex_;
   std::condition_variable wake_;
