@@ -3,6 +3,7 @@
 // problem is reported at its file:line:col before anything is deployed.
 #include "config/channel_config.hpp"
 
+#include "config/closest_name.hpp"
 #include "config/connector_options_check.hpp"
 #include "config/map_fields.hpp"
 #include "config/option_value.hpp"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <set>
 #include <system_error>
 #include <tuple>
@@ -26,7 +28,9 @@ using config::YamlSource;
 const std::vector<std::string> kChannelKeys = {"name",    "description", "enabled",   "source",       "script",
                                                "workers", "ack",         "retention", "destinations", "tests"};
 const std::vector<std::string> kSourceEngineKeys = {"type", "data_type"};
-const std::vector<std::string> kDestinationEngineKeys = {"name", "type", "enabled", "script", "retry"};
+const std::vector<std::string> kDestinationEngineKeys = {"name", "type", "enabled", "script", "retry", "after"};
+// The queue of router.route() deliveries has this name in every channel with a script.
+constexpr std::string_view kReservedDestinationName = "router";
 const std::vector<std::string> kRetryKeys = {"max", "initial", "max_delay", "retry_rejected"};
 const std::vector<std::string> kRetentionKeys = {"days", "count"};
 const std::vector<std::string> kTestKeys = {"name", "input", "input_text", "expect"};
@@ -201,6 +205,73 @@ class ChannelReader {
       auto destination = read_destination(item, index, names);
       if (destination) channel.destinations.push_back(std::move(*destination));
     }
+    check_after(channel);
+  }
+
+  // `after:` names one of the channel's other destinations, and the waits form no cycle.
+  void check_after(const ChannelConfig& channel) {
+    std::vector<std::string> known;
+    for (const auto& dest : channel.destinations) known.push_back(dest.name);
+    std::map<std::string, const std::vector<AwaitedName>*> graph;
+    for (const auto& [name, awaited] : awaited_) {
+      for (const auto& item : awaited) {
+        if (item.name == name) {
+          source_.error(item.mark, "destination '" + name + "' cannot wait for itself");
+        } else if (std::find(known.begin(), known.end(), item.name) == known.end()) {
+          source_.error(item.mark, "destination '" + name + "' waits for unknown destination '" + item.name + "'" +
+                                       config::did_you_mean(item.name, known) + "; destinations: " + join(known));
+        }
+      }
+      graph[name] = &awaited;
+    }
+    // Depth-first; a destination met again while still on the path closes a cycle.
+    std::map<std::string, int> state;  // 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::function<void(const std::string&)> visit = [&](const std::string& name) {
+      state[name] = 1;
+      path.push_back(name);
+      if (auto it = graph.find(name); it != graph.end()) {
+        for (const auto& item : *it->second) {
+          if (item.name == name) continue;
+          if (state[item.name] == 1) {
+            std::string cycle;
+            for (auto at = std::find(path.begin(), path.end(), item.name); at != path.end(); ++at) cycle += *at + " -> ";
+            source_.error(item.mark, "destinations wait for each other in a cycle: " + cycle + item.name);
+          } else if (state[item.name] == 0) {
+            visit(item.name);
+          }
+        }
+      }
+      path.pop_back();
+      state[name] = 2;
+    };
+    for (const auto& [name, awaited] : graph)
+      if (state[name] == 0) visit(name);
+  }
+
+  std::vector<std::string> read_after(const MapEntry& entry, const std::string& destination, MapFields& fields) {
+    std::vector<std::string> out;
+    std::vector<AwaitedName> awaited;
+    auto add = [&](const YAML::Node& node) {
+      if (!node.IsScalar() || node.Scalar().empty()) {
+        fields.error(node, "wrong type for an item of 'after': expected a destination name, got " +
+                               config::describe_value(node));
+        return;
+      }
+      if (std::find(out.begin(), out.end(), node.Scalar()) != out.end()) return;  // listed twice: once is enough
+      out.push_back(node.Scalar());
+      awaited.push_back({node.Scalar(), YamlSource::mark_of(node)});
+    };
+    if (entry.value.IsSequence()) {
+      for (const auto& item : entry.value) add(item);
+    } else if (entry.value.IsScalar()) {
+      add(entry.value);
+    } else {
+      fields.error(entry.value, "wrong type for 'after': expected a list of destination names, got " +
+                                    config::describe_value(entry.value));
+    }
+    if (!destination.empty()) awaited_[destination] = std::move(awaited);
+    return out;
   }
 
   std::optional<DestinationConfig> read_destination(const YAML::Node& item, std::size_t index,
@@ -224,6 +295,8 @@ class ChannelReader {
         out.name = *text;
         if (!is_valid_name(*text)) {
           fields.error(name->value, "invalid destination name '" + *text + "': use lowercase letters, digits and '-'");
+        } else if (*text == kReservedDestinationName) {
+          fields.error(name->value, "destination name 'router' is reserved (router.route() deliveries use it)");
         } else if (auto first = names.find(*text); first != names.end()) {
           fields.error(name->value, "duplicate destination name '" + *text + "' (first at line " +
                                         std::to_string(first->second.line + 1) + ")");
@@ -235,6 +308,7 @@ class ChannelReader {
     out.enabled = fields.boolean("enabled").value_or(true);
     if (const MapEntry* script = fields.find("script")) out.script = read_script(*script, fields);
     if (const MapEntry* retry = fields.find("retry")) out.retry = read_retry(*retry, what);
+    if (const MapEntry* after = fields.find("after")) out.after = read_after(*after, out.name, fields);
 
     const MapEntry* type = fields.require("type");
     auto type_name = type ? fields.string("type") : std::nullopt;
@@ -339,8 +413,14 @@ class ChannelReader {
     test.response_contains = fields.string("response_contains");
   }
 
+  struct AwaitedName {
+    std::string name;
+    YAML::Mark mark;
+  };
+
   YamlSource source_;
   const PluginCatalog& plugins_;
+  std::map<std::string, std::vector<AwaitedName>> awaited_;  // destination -> its `after:` names, where written
 };
 
 bool is_yaml_file(const fs::path& path) {
@@ -364,6 +444,78 @@ LoadedChannel read_channel(const fs::path& file, const PluginCatalog& plugins, D
   LoadedChannel loaded = ChannelReader(file, plugins, diagnostics).read();
   sort_by_position(diagnostics, first, file.string());
   return loaded;
+}
+
+// A Diagnostic at a "file:line:col" location as ConnectorOptions records them.
+Diagnostic diagnostic_at(const std::string& location, std::string message) {
+  Diagnostic d;
+  d.message = std::move(message);
+  auto col = location.rfind(':');
+  auto line = col == std::string::npos || col == 0 ? std::string::npos : location.rfind(':', col - 1);
+  if (line == std::string::npos) {
+    d.file = location;
+    return d;
+  }
+  d.file = location.substr(0, line);
+  d.line = std::atoi(location.c_str() + line + 1);
+  d.column = std::atoi(location.c_str() + col + 1);
+  return d;
+}
+
+// The channel a `channel` destination routes to ("" for other types).
+std::string routed_target(const DestinationConfig& dest) {
+  if (dest.connector.type != "channel" || !dest.enabled) return {};
+  return dest.connector.options.tree.get<std::string>("channel", "");
+}
+
+// Across files: a `channel` destination names a channel that exists, and the
+// channels do not route to each other in a cycle (every message would go
+// round forever). A channel with such a destination is refused.
+void check_routes(std::vector<ChannelConfig>& channels, const std::map<std::string, std::string>& all_names,
+                  Diagnostics& diagnostics) {
+  std::vector<std::string> names;
+  for (const auto& [name, file] : all_names) names.push_back(name);
+  std::set<std::string> refused;
+  std::map<std::string, const ChannelConfig*> by_name;
+  for (const auto& channel : channels) by_name[channel.name] = &channel;
+  for (const auto& channel : channels) {
+    for (const auto& dest : channel.destinations) {
+      const std::string target = routed_target(dest);
+      if (target.empty() || all_names.count(target)) continue;
+      diagnostics.push_back(diagnostic_at(dest.connector.options.location_of("channel"),
+                                          "destination '" + dest.name + "' routes to unknown channel '" + target +
+                                              "'" + config::did_you_mean(target, names) +
+                                              "; channels: " + join(names)));
+      refused.insert(channel.name);
+    }
+  }
+  std::map<std::string, int> state;  // 1 on the path, 2 done
+  std::vector<std::string> path;
+  std::function<void(const ChannelConfig&)> visit = [&](const ChannelConfig& channel) {
+    state[channel.name] = 1;
+    path.push_back(channel.name);
+    for (const auto& dest : channel.destinations) {
+      const std::string target = routed_target(dest);
+      auto next = by_name.find(target);
+      if (target.empty() || next == by_name.end()) continue;
+      if (state[target] == 1) {
+        std::string cycle;
+        for (auto at = std::find(path.begin(), path.end(), target); at != path.end(); ++at) cycle += *at + " -> ";
+        diagnostics.push_back(diagnostic_at(dest.connector.options.location_of("channel"),
+                                            "channels route to each other in a cycle: " + cycle + target));
+        refused.insert(channel.name);
+      } else if (state[target] == 0) {
+        visit(*next->second);
+      }
+    }
+    path.pop_back();
+    state[channel.name] = 2;
+  };
+  for (const auto& channel : channels)
+    if (state[channel.name] == 0) visit(channel);
+  channels.erase(std::remove_if(channels.begin(), channels.end(),
+                                [&](const ChannelConfig& c) { return refused.count(c.name) > 0; }),
+                 channels.end());
 }
 
 }  // namespace
@@ -412,6 +564,7 @@ std::vector<ChannelConfig> load_channels(const std::vector<fs::path>& paths, con
     }
     if (loaded.config) out.push_back(std::move(*loaded.config));
   }
+  check_routes(out, owners, diagnostics);
   return out;
 }
 

@@ -40,6 +40,10 @@ struct DestinationConfig {
   std::filesystem::path script;  // empty: none
   RetryPolicy retry;
   std::string location;
+  // `after:` destinations of the same channel whose delivery of a message ends
+  // (SENT, FILTERED or ERROR) before this one's starts; their responses and
+  // states are its script's ctx.responses / ctx.states.
+  std::vector<std::string> after;
 };
 
 struct ChannelTestCase {

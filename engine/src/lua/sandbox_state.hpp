@@ -28,6 +28,9 @@ struct SandboxState {
   ScriptServices* services = nullptr;
   std::vector<std::filesystem::path> fs_roots;      // canonical; empty: no fs module
   std::vector<std::filesystem::path> module_paths;  // searched by require()
+  // Where router.route() records, during a channel script's filter/transform
+  // only (null otherwise: routing from elsewhere would not be durable).
+  std::vector<RoutedPayload>* routes = nullptr;
 };
 
 inline SandboxState& sandbox_state(lua_State* L) { return **static_cast<SandboxState**>(lua_getextraspace(L)); }

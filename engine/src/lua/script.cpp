@@ -154,6 +154,7 @@ int load_body(lua_State* L) {
   open_crypto_module(L);
   open_uuid_module(L);
   open_log_module(L);
+  open_router_module(L);
   if (!impl.state.fs_roots.empty()) open_fs_module(L);
   push_store_table(L);
   impl.store_table = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -249,6 +250,7 @@ struct CallFrame {
   std::optional<hl7::Message> parsed;       // scratch for the HL7 parse
   std::string scratch;
   bool input_failed = false;  // the input did not parse: result already says why
+  std::vector<RoutedPayload> routes;  // router.route() during this call
 };
 
 // Pushes msg for the input's data type; false (with the result set) when it does not parse.
@@ -281,6 +283,22 @@ bool push_input_message(lua_State* L, CallFrame& frame) {
   return true;
 }
 
+// ctx.responses and ctx.states of a destination with `after:` (absent otherwise).
+void push_awaited_outcomes(lua_State* L, const ScriptContext& context) {
+  if (context.responses.empty() && context.states.empty()) return;
+  auto push_map = [L](const std::map<std::string, std::string>& values, const char* field) {
+    lua_createtable(L, 0, static_cast<int>(values.size()));
+    for (const auto& [key, value] : values) {
+      push_string(L, key);
+      push_string(L, value);
+      lua_rawset(L, -3);
+    }
+    lua_setfield(L, -2, field);
+  };
+  push_map(context.responses, "responses");
+  push_map(context.states, "states");
+}
+
 void push_context(lua_State* L, const CallFrame& frame) {
   const ScriptContext& context = *frame.context;
   lua_createtable(L, 0, 6);
@@ -301,6 +319,7 @@ void push_context(lua_State* L, const CallFrame& frame) {
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, frame.impl->store_table);
   lua_setfield(L, -2, "store");
+  push_awaited_outcomes(L, context);
 }
 
 // Text of a var key or value: strings, numbers and booleans only.
@@ -437,8 +456,11 @@ int call_body(lua_State* L) {
 
 ScriptResult run_call(LoadedScript& impl, Kind kind, const ScriptInput& input, ScriptContext& context) {
   ScriptResult result;
-  CallFrame frame{&impl, kind, &input, &context, &result, {}, {}, {}, {}, false};
+  CallFrame frame{&impl, kind, &input, &context, &result, {}, {}, {}, {}, false, {}};
+  // Only a channel script's filter/transform may route: its routes are stored with its message.
+  if (kind == Kind::process && context.destination.empty()) impl.state.routes = &frame.routes;
   std::string error = impl.protected_run(guarded<call_body>, &frame);
+  impl.state.routes = nullptr;
   if (!error.empty()) {
     result.status = ScriptResult::Status::error;
     result.payload.reset();
@@ -451,6 +473,7 @@ ScriptResult run_call(LoadedScript& impl, Kind kind, const ScriptInput& input, S
   }
   context.vars = std::move(frame.vars);
   context.response = std::move(frame.response);
+  if (!frame.routes.empty()) context.routes = std::move(frame.routes);
   return result;
 }
 

@@ -38,12 +38,23 @@ struct ScriptInput {
   std::string_view data_type;  // data_type::*: hl7v2 -> hl7 userdata, xml -> xml doc, json -> table, text -> string
 };
 
+// A message a channel script handed to another channel with router.route().
+struct RoutedPayload {
+  std::string channel;
+  std::string content;
+};
+
 // Per message: what ctx exposes, and what the script leaves behind.
 struct ScriptContext {
   std::string channel;
   std::string destination;                  // "" in channel scripts
   std::map<std::string, std::string> vars;  // ctx.vars (values converted with tostring)
   std::optional<std::string> response;      // ctx.response, set by the script
+  // A destination with `after:`: the awaited destinations' responses and final
+  // states (SENT, FILTERED, ERROR), as ctx.responses / ctx.states. Empty: not set.
+  std::map<std::string, std::string> responses;
+  std::map<std::string, std::string> states;
+  std::vector<RoutedPayload> routes;        // router.route() calls of a channel script, in order
 };
 
 struct ScriptResult {

@@ -1,7 +1,9 @@
 #include "runtime/channel_runtime.hpp"
 
 #include "log/logger.hpp"
+#include "runtime/channel_destination.hpp"
 #include "runtime/lua_destination.hpp"
+#include "runtime/router_destination.hpp"
 #include "runtime/vars_json.hpp"
 
 #include <artery/hl7.hpp>
@@ -81,8 +83,24 @@ std::map<std::string, Counters> ChannelRuntime::destination_counters() const {
   return out;
 }
 
+// Shared by the workers when a destination waits for others (`after:`);
+// a disabled destination has no deliveries, so nobody waits for it.
+void ChannelRuntime::build_outcomes() {
+  std::map<std::string, std::vector<std::string>> awaits;
+  for (const auto& dest : config_.destinations) {
+    if (!dest.enabled) continue;
+    for (const auto& name : dest.after) {
+      auto awaited = std::find_if(config_.destinations.begin(), config_.destinations.end(),
+                                  [&](const DestinationConfig& d) { return d.name == name; });
+      if (awaited != config_.destinations.end() && awaited->enabled) awaits[dest.name].push_back(name);
+    }
+  }
+  if (!awaits.empty()) outcomes_ = std::make_unique<DeliveryOutcomes>(std::move(awaits));
+}
+
 bool ChannelRuntime::build_destinations(std::string& error) {
   const auto base = config_.file.parent_path();
+  build_outcomes();
   for (const auto& dest : config_.destinations) {
     if (!dest.enabled) continue;
     auto context = std::make_unique<StoreConnectorContext>(config_.name, dest.name, base, env_.data_dir, env_.store);
@@ -93,6 +111,7 @@ bool ChannelRuntime::build_destinations(std::string& error) {
     setup.counters = destination_counters_.at(dest.name).get();
     setup.channel_counters = &counters_;
     setup.memory_window = std::max<std::size_t>(1, env_.delivery_window);
+    setup.outcomes = outcomes_.get();
     // ack: after-delivery answers with the first (enabled) destination's outcome.
     if (config_.ack == AckMode::after_delivery && destinations_.empty())
       setup.final_outcome = [this](std::int64_t id, const SendResult& result) { final_outcome(id, result); };
@@ -118,7 +137,21 @@ bool ChannelRuntime::build_destinations(std::string& error) {
       }
       auto lua = std::make_unique<LuaDestination>(std::move(script), config_.name, dest.name);
       setup.script = lua->script();
+      if (!dest.after.empty())
+        setup.carry_awaited = [lua = lua.get()](const lua::ScriptContext& context) { lua->carry_awaited(context); };
       setup.connector.connector = std::move(lua);
+    } else if (dest.connector.type == "channel") {
+      setup.connector.connector = build_channel_destination(dest, error);
+      if (!setup.connector) return false;
+      if (!dest.script.empty()) {
+        auto script = lua::Script::load(options, error);
+        if (!script) {
+          error = "destination " + dest.name + ": " + error;
+          return false;
+        }
+        setup.script = script.get();
+        destination_scripts_.push_back(std::move(script));
+      }
     } else {
       setup.connector = env_.plugins->create_destination(dest.connector.type, dest.connector.options, *context, error);
       if (!setup.connector) {
@@ -146,6 +179,58 @@ bool ChannelRuntime::build_destinations(std::string& error) {
   return true;
 }
 
+std::unique_ptr<Destination> ChannelRuntime::build_channel_destination(const DestinationConfig& dest,
+                                                                      std::string& error) {
+  if (!env_.channels) {
+    error = "destination " + dest.name + ": routing to other channels is not available here";
+    return nullptr;
+  }
+  return std::make_unique<ChannelDestination>(dest.connector.options.tree.get<std::string>("channel", ""),
+                                              *env_.channels, config_.name);
+}
+
+// The queue of what this channel's script routes with router.route(): a
+// destination of its own, built only for channels with a script.
+bool ChannelRuntime::build_router(std::string& error) {
+  if (config_.script.empty() || !env_.channels) return true;
+  DestinationWorker::Setup setup;
+  setup.channel = config_.name;
+  setup.config.name = std::string(kRouterDestination);
+  setup.config.connector.type = "router";
+  setup.store = env_.store;
+  setup.counters = destination_counters_.at(setup.config.name).get();
+  setup.channel_counters = &counters_;
+  setup.memory_window = std::max<std::size_t>(1, env_.delivery_window);
+  setup.connector.connector = std::make_unique<RouterDestination>(*env_.channels, config_.name);
+  setup.drop_content_when_sent = true;
+  router_ = std::make_unique<DestinationWorker>(std::move(setup));
+  if (!router_->start(error)) {
+    error = "router: " + error;
+    router_.reset();
+    return false;
+  }
+  return true;
+}
+
+// router.route() calls become one more delivery of the message, `router`,
+// whose content (the routes) is written with the message in the same insert.
+void ChannelRuntime::add_routes(NewMessage& row, std::vector<lua::RoutedPayload>& routes) {
+  if (!router_) {
+    row.state = MessageState::error;
+    row.error = "router.route: routing to other channels is not available here";
+    row.destinations.clear();
+    return;
+  }
+  row.delivery_contents.resize(row.destinations.size());
+  row.destinations.emplace_back(kRouterDestination);
+  row.delivery_contents.push_back(encode_routes(routes));
+  row.state = MessageState::queued;
+}
+
+void ChannelRuntime::route_in(Message message, RouteOrigin origin, std::function<void(Disposition)> done) {
+  take({std::move(message), std::move(done), now_ms(), std::move(origin)});
+}
+
 bool ChannelRuntime::start(std::string& error) {
   if (state_ == ChannelState::started) return true;
   state_ = ChannelState::starting;
@@ -156,18 +241,21 @@ bool ChannelRuntime::start(std::string& error) {
   auto& mine = stored[config_.name];
   counters_.load(mine[""]);
   std::int64_t queued_total = 0;
-  for (const auto& dest : config_.destinations) {
+  std::vector<std::string> queues;
+  for (const auto& dest : config_.destinations) queues.push_back(dest.name);
+  if (!config_.script.empty() && env_.channels) queues.emplace_back(kRouterDestination);
+  for (const auto& name : queues) {
     auto live = std::make_unique<LiveCounters>();
-    live->load(mine[dest.name]);
-    const std::int64_t pending = env_.store->pending_count(config_.name, dest.name);
+    live->load(mine[name]);
+    const std::int64_t pending = env_.store->pending_count(config_.name, name);
     if (pending != live->queued) {
       Counters fix;
       fix.queued = pending - live->queued;
-      env_.store->add_counters({config_.name, dest.name, fix});
+      env_.store->add_counters({config_.name, name, fix});
       live->queued = pending;
     }
     queued_total += pending;
-    destination_counters_[dest.name] = std::move(live);
+    destination_counters_[name] = std::move(live);
   }
   if (queued_total != counters_.queued) {
     Counters fix;
@@ -207,7 +295,7 @@ bool ChannelRuntime::start(std::string& error) {
       scripts_.push_back(std::move(script));
     }
   }
-  if (!build_destinations(error)) {
+  if (!build_destinations(error) || !build_router(error)) {
     stop_parts();
     state_ = ChannelState::failed;
     return false;
@@ -260,6 +348,7 @@ void ChannelRuntime::stop_parts() {
   workers_.clear();
   if (env_.store) env_.store->flush();
   for (auto& destination : destinations_) destination->stop();
+  if (router_) router_->stop();
   {
     // Anyone still waiting for a delivery outcome gets a stored-but-not-sent answer.
     std::lock_guard lock(waiting_mutex_);
@@ -270,6 +359,8 @@ void ChannelRuntime::stop_parts() {
   if (env_.store) env_.store->flush();
   source_ = {};
   destinations_.clear();
+  router_.reset();
+  outcomes_.reset();
   destination_scripts_.clear();
   scripts_.clear();
   contexts_.clear();
@@ -277,7 +368,10 @@ void ChannelRuntime::stop_parts() {
 }
 
 void ChannelRuntime::submit(Message message, std::function<void(Disposition)> done) {
-  Ingress ingress{std::move(message), std::move(done), now_ms()};
+  take({std::move(message), std::move(done), now_ms(), {}});
+}
+
+void ChannelRuntime::take(Ingress ingress) {
   if (inline_) {
     // One worker: the source's own thread runs the script and queues the
     // commit, in arrival order, with no hand-off to another thread.
@@ -309,6 +403,8 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   row.received_at_ms = ingress.received_at_ms;
   row.data_type = ingress.message.data_type.empty() ? config_.data_type : ingress.message.data_type;
   row.attributes_json = attributes_json(ingress.message);
+  row.origin_channel = std::move(ingress.origin.channel);
+  row.origin_message_id = ingress.origin.message_id;
   Disposition reply;
 
   bool parsed_ok = true;
@@ -350,7 +446,9 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
         }
         row.state = destinations.empty() ? MessageState::transformed : MessageState::queued;
         row.destinations = destinations;
-        reply.status = Disposition::Status::accepted;
+        if (!context.routes.empty()) add_routes(row, context.routes);
+        reply.status = row.state == MessageState::error ? Disposition::Status::errored : Disposition::Status::accepted;
+        if (row.state == MessageState::error) reply.error = row.error;
         break;
       case lua::ScriptResult::Status::filtered:
         row.state = MessageState::filtered;
@@ -378,6 +476,7 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   summary->data_type = row.transformed_type.empty() ? row.data_type : row.transformed_type;
   summary->vars_json = row.vars_json;
   summary->destinations = row.destinations;
+  if (!row.delivery_contents.empty()) summary->delivery_contents = row.delivery_contents;
   auto payload = std::make_shared<std::string>(row.transformed.empty() ? row.raw : row.transformed);
   // The queued gauges go up before the insert is even queued: a destination
   // reading its queue back from the store can deliver (and count down) a
@@ -416,8 +515,9 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
   if (summary.state == MessageState::error) delta.errored = 1;
   count(*env_.store, counters_, config_.name, "", delta);
 
+  // (The first destination answers: a message that only routed has none to wait for.)
   const bool wait_for_delivery = config_.ack == AckMode::after_delivery && !summary.destinations.empty() &&
-                                 reply.status == Disposition::Status::accepted;
+                                 !destinations_.empty() && reply.status == Disposition::Status::accepted;
   std::optional<SendResult> early;
   if (config_.ack == AckMode::after_delivery) {
     std::lock_guard lock(waiting_mutex_);
@@ -441,6 +541,13 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
     delivery.payload = ++index == destinations_.size() ? std::move(*payload) : *payload;
     delivery.vars_json = summary.vars_json;
     destination->enqueue(std::move(delivery));
+  }
+  if (router_ && !summary.delivery_contents.empty() && summary.destinations.back() == kRouterDestination) {
+    PendingDelivery delivery;
+    delivery.message_id = id;
+    delivery.destination = std::string(kRouterDestination);
+    delivery.payload = summary.delivery_contents.back();
+    router_->enqueue(std::move(delivery));
   }
   if (early) ingress->done(delivery_disposition(id, *early));
   else if (!wait_for_delivery) ingress->done(std::move(reply));

@@ -6,6 +6,7 @@
 #include "lua/script.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "runtime/blocking_queue.hpp"
+#include "runtime/channel_directory.hpp"
 #include "runtime/channel_counters.hpp"
 #include "runtime/channel_script_services.hpp"
 #include "runtime/destination_worker.hpp"
@@ -29,6 +30,8 @@ struct RuntimeEnvironment {
   std::vector<std::filesystem::path> module_paths;  // require() search folders (scripts/lib)
   // Deliveries each destination keeps in memory; beyond it they are read back from the store.
   std::size_t delivery_window = 10'000;
+  // The other channels, for `channel` destinations and router.route(); null: no routing.
+  ChannelDirectory* channels = nullptr;
 };
 
 enum class ChannelState { stopped, starting, started, stopping, failed };
@@ -51,14 +54,20 @@ class ChannelRuntime final : private SourceHost {
   Counters counters() const { return counters_.snapshot(); }
   std::map<std::string, Counters> destination_counters() const;
 
+  // A message routed here by another channel: processed as if this channel's
+  // source had received it, and stored with the link to where it came from.
+  void route_in(Message message, RouteOrigin origin, std::function<void(Disposition)> done);
+
  private:
   struct Ingress {
     Message message;
     std::function<void(Disposition)> done;
     std::int64_t received_at_ms;
+    RouteOrigin origin;  // empty unless routed here from another channel
   };
 
   void submit(Message message, std::function<void(Disposition)> done) override;
+  void take(Ingress ingress);
   void work(lua::Script* script);
   void process(Ingress& ingress, lua::Script* script);
   void committed(std::int64_t id, const std::string& error, std::shared_ptr<Ingress> ingress, Disposition reply,
@@ -66,6 +75,10 @@ class ChannelRuntime final : private SourceHost {
   void count_queued(const NewMessage& summary, int sign);
   void final_outcome(std::int64_t message_id, const SendResult& result);
   bool build_destinations(std::string& error);
+  std::unique_ptr<Destination> build_channel_destination(const DestinationConfig& dest, std::string& error);
+  bool build_router(std::string& error);
+  void build_outcomes();
+  void add_routes(NewMessage& row, std::vector<lua::RoutedPayload>& routes);
   void stop_parts();
 
   ChannelConfig config_;
@@ -77,6 +90,8 @@ class ChannelRuntime final : private SourceHost {
   std::vector<std::unique_ptr<lua::Script>> scripts_;  // one per worker
   std::vector<std::unique_ptr<StoreConnectorContext>> contexts_;
   std::vector<std::unique_ptr<DestinationWorker>> destinations_;
+  std::unique_ptr<DeliveryOutcomes> outcomes_;  // chained destinations (`after:`); null without
+  std::unique_ptr<DestinationWorker> router_;  // router.route() deliveries; channels with a script only
   std::vector<std::unique_ptr<lua::Script>> destination_scripts_;
   ConnectorHandle<Source> source_;
   std::unique_ptr<BlockingQueue<Ingress>> ingress_;  // workers > 1 only

@@ -66,6 +66,7 @@ void DestinationWorker::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  if (setup_.outcomes) setup_.outcomes->wake_all();
   // Lets a send in flight end now (as a retry, so it stays queued) rather than at its timeout.
   setup_.connector->stop();
   thread_.join();
@@ -148,6 +149,13 @@ void DestinationWorker::finish(const PendingDelivery& d, MessageState state, int
   update.sent_content = std::move(sent);
   update.response = std::move(response);
   update.error = std::move(error);
+  if (setup_.outcomes && setup_.outcomes->awaited(setup_.config.name)) {
+    DeliveryOutcomes::Outcome outcome;
+    outcome.state = state;
+    outcome.response = update.response.value_or("");
+    outcome.error = update.error.value_or("");
+    setup_.outcomes->record(d.message_id, setup_.config.name, std::move(outcome));
+  }
   setup_.store->update_delivery(std::move(update));
   Counters delta;
   delta.queued = -1;
@@ -156,6 +164,50 @@ void DestinationWorker::finish(const PendingDelivery& d, MessageState state, int
   else delta.errored = 1;
   count(*setup_.store, *setup_.counters, setup_.channel, setup_.config.name, delta);
   if (setup_.channel_counters) count(*setup_.store, *setup_.channel_counters, setup_.channel, "", delta);
+}
+
+// `after:`: waits until each awaited destination has ended this message, and
+// gives their responses and states to the script. False: stopping first (the
+// delivery stays queued).
+bool DestinationWorker::await_predecessors(const PendingDelivery& d, lua::ScriptContext& context) {
+  DeliveryOutcomes::StoreLookup from_store;
+  std::optional<std::optional<MessageRecord>> record;  // read once, when first needed
+  if (d.read_back) {
+    // Possibly queued before a restart, when what it awaits may have ended already.
+    from_store = [&](const std::string& name) -> std::optional<DeliveryOutcomes::Outcome> {
+      if (!record) {
+        try {
+          record = setup_.store->get(d.message_id);
+        } catch (const std::exception& e) {
+          logger::error(setup_.channel + "/" + setup_.config.name, std::string("cannot read awaited outcomes: ") +
+                                                                      e.what());
+          record = std::optional<MessageRecord>();
+        }
+      }
+      DeliveryOutcomes::Outcome outcome;
+      outcome.state = MessageState::error;
+      if (!*record) return std::nullopt;
+      for (const auto& delivery : (*record)->deliveries) {
+        if (delivery.destination != name) continue;
+        if (delivery.state == MessageState::queued) return std::nullopt;  // it runs in this run: wait for it
+        outcome.state = delivery.state;
+        outcome.response = delivery.response;
+        outcome.error = delivery.error;
+        return outcome;
+      }
+      // No delivery to it (the destination was added after this message): nothing to wait for.
+      outcome.error = "no delivery of this message to " + name;
+      return outcome;
+    };
+  }
+  auto outcomes = setup_.outcomes->wait(d.message_id, setup_.config.name, from_store, stopping_);
+  if (!outcomes) return false;
+  for (auto& [name, outcome] : *outcomes) {
+    context.responses[name] = std::move(outcome.response);
+    context.states[name] = std::string(to_string(outcome.state));
+  }
+  if (setup_.carry_awaited) setup_.carry_awaited(context);
+  return true;
 }
 
 void DestinationWorker::deliver(PendingDelivery& d) {
@@ -167,6 +219,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
   out.vars = vars_from_json(d.vars_json);
 
   lua::ScriptContext context;
+  if (setup_.outcomes && !setup_.config.after.empty() && !await_predecessors(d, context)) return;
   if (setup_.script) {
     context.channel = setup_.channel;
     context.destination = setup_.config.name;
@@ -209,7 +262,9 @@ void DestinationWorker::deliver(PendingDelivery& d) {
         else if (transformed.payload)
           response = std::move(*transformed.payload);
       }
-      finish(d, MessageState::sent, attempts + 1, sent_form(out, d), response, std::nullopt);
+      finish(d, MessageState::sent, attempts + 1,
+             setup_.drop_content_when_sent ? std::optional<std::string>("") : sent_form(out, d), response,
+             std::nullopt);
       if (setup_.final_outcome) setup_.final_outcome(d.message_id, result);
       return;
     }

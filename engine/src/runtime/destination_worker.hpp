@@ -7,6 +7,7 @@
 #include "lua/script.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "runtime/channel_counters.hpp"
+#include "runtime/delivery_outcomes.hpp"
 #include "store/message_store.hpp"
 
 #include <atomic>
@@ -38,6 +39,14 @@ class DestinationWorker {
     LiveCounters* channel_counters = nullptr;  // the channel's: sums of its destinations' sends
     FinalOutcome final_outcome;
     std::size_t memory_window = 10'000;
+    // The channel's chained destinations (`after:`); null when none waits for another.
+    DeliveryOutcomes* outcomes = nullptr;
+    // Hands the awaited outcomes to a connector that reads them (the lua destination's send).
+    std::function<void(const lua::ScriptContext&)> carry_awaited;
+    // The router's deliveries: their content (what was routed) is kept only
+    // until SENT, as the target channels then hold it; usually the SENT update
+    // folds into the insert and the content never reaches SQLite at all.
+    bool drop_content_when_sent = false;
   };
 
   // With nobody waiting for the outcome (no final_outcome), a worker that has
@@ -62,6 +71,7 @@ class DestinationWorker {
   void run();
   std::optional<PendingDelivery> next();
   void deliver(PendingDelivery& delivery);
+  bool await_predecessors(const PendingDelivery& delivery, lua::ScriptContext& context);
   SendResult send_and_wait(OutboundMessage message);
   void finish(const PendingDelivery& delivery, MessageState state, int attempts, std::optional<std::string> sent,
               std::optional<std::string> response, std::optional<std::string> error);

@@ -1,11 +1,15 @@
 #include "runtime/engine.hpp"
 
 #include "log/logger.hpp"
+#include "runtime/channel_destination.hpp"
 #include "runtime/lua_destination.hpp"
 
 namespace artery {
 
-void register_builtin_plugins(PluginRegistry& registry) { registry.add_builtin(lua_destination_descriptor()); }
+void register_builtin_plugins(PluginRegistry& registry) {
+  registry.add_builtin(lua_destination_descriptor());
+  registry.add_builtin(channel_plugin_descriptor());
+}
 
 std::vector<std::filesystem::path> module_paths_for(const ChannelConfig& channel) {
   std::vector<std::filesystem::path> paths;
@@ -42,6 +46,9 @@ bool Engine::start(std::string& error) {
   Diagnostics diagnostics;
   auto configs = load_channels({config_.channels_dir}, plugins_, diagnostics);
   for (const auto& d : diagnostics) logger::error("config", d.str());
+  // Every channel is built and listed before any starts, so that one starting
+  // early can already route to one starting later (which answers "not running"
+  // until it has started: the routed delivery is then retried).
   for (auto& channel : configs) {
     if (!channel.enabled) {
       logger::info(channel.name, "disabled; not deployed");
@@ -53,10 +60,21 @@ bool Engine::start(std::string& error) {
     env.data_dir = config_.data_dir;
     env.lua_limits = config_.lua_limits;
     env.module_paths = module_paths_for(channel);
-    auto runtime = std::make_unique<ChannelRuntime>(std::move(channel), std::move(env));
-    std::string why;
-    if (!runtime->start(why)) logger::error(runtime->config().name, "not started: " + why);
-    channels_.push_back(std::move(runtime));
+    env.channels = this;
+    channels_.push_back(std::make_unique<ChannelRuntime>(std::move(channel), std::move(env)));
+  }
+  {
+    std::unique_lock lock(directory_mutex_);
+    for (auto& runtime : channels_) directory_[runtime->config().name] = runtime.get();
+  }
+  // Channels fed only by other channels start first: deliveries recovered
+  // from the last run then find their targets running, rather than wait for a retry.
+  for (bool routed_only : {true, false}) {
+    for (auto& runtime : channels_) {
+      if ((runtime->config().source.type == "channel") != routed_only) continue;
+      std::string why;
+      if (!runtime->start(why)) logger::error(runtime->config().name, "not started: " + why);
+    }
   }
   pruner_ = std::thread([this] { prune_loop(); });
   return true;
@@ -74,9 +92,38 @@ void Engine::stop() {
   std::vector<std::thread> stoppers;
   for (auto& channel : channels_) stoppers.emplace_back([&channel] { channel->stop(); });
   for (auto& t : stoppers) t.join();
+  {
+    std::unique_lock lock(directory_mutex_);
+    directory_.clear();
+  }
   channels_.clear();
   if (store_) store_->flush();
   store_.reset();
+}
+
+ChannelDirectory::Lookup Engine::route(const std::string& name, std::string content, RouteOrigin origin,
+                                       std::function<void(Disposition)> done) {
+  ChannelRuntime* target = nullptr;
+  {
+    std::shared_lock lock(directory_mutex_);
+    auto it = directory_.find(name);
+    if (it == directory_.end()) return Lookup::unknown;
+    target = it->second;
+  }
+  // The runtime outlives every route into it: channels stop (their delivery
+  // threads with them) before any is destroyed.
+  if (target->state() != ChannelState::started) return Lookup::not_running;
+  Message message;
+  message.content = std::move(content);
+  target->route_in(std::move(message), std::move(origin), std::move(done));
+  return Lookup::submitted;
+}
+
+std::vector<std::string> Engine::names() const {
+  std::shared_lock lock(directory_mutex_);
+  std::vector<std::string> out;
+  for (const auto& [name, runtime] : directory_) out.push_back(name);
+  return out;
 }
 
 void Engine::prune_loop() {

@@ -9,15 +9,16 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
 namespace artery {
 
-class Engine {
+class Engine final : public ChannelDirectory {
  public:
   explicit Engine(EngineConfig config);
-  ~Engine();
+  ~Engine() override;
 
   // Opens the store, loads plugins and deploys every valid, enabled channel.
   // Invalid channels and channels that fail to start are logged and skipped;
@@ -31,6 +32,11 @@ class Engine {
   MessageStore& store() { return *store_; }
   const std::vector<std::unique_ptr<ChannelRuntime>>& channels() const { return channels_; }
 
+  // ChannelDirectory: routing between the deployed channels.
+  Lookup route(const std::string& name, std::string content, RouteOrigin origin,
+               std::function<void(Disposition)> done) override;
+  std::vector<std::string> names() const override;
+
  private:
   void prune_loop();
 
@@ -38,6 +44,10 @@ class Engine {
   PluginRegistry plugins_;
   std::unique_ptr<MessageStore> store_;
   std::vector<std::unique_ptr<ChannelRuntime>> channels_;
+  // The deployed channels by name, for routing from any channel's thread.
+  // Filled before any channel starts; cleared only once all have stopped.
+  mutable std::shared_mutex directory_mutex_;
+  std::map<std::string, ChannelRuntime*, std::less<>> directory_;
   std::thread pruner_;
   std::mutex prune_mutex_;
   std::condition_variable prune_wake_;

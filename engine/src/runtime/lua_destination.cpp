@@ -5,11 +5,18 @@ namespace artery {
 LuaDestination::LuaDestination(std::unique_ptr<lua::Script> script, std::string channel, std::string name)
     : script_(std::move(script)), channel_(std::move(channel)), name_(std::move(name)) {}
 
+void LuaDestination::carry_awaited(const lua::ScriptContext& context) {
+  responses_ = context.responses;
+  states_ = context.states;
+}
+
 void LuaDestination::send(OutboundMessage message, std::function<void(SendResult)> done) {
   lua::ScriptContext context;
   context.channel = channel_;
   context.destination = name_;
   context.vars = std::move(message.vars);
+  context.responses = responses_;
+  context.states = states_;
   auto result = script_->send({message.content, message.data_type}, context);
   if (result.status == lua::ScriptResult::Status::error) {
     // Usually I/O (a full disk, a locked file): worth retrying with backoff.

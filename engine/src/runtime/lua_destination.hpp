@@ -6,6 +6,7 @@
 
 #include <artery/plugin.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -17,10 +18,13 @@ class LuaDestination final : public Destination {
   void send(OutboundMessage message, std::function<void(SendResult)> done) override;
   // The same state runs the destination's filter/transform before send().
   lua::Script* script() { return script_.get(); }
+  // ctx.responses / ctx.states for the next send (a destination with `after:`).
+  void carry_awaited(const lua::ScriptContext& context);
 
  private:
   std::unique_ptr<lua::Script> script_;
   std::string channel_, name_;
+  std::map<std::string, std::string> responses_, states_;
 };
 
 // Its descriptor: no factory (the runtime builds it), only the option schema.

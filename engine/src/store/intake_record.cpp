@@ -67,6 +67,7 @@ class Reader {
   }
   bool failed() const { return failed_; }
   bool whole() const { return !failed_ && at_ == bytes_.size(); }
+  bool at_end() const { return at_ >= bytes_.size(); }
 
  private:
   std::string_view bytes_;
@@ -88,6 +89,14 @@ void encode(const NewMessage& m, std::string& out) {
     put_text(out, *text);
   put<std::uint32_t>(out, static_cast<std::uint32_t>(m.destinations.size()));
   for (const auto& destination : m.destinations) put_text(out, destination);
+  // Routing fields, appended: a record without them (written by an engine
+  // before routing existed) still reads, as a message nobody routed.
+  if (!m.origin_channel.empty() || !m.delivery_contents.empty()) {
+    put_text(out, m.origin_channel);
+    put<std::int64_t>(out, m.origin_message_id);
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(m.delivery_contents.size()));
+    for (const auto& content : m.delivery_contents) put_text(out, content);
+  }
 
   std::string_view payload(out.data() + start + header_size, out.size() - start - header_size);
   const auto length = static_cast<std::uint32_t>(payload.size());
@@ -120,6 +129,13 @@ Read decode(std::string_view bytes, NewMessage& m, std::size_t& size) {
     *text = in.text();
   const auto destinations = in.get<std::uint32_t>();
   for (std::uint32_t i = 0; i < destinations && !in.failed(); ++i) m.destinations.push_back(in.text());
+  if (!in.failed() && !in.at_end()) {
+    m.origin_channel = in.text();
+    m.origin_message_id = in.get<std::int64_t>();
+    const auto contents = in.get<std::uint32_t>();
+    for (std::uint32_t i = 0; i < contents && !in.failed(); ++i) m.delivery_contents.push_back(in.text());
+    if (!m.delivery_contents.empty() && m.delivery_contents.size() != m.destinations.size()) return Read::damaged;
+  }
   if (!in.whole() || !state) return Read::damaged;
   m.state = *state;
   size = header_size + length;

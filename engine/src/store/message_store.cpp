@@ -85,7 +85,7 @@ std::string contains_pattern(const std::string& text) {
 
 constexpr const char* message_columns =
     "id, channel, received_at, state, data_type, raw, transformed, message_type, control_id, patient_id, "
-    "error, vars_json, attributes_json, transformed_type";
+    "error, vars_json, attributes_json, transformed_type, origin_channel, origin_message_id";
 
 MessageRecord read_message(sqlite::Statement& s) {
   MessageRecord r;
@@ -103,6 +103,8 @@ MessageRecord read_message(sqlite::Statement& s) {
   r.vars_json = s.string_at(11);
   r.attributes_json = s.string_at(12);
   r.transformed_type = s.string_at(13);
+  r.origin_channel = s.string_at(14);
+  r.origin_message_id = s.int64_at(15);
   return r;
 }
 
@@ -261,7 +263,8 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
       "SELECT d.message_id, d.destination, d.attempts, d.next_attempt_at, "
       "CASE WHEN length(m.transformed) > 0 AND m.transformed_type <> '' THEN m.transformed_type "
       "ELSE m.data_type END, "
-      "CASE WHEN length(m.transformed) > 0 THEN m.transformed ELSE m.raw END, m.vars_json "
+      "CASE WHEN length(d.sent_content) > 0 THEN d.sent_content WHEN length(m.transformed) > 0 THEN m.transformed "
+      "ELSE m.raw END, m.vars_json "
       "FROM deliveries d JOIN messages m ON m.id = d.message_id "
       "WHERE d.channel = ?1 AND d.destination = ?2 AND d.state = 'QUEUED' AND d.message_id > ?3 "
       "ORDER BY d.message_id LIMIT ?4"));
@@ -278,6 +281,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
     p.data_type = q->string_at(4);
     p.payload = q->string_at(5);
     p.vars_json = q->string_at(6);
+    p.read_back = true;
     out.push_back(std::move(p));
   }
   return out;
@@ -329,7 +333,7 @@ std::map<std::string, std::map<std::string, Counters>> MessageStore::counters() 
 std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
   std::vector<MessageRecord> out;
   if (query.limit <= 0) return out;
-  // The SQL depends only on which filters are set, so at most 32 variants are
+  // The SQL depends only on which filters are set, so at most 64 variants are
   // prepared and cached per connection. Parameters are numbered by filter.
   std::string sql = std::string("SELECT ") + message_columns + " FROM messages WHERE 1";
   if (!query.channel.empty()) sql += " AND channel = ?1";
@@ -341,6 +345,7 @@ std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
   }
   if (query.since_ms > 0) sql += " AND received_at >= ?4";
   if (query.before_id > 0) sql += " AND id < ?5";
+  if (query.origin_message_id > 0) sql += " AND origin_message_id = ?7";
   sql += " ORDER BY id DESC LIMIT ?6";
 
   auto connection = impl_->reader();
@@ -351,6 +356,7 @@ std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
   if (!query.text.empty()) q->bind_text(3, pattern);
   if (query.since_ms > 0) q->bind(4, query.since_ms);
   if (query.before_id > 0) q->bind(5, query.before_id);
+  if (query.origin_message_id > 0) q->bind(7, query.origin_message_id);
   q->bind(6, query.limit);
   while (q->step()) out.push_back(read_message(*q));
   return out;

@@ -38,6 +38,14 @@ struct NewMessage {
   std::string vars_json;    // ctx.vars as a JSON object, restored for delivery
   std::string attributes_json;
   std::vector<std::string> destinations;  // one QUEUED delivery row each, in this order
+  // Parallel to `destinations` when not empty: a delivery's own content, stored
+  // in its row (the routed messages of a `router` delivery); "" = the message's
+  // payload, which is not copied.
+  std::vector<std::string> delivery_contents;
+  // Set on a message another channel routed here (a `channel` destination or
+  // router.route): the link back to the message it came from.
+  std::string origin_channel;
+  std::int64_t origin_message_id = 0;
 };
 
 // A change to one delivery (one message x one destination).
@@ -61,6 +69,7 @@ struct PendingDelivery {
   std::string data_type;  // of the payload
   std::string payload;  // transformed if the channel changed it, else raw
   std::string vars_json;
+  bool read_back = false;  // read from the store (recovery, or beyond the in-memory window)
 };
 
 // Counters for a channel (destination "") or one of its destinations.
@@ -83,6 +92,7 @@ struct MessageQuery {
   std::string text;           // matches control id, patient id, message type, or content
   std::int64_t since_ms = 0;
   std::int64_t before_id = 0;  // paging: ids below this (0 = newest)
+  std::int64_t origin_message_id = 0;  // only messages routed from this one (0 = any)
   int limit = 100;
 };
 
@@ -102,6 +112,8 @@ struct MessageRecord {
   MessageState state = MessageState::received;
   std::string data_type, raw, transformed, transformed_type, message_type, control_id, patient_id, error, vars_json,
       attributes_json;
+  std::string origin_channel;  // routed here from this channel's message origin_message_id ("" / 0: not routed)
+  std::int64_t origin_message_id = 0;
   std::vector<DeliveryRecord> deliveries;  // filled by get(), empty in search results
 };
 

@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS messages (
   patient_id TEXT NOT NULL DEFAULT '',
   error TEXT NOT NULL DEFAULT '',
   vars_json TEXT NOT NULL DEFAULT '',
-  attributes_json TEXT NOT NULL DEFAULT ''
+  attributes_json TEXT NOT NULL DEFAULT '',
+  origin_channel TEXT NOT NULL DEFAULT '',      -- routed here from this channel's message...
+  origin_message_id INTEGER NOT NULL DEFAULT 0  -- ...with this id (0: not routed)
 );
 CREATE INDEX IF NOT EXISTS messages_by_channel ON messages(channel, id);
 -- No indexes on control_id or patient_id: their keys arrive in random order,
@@ -53,7 +55,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   error TEXT,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (message_id, destination)
-) WITHOUT ROWID;  -- one B-tree instead of a table plus its key index
+) WITHOUT ROWID;  -- a QUEUED row's sent_content, when set, is its own content (a router delivery's routes)  -- one B-tree instead of a table plus its key index
 -- Only QUEUED rows are indexed: the index stays as small as the backlog, and
 -- pending() reads one destination's queue in message order from it.
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(channel, destination, message_id)
@@ -101,6 +103,27 @@ CREATE TABLE IF NOT EXISTS store_meta (
 );
 )sql";
 
+// Columns added after version 1, for stores created before them (CREATE TABLE
+// IF NOT EXISTS leaves an existing table as it is).
+constexpr const char* added_columns[][3] = {
+    {"messages", "origin_channel", "TEXT NOT NULL DEFAULT ''"},
+    {"messages", "origin_message_id", "INTEGER NOT NULL DEFAULT 0"},
+};
+
+// Routed messages by the message they came from; partial, so that messages
+// nobody routed (nearly all) cost this index nothing.
+constexpr const char* routing_index_sql =
+    "CREATE INDEX IF NOT EXISTS messages_by_origin ON messages(origin_message_id) WHERE origin_message_id > 0";
+
+void add_missing_columns(sqlite::Connection& connection) {
+  for (const auto& [table, column, type] : added_columns) {
+    const std::string present = connection.query_text(std::string("SELECT count(*) FROM pragma_table_info('") +
+                                                      table + "') WHERE name = '" + column + "'");
+    if (present == "0")
+      connection.exec(std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + type);
+  }
+}
+
 }  // namespace
 
 void prepare_writer_connection(sqlite::Connection& connection, Durability durability) {
@@ -122,6 +145,8 @@ void prepare_writer_connection(sqlite::Connection& connection, Durability durabi
   connection.exec("BEGIN IMMEDIATE");
   try {
     connection.exec(schema_sql);
+    if (version < store_schema_version) add_missing_columns(connection);
+    connection.exec(routing_index_sql);
     connection.exec("PRAGMA user_version = " + std::to_string(store_schema_version));
     connection.exec("COMMIT");
   } catch (...) {

@@ -7,7 +7,8 @@
 
 namespace artery {
 
-inline constexpr int store_schema_version = 1;
+// 2: messages.origin_channel / origin_message_id (channel-to-channel routing).
+inline constexpr int store_schema_version = 2;
 
 // Sets WAL mode and the durability level on the writer connection and creates
 // any missing table or index. Throws sqlite::Error, including for a file whose

@@ -80,8 +80,9 @@ struct StoreWriter::Statements {
         commit(db, "COMMIT"),
         insert_message(db,
                        "INSERT INTO messages (channel, received_at, state, data_type, raw, transformed, "
-                       "message_type, control_id, patient_id, error, vars_json, attributes_json, id, transformed_type) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+                       "message_type, control_id, patient_id, error, vars_json, attributes_json, id, transformed_type, "
+                       "origin_channel, origin_message_id) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
         insert_delivery(db,
                         "INSERT INTO deliveries (message_id, channel, destination, seq, state, attempts, "
                         "next_attempt_at, sent_content, response, error, updated_at) "
@@ -436,12 +437,18 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
     insert->bind_text(12, m.attributes_json);
     insert->bind(13, id);
     insert->bind_text(14, m.transformed_type);
+    insert->bind_text(15, m.origin_channel);
+    insert->bind(16, m.origin_message_id);
     insert->run();
     next_id_ = std::max(next_id_, id + 1);  // a rolled-back batch leaves a gap, never a reused id
   }
   const std::int64_t now = rows.empty() ? 0 : now_ms();
   for (std::size_t seq = 0; seq < rows.size(); ++seq) {
-    const DeliveryUpdate& row = rows[seq];
+    DeliveryUpdate& row = rows[seq];
+    // A delivery with content of its own keeps it in sent_content, unless an
+    // update folded in already says what was sent.
+    if (!row.sent_content && seq < m.delivery_contents.size() && !m.delivery_contents[seq].empty())
+      row.sent_content = m.delivery_contents[seq];
     sqlite::StatementUse insert(statements_->insert_delivery);
     insert->bind(1, id);
     insert->bind_text(2, m.channel);
