@@ -95,7 +95,8 @@ void ChannelRuntime::build_outcomes() {
       if (awaited != config_.destinations.end() && awaited->enabled) awaits[dest.name].push_back(name);
     }
   }
-  if (!awaits.empty()) outcomes_ = std::make_unique<DeliveryOutcomes>(std::move(awaits));
+  if (!awaits.empty())
+    outcomes_ = std::make_unique<DeliveryOutcomes>(std::move(awaits), 4 * std::max<std::size_t>(1, env_.delivery_window));
 }
 
 bool ChannelRuntime::build_destinations(std::string& error) {
@@ -228,6 +229,11 @@ void ChannelRuntime::add_routes(NewMessage& row, std::vector<lua::RoutedPayload>
 }
 
 void ChannelRuntime::route_in(Message message, RouteOrigin origin, std::function<void(Disposition)> done) {
+  std::shared_lock lock(routing_mutex_);
+  if (!routable_) {
+    done({Disposition::Status::unavailable, 0, {}, "channel " + config_.name + " is not running"});
+    return;
+  }
   take({std::move(message), std::move(done), now_ms(), std::move(origin)});
 }
 
@@ -320,6 +326,10 @@ bool ChannelRuntime::start(std::string& error) {
     state_ = ChannelState::failed;
     return false;
   }
+  {
+    std::unique_lock lock(routing_mutex_);
+    routable_ = true;
+  }
   state_ = ChannelState::started;
   logger::info(config_.name, "started (" + std::to_string(destinations_.size()) + " destinations, " +
                                  std::to_string(std::max(1, config_.workers)) + " workers)");
@@ -338,6 +348,10 @@ void ChannelRuntime::stop() {
 void ChannelRuntime::stop_parts() {
   // Order matters: the source first (its in-flight messages still need the
   // workers), then the workers drain, then every commit lands, then delivery.
+  {
+    std::unique_lock lock(routing_mutex_);  // no routed message from now on, none in progress
+    routable_ = false;
+  }
   if (source_) source_->stop();
   {
     std::lock_guard lock(inline_mutex_);  // waits for a message being processed inline

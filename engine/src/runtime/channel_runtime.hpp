@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -99,6 +100,11 @@ class ChannelRuntime final : private SourceHost {
   std::mutex inline_mutex_;      // one message at a time through the one Lua state
   bool accepting_ = false;       // guarded by inline_mutex_
   std::vector<std::thread> workers_;
+  // Routed messages arrive from other channels' threads at any time, also
+  // while this channel stops: stop_parts() closes this first, and waits for
+  // a route_in() in progress, before taking its parts down.
+  std::shared_mutex routing_mutex_;
+  bool routable_ = false;  // guarded by routing_mutex_
 
   // ack: after-delivery: answers waiting for the first destination's outcome.
   std::mutex waiting_mutex_;

@@ -5,9 +5,12 @@
 // awaits has one, then reads their responses and states (ctx.responses,
 // ctx.states). An outcome is dropped once every waiter has moved past its message.
 //
-// Only deliveries of this run are here. A delivery read back from the store
-// (recovery after a restart) may await an outcome reached before the restart:
-// the waiter then asks the store (`from_store`).
+// Only deliveries of this run are here, and at most `capacity` outcomes per
+// awaited destination (a waiter far behind must not make memory grow without
+// bound): the oldest go first. A waiter asks the store (`from_store`) for an
+// outcome that may have gone that way, and for a delivery read back from the
+// store (recovery after a restart), whose predecessor may have ended before
+// the restart.
 #pragma once
 #include <artery/states.hpp>
 
@@ -35,14 +38,15 @@ class DeliveryOutcomes {
   using StoreLookup = std::function<std::optional<Outcome>(const std::string& destination)>;
 
   // waiter -> the destinations it waits for (enabled ones only).
-  explicit DeliveryOutcomes(std::map<std::string, std::vector<std::string>> awaits);
+  DeliveryOutcomes(std::map<std::string, std::vector<std::string>> awaits, std::size_t capacity);
 
   bool awaited(const std::string& destination) const { return waiters_.count(destination) > 0; }
   void record(std::int64_t message_id, const std::string& destination, Outcome outcome);
   // Blocks until every destination `waiter` awaits has ended message_id;
-  // nullopt when `stopping` became true first. `from_store` may be empty.
-  std::optional<Outcomes> wait(std::int64_t message_id, const std::string& waiter, const StoreLookup& from_store,
-                               const std::atomic<bool>& stopping);
+  // nullopt when `stopping` became true first. `read_back`: the delivery came
+  // from the store, so the store may hold outcomes this run never saw.
+  std::optional<Outcomes> wait(std::int64_t message_id, const std::string& waiter, bool read_back,
+                               const StoreLookup& from_store, const std::atomic<bool>& stopping);
   void wake_all();  // a worker is stopping: its wait must see it
 
  private:
@@ -54,6 +58,8 @@ class DeliveryOutcomes {
   std::condition_variable changed_;
   std::map<std::string, std::map<std::int64_t, Outcome>> outcomes_;  // awaited -> message id -> outcome
   std::map<std::string, std::int64_t> position_;  // waiter -> the last message it took outcomes for
+  std::map<std::string, std::int64_t> evicted_through_;  // awaited -> highest id dropped for room
+  std::size_t capacity_;
 };
 
 }  // namespace artery

@@ -3,6 +3,7 @@
 #include "log/logger.hpp"
 #include "runtime/vars_json.hpp"
 
+#include <algorithm>
 #include <future>
 
 namespace artery {
@@ -170,37 +171,41 @@ void DestinationWorker::finish(const PendingDelivery& d, MessageState state, int
 // gives their responses and states to the script. False: stopping first (the
 // delivery stays queued).
 bool DestinationWorker::await_predecessors(const PendingDelivery& d, lua::ScriptContext& context) {
-  DeliveryOutcomes::StoreLookup from_store;
-  std::optional<std::optional<MessageRecord>> record;  // read once, when first needed
-  if (d.read_back) {
-    // Possibly queued before a restart, when what it awaits may have ended already.
-    from_store = [&](const std::string& name) -> std::optional<DeliveryOutcomes::Outcome> {
-      if (!record) {
-        try {
-          record = setup_.store->get(d.message_id);
-        } catch (const std::exception& e) {
-          logger::error(setup_.channel + "/" + setup_.config.name, std::string("cannot read awaited outcomes: ") +
-                                                                      e.what());
-          record = std::optional<MessageRecord>();
-        }
+  // Asked for a delivery read back from the store (queued before a restart,
+  // when what it awaits may have ended already) or an outcome the board
+  // dropped for room; re-read while the awaited delivery is not final there.
+  std::optional<MessageRecord> record;
+  auto final_in_record = [&](const std::string& name) {
+    return record && std::none_of(record->deliveries.begin(), record->deliveries.end(), [&](const DeliveryRecord& r) {
+             return r.destination == name && r.state == MessageState::queued;
+           });
+  };
+  DeliveryOutcomes::StoreLookup from_store = [&](const std::string& name) -> std::optional<DeliveryOutcomes::Outcome> {
+    if (!final_in_record(name)) {
+      try {
+        record = setup_.store->get(d.message_id);
+      } catch (const std::exception& e) {
+        logger::error(setup_.channel + "/" + setup_.config.name,
+                      std::string("cannot read awaited outcomes: ") + e.what());
+        record.reset();
       }
-      DeliveryOutcomes::Outcome outcome;
-      outcome.state = MessageState::error;
-      if (!*record) return std::nullopt;
-      for (const auto& delivery : (*record)->deliveries) {
-        if (delivery.destination != name) continue;
-        if (delivery.state == MessageState::queued) return std::nullopt;  // it runs in this run: wait for it
-        outcome.state = delivery.state;
-        outcome.response = delivery.response;
-        outcome.error = delivery.error;
-        return outcome;
-      }
-      // No delivery to it (the destination was added after this message): nothing to wait for.
-      outcome.error = "no delivery of this message to " + name;
+    }
+    if (!record) return std::nullopt;
+    DeliveryOutcomes::Outcome outcome;
+    for (const auto& delivery : record->deliveries) {
+      if (delivery.destination != name) continue;
+      if (delivery.state == MessageState::queued) return std::nullopt;  // still to end: the board or a later read
+      outcome.state = delivery.state;
+      outcome.response = delivery.response;
+      outcome.error = delivery.error;
       return outcome;
-    };
-  }
-  auto outcomes = setup_.outcomes->wait(d.message_id, setup_.config.name, from_store, stopping_);
+    }
+    // No delivery to it (the destination was added after this message): nothing to wait for.
+    outcome.state = MessageState::error;
+    outcome.error = "no delivery of this message to " + name;
+    return outcome;
+  };
+  auto outcomes = setup_.outcomes->wait(d.message_id, setup_.config.name, d.read_back, from_store, stopping_);
   if (!outcomes) return false;
   for (auto& [name, outcome] : *outcomes) {
     context.responses[name] = std::move(outcome.response);
