@@ -94,7 +94,7 @@ TEST_CASE("a channel destination retries while its target is not running, then d
         "channel later message " + std::to_string(children[0].id) + " (accepted)");
 }
 
-TEST_CASE("router.route to an unknown channel fails the router delivery; earlier routes stand", "[runtime][routing]") {
+TEST_CASE("router.route to an unknown channel fails the router delivery, earlier routes stand", "[runtime][routing]") {
   ChannelHarness h;
   TestDirectory directory;
   auto src = unique_memory_id("src"), dst = unique_memory_id("dst");

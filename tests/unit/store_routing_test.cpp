@@ -47,7 +47,7 @@ std::int64_t insert(MessageStore& store, NewMessage m) {
 
 }  // namespace
 
-TEST_CASE("intake record: origin and delivery contents round trip; older records still read", "[store][routing]") {
+TEST_CASE("intake record: origin and delivery contents round trip, and older records still read", "[store][routing]") {
   NewMessage m = routed_message();
   m.id = 9;
   std::string bytes;
@@ -74,7 +74,7 @@ TEST_CASE("intake record: origin and delivery contents round trip; older records
   CHECK(read.destinations == plain.destinations);
 }
 
-TEST_CASE("store: a routed message keeps its origin; a delivery's own content is its pending payload",
+TEST_CASE("store: a routed message keeps its origin, and a delivery's own content is its pending payload",
           "[store][routing]") {
   TempDir dir("artery-store-routing");
   auto store = open_store(dir / "artery.db");
