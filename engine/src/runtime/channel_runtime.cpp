@@ -191,9 +191,9 @@ std::unique_ptr<Destination> ChannelRuntime::build_channel_destination(const Des
 }
 
 // The queue of what this channel's script routes with router.route(): a
-// destination of its own, built only for channels with a script.
+// destination of its own, built only when there is something it may carry.
 bool ChannelRuntime::build_router(std::string& error) {
-  if (config_.script.empty() || !env_.channels) return true;
+  if (!routes_) return true;
   DestinationWorker::Setup setup;
   setup.channel = config_.name;
   setup.config.name = std::string(kRouterDestination);
@@ -249,7 +249,11 @@ bool ChannelRuntime::start(std::string& error) {
   std::int64_t queued_total = 0;
   std::vector<std::string> queues;
   for (const auto& dest : config_.destinations) queues.push_back(dest.name);
-  if (!config_.script.empty() && env_.channels) queues.emplace_back(kRouterDestination);
+  // The router queue: for a script that may route, or routes still queued by
+  // an earlier version of this channel whose script did.
+  routes_ = env_.channels && (!config_.script.empty() ||
+                              env_.store->pending_count(config_.name, std::string(kRouterDestination)) > 0);
+  if (routes_) queues.emplace_back(kRouterDestination);
   for (const auto& name : queues) {
     auto live = std::make_unique<LiveCounters>();
     live->load(mine[name]);

@@ -92,7 +92,8 @@ class ChannelRuntime final : private SourceHost {
   std::vector<std::unique_ptr<StoreConnectorContext>> contexts_;
   std::vector<std::unique_ptr<DestinationWorker>> destinations_;
   std::unique_ptr<DeliveryOutcomes> outcomes_;  // chained destinations (`after:`); null without
-  std::unique_ptr<DestinationWorker> router_;  // router.route() deliveries; channels with a script only
+  std::unique_ptr<DestinationWorker> router_;  // router.route() deliveries (see build_router)
+  bool routes_ = false;                        // router_ is built
   std::vector<std::unique_ptr<lua::Script>> destination_scripts_;
   ConnectorHandle<Source> source_;
   std::unique_ptr<BlockingQueue<Ingress>> ingress_;  // workers > 1 only
