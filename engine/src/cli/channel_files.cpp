@@ -8,7 +8,7 @@
 namespace artery::cli {
 
 int load_channel_files(int argc, char** argv, const char* command, ChannelFiles& out) {
-  auto args = parse_arguments(argc, argv, 2, kEngineFlags);
+  auto args = parse_arguments(argc, argv, 2, kEngineFlags, {"--verbose"});
   if (!args.error.empty()) {
     std::fprintf(stderr, "artery %s: %s\n", command, args.error.c_str());
     return 2;
@@ -16,6 +16,7 @@ int load_channel_files(int argc, char** argv, const char* command, ChannelFiles&
   auto config = engine_settings(args);
   if (!config) return 1;
   out.config = *config;
+  out.verbose = args.flag("--verbose").has_value();
   logger::set_level(LogLevel::warn);  // plugin loading chatter is not the command's output
   register_builtin_plugins(out.plugins);
   out.plugins.load_directory(out.config.plugins_dir);

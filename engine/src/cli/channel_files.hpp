@@ -11,6 +11,7 @@ struct ChannelFiles {
   PluginRegistry plugins;
   std::vector<ChannelConfig> channels;  // the valid ones
   Diagnostics diagnostics;              // already printed to stdout
+  bool verbose = false;                 // --verbose (artery test: show scripts' log and output)
 };
 
 // Parses `artery <command> [PATH...] [engine flags]`. Returns the exit code

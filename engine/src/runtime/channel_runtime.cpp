@@ -1,6 +1,7 @@
 #include "runtime/channel_runtime.hpp"
 
 #include "log/logger.hpp"
+#include "runtime/channel_stage.hpp"
 #include "runtime/lua_destination.hpp"
 #include "runtime/vars_json.hpp"
 
@@ -16,31 +17,13 @@ std::int64_t now_ms() {
       .count();
 }
 
-constexpr std::string_view kParseErrorPrefix = "HL7 parse error:";
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::string attributes_json(const Message& message) {
   if (message.attributes.empty()) return {};
   boost::json::object object;
   for (const auto& [key, value] : message.attributes) object[key] = value;
   return boost::json::serialize(object);
-}
-
-// A lua destination's folders: relative to the channel file, and
-// ${data_dir} is the engine's data folder (so --data moves outputs too).
-std::vector<std::filesystem::path> fs_roots(const DestinationConfig& config, const std::filesystem::path& base,
-                                            const std::filesystem::path& data_dir) {
-  std::vector<std::filesystem::path> roots;
-  const std::map<std::string, std::string> vars{{"data_dir", std::filesystem::absolute(data_dir).string()}};
-  if (auto dirs = config.connector.options.tree.get_child_optional("directories")) {
-    for (const auto& [key, node] : *dirs) {
-      std::filesystem::path dir = expand_template(node.data(), vars);
-      if (dir.is_relative()) dir = base / dir;
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      roots.push_back(std::filesystem::weakly_canonical(dir, ec));
-    }
-  }
-  return roots;
 }
 
 // The answer for `ack: after-delivery`: the first destination's outcome.
@@ -106,7 +89,12 @@ bool ChannelRuntime::build_destinations(std::string& error) {
         error = "destination " + dest.name + ": type lua needs a script defining send(msg, ctx)";
         return false;
       }
-      options.fs_roots = fs_roots(dest, base, env_.data_dir);
+      options.fs_roots = lua_destination_roots(dest, base, env_.data_dir);
+      for (const auto& root : options.fs_roots) {
+        std::error_code ec;
+        std::filesystem::create_directories(root, ec);
+      }
+      options.functions = lua::Script::lua_destination_functions();
       auto script = lua::Script::load(options, error);
       if (!script) {
         error = "destination " + dest.name + ": " + error;
@@ -126,6 +114,7 @@ bool ChannelRuntime::build_destinations(std::string& error) {
         return false;
       }
       if (!dest.script.empty()) {
+        options.functions = lua::Script::destination_functions();
         auto script = lua::Script::load(options, error);
         if (!script) {
           error = "destination " + dest.name + ": " + error;
@@ -198,6 +187,7 @@ bool ChannelRuntime::start(std::string& error) {
       options.limits = env_.lua_limits;
       options.services = services_.get();
       options.module_paths = env_.module_paths;
+      options.functions = lua::Script::channel_functions();
       auto script = lua::Script::load(options, error);
       if (!script) {
         stop_parts();
@@ -307,64 +297,46 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   NewMessage row;
   row.channel = config_.name;
   row.received_at_ms = ingress.received_at_ms;
-  row.data_type = ingress.message.data_type.empty() ? config_.data_type : ingress.message.data_type;
+  // The channel's data_type (written in its YAML, else the plugin's default)
+  // decides how the message is read: `run` and `artery test` read it alike.
+  row.data_type = channel_data_type(config_, ingress.message);
   row.attributes_json = attributes_json(ingress.message);
   Disposition reply;
-
-  bool parsed_ok = true;
-  if (row.data_type == data_type::hl7v2) {
-    hl7::ParseError parse_error;
-    auto hl7 = hl7::Message::parse(ingress.message.content, &parse_error);
-    if (!hl7) {
-      parsed_ok = false;
-      row.state = MessageState::error;
-      row.error = std::string(kParseErrorPrefix) + " " + parse_error.message + " (at byte " +
-                  std::to_string(parse_error.offset) + ")";
-      reply.status = Disposition::Status::rejected;
-      reply.error = row.error;
-    } else {
-      row.message_type = hl7->message_type();
-      row.control_id = hl7->control_id();
-      row.patient_id = hl7->get("PID-3.1");
-    }
-  }
 
   std::vector<std::string> destinations;
   for (const auto& dest : config_.destinations)
     if (dest.enabled) destinations.push_back(dest.name);
 
-  if (parsed_ok) {
-    lua::ScriptContext context;
-    lua::ScriptResult result;
-    if (script) {
-      context.channel = config_.name;
-      result = script->process({ingress.message.content, row.data_type}, context);
-      row.vars_json = vars_to_json(context.vars);
-      if (context.response) reply.response = std::move(*context.response);
-    }
-    switch (result.status) {
-      case lua::ScriptResult::Status::ok:
-        if (result.payload) {
-          row.transformed = std::move(*result.payload);
-          row.transformed_type = result.payload_type;
-        }
-        row.state = destinations.empty() ? MessageState::transformed : MessageState::queued;
-        row.destinations = destinations;
-        reply.status = Disposition::Status::accepted;
-        break;
-      case lua::ScriptResult::Status::filtered:
-        row.state = MessageState::filtered;
-        reply.status = Disposition::Status::filtered;
-        break;
-      case lua::ScriptResult::Status::error:
-        row.state = MessageState::error;
-        row.error = result.error;
-        reply.status = std::string_view(result.error).substr(0, kParseErrorPrefix.size()) == kParseErrorPrefix
-                           ? Disposition::Status::rejected
-                           : Disposition::Status::errored;
-        reply.error = result.error;
-        break;
-    }
+  auto stage = run_channel_stage(config_.name, ingress.message.content, row.data_type, &ingress.message.attributes,
+                                 script);
+  row.message_type = std::move(stage.message_type);
+  row.control_id = std::move(stage.control_id);
+  row.patient_id = std::move(stage.patient_id);
+  if (script) row.vars_json = vars_to_json(stage.vars);
+  if (stage.response) reply.response = std::move(*stage.response);
+  using Outcome = ChannelStageResult::Outcome;
+  switch (stage.outcome) {
+    case Outcome::passed:
+      if (stage.payload) {
+        row.transformed = std::move(*stage.payload);
+        row.transformed_type = std::move(stage.payload_type);
+      }
+      row.state = destinations.empty() ? MessageState::transformed : MessageState::queued;
+      row.destinations = destinations;
+      reply.status = Disposition::Status::accepted;
+      break;
+    case Outcome::filtered:
+      row.state = MessageState::filtered;
+      reply.status = Disposition::Status::filtered;
+      break;
+    case Outcome::rejected:
+    case Outcome::errored:
+      row.state = MessageState::error;
+      row.error = std::move(stage.error);
+      reply.status = stage.outcome == Outcome::rejected ? Disposition::Status::rejected : Disposition::Status::errored;
+      // The peer gets the first line; the traceback stays in the store.
+      reply.error = first_line(row.error);
+      break;
   }
   if (row.state == MessageState::error)
     logger::warn(config_.name, "message failed: " + row.error.substr(0, row.error.find('\n')));
@@ -377,6 +349,7 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   summary->state = row.state;
   summary->data_type = row.transformed_type.empty() ? row.data_type : row.transformed_type;
   summary->vars_json = row.vars_json;
+  summary->attributes_json = row.attributes_json;
   summary->destinations = row.destinations;
   auto payload = std::make_shared<std::string>(row.transformed.empty() ? row.raw : row.transformed);
   // The queued gauges go up before the insert is even queued: a destination
@@ -440,6 +413,7 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
     delivery.data_type = summary.data_type;
     delivery.payload = ++index == destinations_.size() ? std::move(*payload) : *payload;
     delivery.vars_json = summary.vars_json;
+    delivery.attributes_json = summary.attributes_json;
     destination->enqueue(std::move(delivery));
   }
   if (early) ingress->done(delivery_disposition(id, *early));

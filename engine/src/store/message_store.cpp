@@ -261,7 +261,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
       "SELECT d.message_id, d.destination, d.attempts, d.next_attempt_at, "
       "CASE WHEN length(m.transformed) > 0 AND m.transformed_type <> '' THEN m.transformed_type "
       "ELSE m.data_type END, "
-      "CASE WHEN length(m.transformed) > 0 THEN m.transformed ELSE m.raw END, m.vars_json "
+      "CASE WHEN length(m.transformed) > 0 THEN m.transformed ELSE m.raw END, m.vars_json, m.attributes_json "
       "FROM deliveries d JOIN messages m ON m.id = d.message_id "
       "WHERE d.channel = ?1 AND d.destination = ?2 AND d.state = 'QUEUED' AND d.message_id > ?3 "
       "ORDER BY d.message_id LIMIT ?4"));
@@ -278,6 +278,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
     p.data_type = q->string_at(4);
     p.payload = q->string_at(5);
     p.vars_json = q->string_at(6);
+    p.attributes_json = q->string_at(7);
     out.push_back(std::move(p));
   }
   return out;

@@ -61,6 +61,7 @@ struct PendingDelivery {
   std::string data_type;  // of the payload
   std::string payload;  // transformed if the channel changed it, else raw
   std::string vars_json;
+  std::string attributes_json;  // the source's facts (file name, remote address): ctx.source, ${source.x}
 };
 
 // Counters for a channel (destination "") or one of its destinations.
