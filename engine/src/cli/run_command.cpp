@@ -1,6 +1,7 @@
 // artery run: deploy the channels and serve until SIGINT/SIGTERM.
 #include "cli/commands.hpp"
 #include "cli/engine_settings.hpp"
+#include "cli/usage.hpp"
 #include "log/logger.hpp"
 #include "runtime/engine.hpp"
 
@@ -11,10 +12,12 @@ namespace artery::cli {
 
 int run_command(int argc, char** argv) {
   auto args = parse_arguments(argc, argv, 2, kEngineFlags);
-  if (!args.error.empty()) {
-    std::fprintf(stderr, "artery run: %s\n", args.error.c_str());
-    return 2;
-  }
+  if (!args.error.empty()) return usage_error("run", args.error);
+  // A stray word must not start an engine on ./channels and create ./data.
+  if (!args.positional.empty())
+    return usage_error("run", "unexpected argument '" + args.positional.front() +
+                                  "' (run takes no paths; use --channels DIR)");
+  if (auto error = engine_flags_error(args); !error.empty()) return usage_error("run", error);
   auto config = engine_settings(args);
   if (!config) return 1;
 
