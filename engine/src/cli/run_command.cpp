@@ -39,9 +39,26 @@ int run_command(int argc, char** argv) {
   std::size_t running = 0;
   for (const auto& channel : engine.channels())
     if (channel->state() == ChannelState::started) ++running;
+  const auto& failures = engine.start_failures();
+  const std::size_t deployable = running + failures.size();
+  if (!failures.empty()) {
+    std::string names;
+    for (const auto& failure : failures) names += (names.empty() ? "" : ", ") + failure.channel;
+    logger::error("engine", std::to_string(running) + " of " + std::to_string(deployable) +
+                                " channels started; not started: " + names);
+  }
+  // Serving nothing while looking alive hides the failure from whoever
+  // started us (systemd, a script): stop with an error instead. An empty
+  // channels folder is not a failure: there was nothing to start.
+  if (running == 0 && deployable > 0) {
+    logger::error("engine", "no channel could start; exiting");
+    engine.stop();
+    return 1;
+  }
+  if (deployable == 0) logger::warn("engine", "no channels to run in " + config->channels_dir.string());
   logger::info("engine", "artery " + std::string(kEngineVersion) + " running " + std::to_string(running) + " of " +
-                             std::to_string(engine.channels().size()) + " channels from " +
-                             config->channels_dir.string() + ", data in " + config->data_dir.string());
+                             std::to_string(deployable) + " channels from " + config->channels_dir.string() +
+                             ", data in " + config->data_dir.string());
 
   // Said plainly so nobody waits on a port that is not open yet.
   logger::info("engine", "admin HTTP API and console (" + config->http + ") are not part of this build yet");
