@@ -73,14 +73,21 @@ SendResult FileDestination::write(const OutboundMessage& message) {
   // Variables come from message content: a value used in the folder template
   // must not lead outside the configured folder.
   for (const auto& [name, value] : message.vars) {
-    if (settings_.directory_template.find("${" + name + "}") == std::string::npos) continue;
+    const auto& folder = settings_.directory_template;
+    if (folder.find("${" + name + "}") == std::string::npos && folder.find("${" + name + ":-") == std::string::npos)
+      continue;
     if (climbs_out(value)) return rejected("variable '" + name + "' = '" + value + "' would leave the directory");
   }
-  std::string directory_text = expand_template(settings_.directory_template, message.vars);
+  std::string problem;
+  auto expanded_directory = expand_template(settings_.directory_template, message.vars, &problem);
+  if (!expanded_directory) return rejected("directory: " + problem);
+  std::string directory_text = std::move(*expanded_directory);
   if (directory_text.empty()) return rejected("the directory expands to an empty string");
   if (directory_text.find('\0') != std::string::npos) return rejected("the directory contains a NUL byte");
-  std::string name = expand_template(settings_.filename_template, message.vars);
-  if (std::string problem = bad_filename(name); !problem.empty()) return rejected(problem);
+  auto expanded_name = expand_template(settings_.filename_template, message.vars, &problem);
+  if (!expanded_name) return rejected("filename: " + problem);
+  std::string name = std::move(*expanded_name);
+  if (problem = bad_filename(name); !problem.empty()) return rejected(problem);
 
   std::string directory = directory_text.front() == '/' ? directory_text
                                                          : (settings_.base_dir / directory_text).string();

@@ -27,7 +27,6 @@ const OptionSpec kSourceOptions[] = {
     {"max_in_flight", "int", "256", false,
      "Messages handed to the channel and not yet answered, at most. Bounds memory; higher keeps throughput up."},
     {"create_directories", "bool", "true", false, "Create `directory` at start when it does not exist."},
-    {"data_type", "string", "text", false, "Data type of the messages (text, hl7v2, xml, json)."},
 };
 const std::size_t kSourceOptionCount = std::size(kSourceOptions);
 

@@ -202,7 +202,6 @@ void FileSource::submit_file(SourceHost& host, ListedFile file, PollSummary& sum
   for (std::string& content : split.messages) {
     Message message;
     message.content = std::move(content);
-    message.data_type = settings_.data_type;
     message.attributes.reserve(numbered ? 4 : 3);
     message.attributes.emplace_back("filename", file.name);
     message.attributes.emplace_back("path", file.path);

@@ -44,8 +44,6 @@ std::optional<FileSourceSettings> read_source_settings(const ConnectorOptions& o
   s.max_file_size = read.size("max_file_size");
   s.max_in_flight = static_cast<std::size_t>(read.integer("max_in_flight", 1, 1'000'000));
   s.create_directories = read.boolean("create_directories");
-  s.data_type = read.text("data_type");
-  if (s.data_type.empty()) s.data_type = "text";
   if (!read.error().empty()) {
     error = read.error();
     return std::nullopt;

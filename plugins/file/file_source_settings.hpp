@@ -30,7 +30,6 @@ struct FileSourceSettings {
   std::uint64_t max_file_size = 64ull << 20;
   std::size_t max_in_flight = 256;
   bool create_directories = true;
-  std::string data_type = "text";
 };
 
 // nullopt with `error` ("file:line:col: key: what") when an option is invalid.

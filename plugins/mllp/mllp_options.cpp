@@ -20,9 +20,9 @@ const OptionSpec kSourceOptions[] = {
     {"threads", "int", "1", false, "I/O threads serving connections (1 is plenty for one busy connection)"},
     {"tls", "map", nullptr, false, "TLS settings"},
     {"tls.enabled", "bool", "false", false, "Accept TLS connections only"},
-    {"tls.cert", "string", "", false, "PEM certificate (chain) file of this listener"},
-    {"tls.key", "string", "", false, "PEM private key file of this listener"},
-    {"tls.ca", "string", "", false, "PEM CA bundle that client certificates must chain to"},
+    {"tls.cert", "file", "", false, "PEM certificate (chain) file of this listener"},
+    {"tls.key", "file", "", false, "PEM private key file of this listener"},
+    {"tls.ca", "file", "", false, "PEM CA bundle that client certificates must chain to"},
     {"tls.verify_client", "bool", "false", false, "Require a client certificate signed by tls.ca"},
 };
 const std::size_t kSourceOptionCount = std::size(kSourceOptions);
@@ -37,9 +37,9 @@ const OptionSpec kDestinationOptions[] = {
     {"max_message_size", "size", "1MiB", false, "Largest ACK frame accepted from the peer"},
     {"tls", "map", nullptr, false, "TLS settings"},
     {"tls.enabled", "bool", "false", false, "Connect with TLS"},
-    {"tls.ca", "string", "", false, "PEM CA bundle to verify the server (default: system store)"},
-    {"tls.cert", "string", "", false, "PEM client certificate (chain) file, when the server asks for one"},
-    {"tls.key", "string", "", false, "PEM private key file of the client certificate"},
+    {"tls.ca", "file", "", false, "PEM CA bundle to verify the server (default: system store)"},
+    {"tls.cert", "file", "", false, "PEM client certificate (chain) file, when the server asks for one"},
+    {"tls.key", "file", "", false, "PEM private key file of the client certificate"},
     {"tls.verify_server", "bool", "true", false, "Verify the server certificate and host name"},
     {"tls.server_name", "string", "", false, "Name for SNI and the certificate check (default: the remote host)"},
 };

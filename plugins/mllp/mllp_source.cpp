@@ -578,8 +578,9 @@ bool MllpSource::start(SourceHost& host, std::string& error) {
     im.contexts.push_back(std::make_unique<asio::io_context>(1));
     im.guards.push_back(asio::make_work_guard(*im.contexts.back()));
   }
-  std::string where = "listen " + (settings.listen.host.empty() ? std::string("0.0.0.0") : settings.listen.host) +
-                      ":" + std::to_string(settings.listen.port);
+  std::string where = "cannot listen on " +
+                      (settings.listen.host.empty() ? std::string("0.0.0.0") : settings.listen.host) + ":" +
+                      std::to_string(settings.listen.port);
   try {
     boost::system::error_code ec;
     asio::io_context& io = *im.contexts.front();
@@ -612,6 +613,10 @@ bool MllpSource::start(SourceHost& host, std::string& error) {
     }
     im.acceptor->listen(asio::socket_base::max_listen_connections);
     im.port = im.acceptor->local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    error = where + ": " + e.code().message();  // what() appends Boost's source location
+    im.acceptor.reset();
+    return false;
   } catch (const std::exception& e) {
     error = where + ": " + e.what();
     im.acceptor.reset();
@@ -632,7 +637,10 @@ bool MllpSource::start(SourceHost& host, std::string& error) {
     im.threads.emplace_back([io] { io->run(); });
   }
   im.started = true;
-  im.state->log(LogLevel::info, "mllp: listening on " + std::to_string(im.port) + (im.tls ? " (TLS)" : ""));
+  const auto bound = im.acceptor->local_endpoint().address();
+  const std::string bound_host = bound.is_v6() ? "[" + bound.to_string() + "]" : bound.to_string();
+  im.state->log(LogLevel::info,
+                "mllp: listening on " + bound_host + ":" + std::to_string(im.port) + (im.tls ? " (TLS)" : ""));
   return true;
 }
 

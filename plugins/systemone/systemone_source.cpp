@@ -120,8 +120,10 @@ bool SystemOneSource::start(SourceHost& host, std::string& error) {
     rt.acceptor.bind(endpoint);
     rt.acceptor.listen();
   } catch (const std::exception& e) {
-    error = "systemone: cannot listen on " + rt.settings.listen.host + ":" + std::to_string(rt.settings.listen.port) +
-            ": " + e.what();
+    // A system_error's what() appends Boost's source location; its code's message is the reason.
+    const auto* system = dynamic_cast<const boost::system::system_error*>(&e);
+    error = "cannot listen on " + rt.settings.listen.host + ":" + std::to_string(rt.settings.listen.port) +
+            ": " + (system ? system->code().message() : std::string(e.what()));
     boost::system::error_code ignored;
     rt.acceptor.close(ignored);
     return false;

@@ -61,7 +61,10 @@ std::string final_channel(const std::string& name) {
 
 // intake: MLLP in; a `channel` destination to `archive`, and router.route() to `lab`.
 void write_routing_channels(const TempDir& dir, int port) {
+  // Each line also says where the message came from, as the receiving script sees it.
   write_text(dir / "channels/ids.lua", "local M = {}\nfunction M.transform(msg, ctx)\n"
+                                       "  assert(ctx.source.origin_channel == 'intake')\n"
+                                       "  assert(tonumber(ctx.source.origin_message_id) > 0)\n"
                                        "  return msg:get(\"MSH-10\")\nend\nreturn M\n");
   write_text(dir / "channels/dispatch.lua", "local M = {}\nfunction M.transform(msg, ctx)\n"
                                             "  router.route(\"lab\", msg)\nend\nreturn M\n");

@@ -177,17 +177,17 @@ TEST_CASE("a full channel loads with every value and defaults filled in") {
   CHECK(k_high.input == (kDir / "data/oru_k_high.hl7").lexically_normal());
   CHECK(k_high.input_text.empty());
   CHECK(k_high.expect_vars == std::map<std::string, std::string>{{"patient_id", "555444222"}});
-  CHECK(k_high.output_contains == std::vector<std::string>{"\"AbnormalFlags\": \"H\""});
-  CHECK(k_high.expect_filtered == false);
-  CHECK_FALSE(k_high.output_equals);
+  CHECK(k_high.expect.output_contains == std::vector<std::string>{"\"AbnormalFlags\": \"H\""});
+  CHECK(k_high.expect.filtered == false);
+  CHECK_FALSE(k_high.expect.output_equals);
   const auto& inline_case = channel->tests[1];
   CHECK(inline_case.input.empty());
   CHECK(inline_case.input_text == "MSH|^~\\&|LAB|WARD");
-  CHECK(inline_case.output_contains == std::vector<std::string>{"first", "second"});
-  CHECK(inline_case.output_equals == "exact");
-  CHECK(inline_case.expect_error_contains == "boom");
+  CHECK(inline_case.expect.output_contains == std::vector<std::string>{"first", "second"});
+  CHECK(inline_case.expect.output_equals == "exact");
+  CHECK(inline_case.expect.error_contains == "boom");
   CHECK(inline_case.response_contains == "MSA|AA");
-  CHECK_FALSE(inline_case.expect_filtered);
+  CHECK_FALSE(inline_case.expect.filtered);
 }
 
 TEST_CASE("a minimal channel gets the engine defaults") {
@@ -465,7 +465,7 @@ TEST_CASE("plugin options: nested keys, map and list contents, templates everywh
   REQUIRE(diagnostics.size() == 4);
   CHECK(diagnostics[0].message == "unknown key 'tls.cret' in mllp source (did you mean 'cert'?)");
   CHECK(diagnostics[0].line == 5);
-  CHECK(diagnostics[1].message == "bad template in 'allowed.1' of mllp source: unclosed ${ in template");
+  CHECK(diagnostics[1].message == "bad template in 'allowed.1' of mllp source: unclosed ${ in template (at '${x')");
   CHECK(diagnostics[1].line == 6);
   CHECK(diagnostics[2].message == "duplicate key 'mode' in source");
   CHECK(diagnostics[2].line == 8);

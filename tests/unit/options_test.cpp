@@ -33,9 +33,21 @@ TEST_CASE("addresses parse host and port") {
 
 TEST_CASE("templates expand and are checked") {
   CHECK(expand_template("patient_${patient_id}.json", {{"patient_id", "42"}}) == "patient_42.json");
-  CHECK(expand_template("${missing}x", {}) == "x");
+  CHECK(expand_template("${source.filename}", {{"source.filename", "a.hl7"}}) == "a.hl7");
   CHECK(check_template("a${b}c").empty());
   CHECK(check_template("a${b").find("unclosed") != std::string::npos);
+  // A '${' inside another is the first one left open, not a bad name.
+  CHECK(check_template("${a_${b}").find("unclosed") != std::string::npos);
+  CHECK(check_template("${x:-unknown}.txt").empty());
   CHECK(check_template("a${}").find("empty") != std::string::npos);
   CHECK(check_template("a${b c}").find("bad variable") != std::string::npos);
+}
+
+TEST_CASE("a variable that is not set fails the expansion unless it has a default") {
+  std::string problem;
+  CHECK_FALSE(expand_template("${x}.txt", {}, &problem));
+  CHECK(problem.find("'x' is not set") != std::string::npos);
+  CHECK(expand_template("${x:-unknown}.txt", {}) == "unknown.txt");
+  CHECK(expand_template("${x:-unknown}.txt", {{"x", "7"}}) == "7.txt");
+  CHECK(expand_template("${x:-}.txt", {}) == ".txt");
 }

@@ -17,7 +17,9 @@ namespace artery {
 // plugin can read every declared key without checking.
 struct OptionSpec {
   const char* key;            // dotted for nested maps: "tls.cert"
-  const char* type;           // string|int|bool|duration|size|address|list|map|enum:a|b|c
+  // string|int|bool|duration|size|address|list|map|enum:a|b|c, or file: a path
+  // (relative to the channel file) that must name a readable file when not "".
+  const char* type;
   const char* default_value;  // nullptr: no default
   bool required;
   const char* description;
@@ -47,8 +49,12 @@ struct Address {
 };
 std::optional<Address> parse_address(std::string_view text);
 
-// ${name} substitution from message variables. Unknown names become "".
-std::string expand_template(std::string_view text, const std::map<std::string, std::string>& vars);
+// ${name} and ${name:-default} from message variables (ctx.vars, and the
+// source's attributes as source.NAME). A name that is not set and has no
+// default is an error, never "": nullopt, with `problem` naming the variable,
+// so a delivery fails instead of writing every message to one file ".txt".
+std::optional<std::string> expand_template(std::string_view text, const std::map<std::string, std::string>& vars,
+                                           std::string* problem = nullptr);
 // Empty when well formed, else what is wrong ("unclosed ${", "empty ${}", bad name).
 std::string check_template(std::string_view text);
 

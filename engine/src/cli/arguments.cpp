@@ -39,6 +39,13 @@ Arguments parse_arguments(int argc, char** argv, int first, const std::vector<st
   return args;
 }
 
+std::optional<long> positive_number(const std::string& text) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  long value = std::stol(text);
+  if (value < 1) return std::nullopt;
+  return value;
+}
+
 std::filesystem::path default_plugins_dir() {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);

@@ -24,6 +24,9 @@ struct Arguments {
 Arguments parse_arguments(int argc, char** argv, int first, const std::vector<std::string>& valued,
                           const std::vector<std::string>& switches = {});
 
+// A count given on the command line: digits only, at least 1 ("3", not "3x", "0" or "-1").
+std::optional<long> positive_number(const std::string& text);
+
 // <folder of the running binary>/plugins.
 std::filesystem::path default_plugins_dir();
 

@@ -1,39 +1,54 @@
 #include "cli/commands.hpp"
 
+#include "cli/usage.hpp"
+
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace artery::cli {
 namespace {
-constexpr const char* kUsage = R"(usage: artery <command> [options]
 
-  run [--config artery.yaml] [--channels DIR] [--data DIR] [--http ADDR] [--plugins DIR] [--log-level L]
-                                   run the engine until SIGINT/SIGTERM
-  validate [PATH...]               check channel files (default: ./channels); exit 1 on error
-  test [PATH...]                   run the channels' tests: blocks offline
-  send mllp HOST:PORT FILE... [--repeat N|forever] [--interval 1s] [--connections C]
-  send systemone HOST:PORT --function F [--param K=V]... [--api-key K] [--interactive]
-  version                          engine, plugin API and plugin versions
-)";
+// The command named at argv[at]: "send mllp" for `send mllp ...`, else the word itself.
+std::string command_name(int argc, char** argv, int at) {
+  if (at >= argc) return "";
+  std::string name = argv[at];
+  if (name == "--version") return "version";
+  if (name == "send" && at + 1 < argc &&
+      (std::string_view(argv[at + 1]) == "mllp" || std::string_view(argv[at + 1]) == "systemone"))
+    name += std::string(" ") + argv[at + 1];
+  return name;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fputs(kUsage, stderr);
+    std::fputs(usage_of("").c_str(), stderr);
     return 2;
   }
   std::string_view command = argv[1];
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::fputs(usage_of(command_name(argc, argv, 2)).c_str(), stdout);
+    return 0;
+  }
+  const bool known = command == "run" || command == "validate" || command == "test" || command == "version" ||
+                     command == "--version" || command == "send";
+  if (!known) {
+    std::fprintf(stderr, "artery: unknown command '%s'\n\n%s", argv[1], usage_of("").c_str());
+    return 2;
+  }
+  // Help is answered here, before any command parses flags, reads artery.yaml
+  // or loads plugins, so `--help` works whatever else is on the line.
+  if (asks_for_help(argc, argv, 2)) {
+    std::fputs(usage_of(command_name(argc, argv, 1)).c_str(), stdout);
+    return 0;
+  }
   if (command == "run") return run_command(argc, argv);
   if (command == "validate") return validate_command(argc, argv);
   if (command == "test") return test_command(argc, argv);
   if (command == "version" || command == "--version") return version_command(argc, argv);
-  if (command == "send") return send_command(argc, argv);
-  if (command == "help" || command == "--help" || command == "-h") {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  std::fprintf(stderr, "artery: unknown command '%s'\n\n%s", argv[1], kUsage);
-  return 2;
+  return send_command(argc, argv);
 }
 
 }  // namespace artery::cli

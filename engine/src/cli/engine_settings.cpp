@@ -6,6 +6,14 @@
 
 namespace artery::cli {
 
+std::string engine_flags_error(const Arguments& args) {
+  if (auto level = args.flag("--log-level")) {
+    if (*level != "debug" && *level != "info" && *level != "warn" && *level != "error")
+      return "--log-level takes debug, info, warn or error, not '" + *level + "'";
+  }
+  return "";
+}
+
 std::optional<EngineConfig> engine_settings(const Arguments& args) {
   EngineConfig config;
   std::filesystem::path file;

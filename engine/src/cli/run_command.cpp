@@ -1,6 +1,7 @@
 // artery run: deploy the channels and serve until SIGINT/SIGTERM.
 #include "cli/commands.hpp"
 #include "cli/engine_settings.hpp"
+#include "cli/usage.hpp"
 #include "log/logger.hpp"
 #include "runtime/engine.hpp"
 
@@ -11,10 +12,12 @@ namespace artery::cli {
 
 int run_command(int argc, char** argv) {
   auto args = parse_arguments(argc, argv, 2, kEngineFlags);
-  if (!args.error.empty()) {
-    std::fprintf(stderr, "artery run: %s\n", args.error.c_str());
-    return 2;
-  }
+  if (!args.error.empty()) return usage_error("run", args.error);
+  // A stray word must not start an engine on ./channels and create ./data.
+  if (!args.positional.empty())
+    return usage_error("run", "unexpected argument '" + args.positional.front() +
+                                  "' (run takes no paths; use --channels DIR)");
+  if (auto error = engine_flags_error(args); !error.empty()) return usage_error("run", error);
   auto config = engine_settings(args);
   if (!config) return 1;
 
@@ -36,9 +39,26 @@ int run_command(int argc, char** argv) {
   std::size_t running = 0;
   for (const auto& channel : engine.channels())
     if (channel->state() == ChannelState::started) ++running;
+  const auto& failures = engine.start_failures();
+  const std::size_t deployable = running + failures.size();
+  if (!failures.empty()) {
+    std::string names;
+    for (const auto& failure : failures) names += (names.empty() ? "" : ", ") + failure.channel;
+    logger::error("engine", std::to_string(running) + " of " + std::to_string(deployable) +
+                                " channels started; not started: " + names);
+  }
+  // Serving nothing while looking alive hides the failure from whoever
+  // started us (systemd, a script): stop with an error instead. An empty
+  // channels folder is not a failure: there was nothing to start.
+  if (running == 0 && deployable > 0) {
+    logger::error("engine", "no channel could start; exiting");
+    engine.stop();
+    return 1;
+  }
+  if (deployable == 0) logger::warn("engine", "no channels to run in " + config->channels_dir.string());
   logger::info("engine", "artery " + std::string(kEngineVersion) + " running " + std::to_string(running) + " of " +
-                             std::to_string(engine.channels().size()) + " channels from " +
-                             config->channels_dir.string() + ", data in " + config->data_dir.string());
+                             std::to_string(deployable) + " channels from " + config->channels_dir.string() +
+                             ", data in " + config->data_dir.string());
 
   // Said plainly so nobody waits on a port that is not open yet.
   logger::info("engine", "admin HTTP API and console (" + config->http + ") are not part of this build yet");

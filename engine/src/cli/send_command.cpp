@@ -4,22 +4,19 @@
 #include "cli/commands.hpp"
 #include "cli/send_mllp.hpp"
 #include "cli/send_systemone.hpp"
+#include "cli/usage.hpp"
 
-#include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace artery::cli {
 
 int send_command(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: artery send mllp|systemone HOST:PORT ...\n");
-    return 2;
-  }
+  if (argc < 3) return usage_error("send", "name a protocol: mllp or systemone");
   std::string_view protocol = argv[2];
   if (protocol == "mllp") return send_mllp(argc, argv);
   if (protocol == "systemone") return send_systemone(argc, argv);
-  std::fprintf(stderr, "artery send: unknown protocol '%s' (mllp, systemone)\n", argv[2]);
-  return 2;
+  return usage_error("send", "unknown protocol '" + std::string(protocol) + "' (mllp, systemone)");
 }
 
 }  // namespace artery::cli

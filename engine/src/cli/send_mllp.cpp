@@ -4,6 +4,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/connector_client.hpp"
+#include "cli/usage.hpp"
 #include "log/logger.hpp"
 #include "runtime/engine.hpp"
 
@@ -32,6 +33,12 @@ struct Tally {
 
 // Messages of a file: one, or several back to back / in an FHS-BHS batch.
 std::vector<std::string> messages_in(const std::string& file, std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    // An ifstream opens a folder and reads nothing, which would send an empty message.
+    error = file + " is a folder, not a file (give its files, e.g. " + file + "/*.hl7)";
+    return {};
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     error = "cannot read " + file;
@@ -76,31 +83,27 @@ void report(const SendResult& result, const std::string& sent, double ms, Tally&
 }  // namespace
 
 int send_mllp(int argc, char** argv) {
+  constexpr const char* kCommand = "send mllp";
   auto args = parse_arguments(argc, argv, 3,
                               {"--repeat", "--interval", "--connections", "--timeout", "--plugins"});
-  if (!args.error.empty() || args.positional.size() < 2) {
-    std::fprintf(stderr, "usage: artery send mllp HOST:PORT FILE... [--repeat N|forever] [--interval 1s] "
-                         "[--connections C] [--timeout 30s]\n%s\n", args.error.c_str());
-    return 2;
-  }
+  if (!args.error.empty()) return usage_error(kCommand, args.error);
+  if (args.positional.empty()) return usage_error(kCommand, "give HOST:PORT and at least one FILE");
+  if (args.positional.size() < 2) return usage_error(kCommand, "give at least one FILE after HOST:PORT");
   const std::string remote = args.positional[0];
-  if (!parse_address(remote)) {
-    std::fprintf(stderr, "artery send mllp: '%s' is not HOST:PORT\n", remote.c_str());
-    return 2;
-  }
+  if (!parse_address(remote)) return usage_error(kCommand, "'" + remote + "' is not HOST:PORT");
   const std::string repeat_text = args.flag("--repeat").value_or("1");
   const bool forever = repeat_text == "forever";
-  long repeat = forever ? 0 : std::atol(repeat_text.c_str());
-  if (!forever && repeat < 1) {
-    std::fprintf(stderr, "artery send mllp: --repeat takes a positive number or 'forever'\n");
-    return 2;
-  }
+  auto repeat = forever ? std::optional<long>(0) : positive_number(repeat_text);
+  if (!repeat) return usage_error(kCommand, "--repeat takes a positive number or 'forever', not '" + repeat_text + "'");
   auto interval = parse_duration(args.flag("--interval").value_or("0"));
-  int connections = std::max(1, std::atoi(args.flag("--connections").value_or("1").c_str()));
-  if (!interval) {
-    std::fprintf(stderr, "artery send mllp: bad --interval\n");
-    return 2;
-  }
+  if (!interval) return usage_error(kCommand, "--interval takes a duration like 1s or 250ms");
+  if (auto timeout = args.flag("--timeout"); timeout && !parse_duration(*timeout))
+    return usage_error(kCommand, "--timeout takes a duration like 30s, not '" + *timeout + "'");
+  const std::string connections_text = args.flag("--connections").value_or("1");
+  auto connections_given = positive_number(connections_text);
+  if (!connections_given || *connections_given > 1024)
+    return usage_error(kCommand, "--connections takes a number from 1 to 1024, not '" + connections_text + "'");
+  const int connections = static_cast<int>(*connections_given);
   std::vector<std::string> messages;
   for (std::size_t i = 1; i < args.positional.size(); ++i) {
     std::string error;
@@ -131,10 +134,10 @@ int send_mllp(int argc, char** argv) {
         setup_failed = true;
         return;
       }
-      for (long round = 0; (forever || round < repeat) && !g_interrupted; ++round) {
+      for (long round = 0; (forever || round < *repeat) && !g_interrupted; ++round) {
         for (std::size_t m = 0; m < messages.size() && !g_interrupted; ++m) {
           std::string message = messages[m];
-          if (forever || repeat > 1 || connections > 1)
+          if (forever || *repeat > 1 || connections > 1)
             message = with_control_id(message, "-" + std::to_string(c) + "-" + std::to_string(round));
           auto t0 = std::chrono::steady_clock::now();
           auto result = client.send(message, data_type::hl7v2);

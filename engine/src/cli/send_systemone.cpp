@@ -6,6 +6,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/connector_client.hpp"
+#include "cli/usage.hpp"
 #include "log/logger.hpp"
 
 #include <artery/options.hpp>
@@ -26,14 +27,6 @@ namespace artery::cli {
 namespace {
 
 constexpr const char* kDemoApiKey = "artery-demo-key";
-constexpr const char* kUsage =
-    "usage: artery send systemone HOST:PORT --function F [--param K=V]... [--api-key K] [--rate 1s]\n"
-    "                             [--timeout 60s] [--raw] [--plugins DIR]\n"
-    "       artery send systemone HOST:PORT --interactive [--api-key K]\n"
-    "  --param K=V   a FunctionParameters child; K may be a path (Identity/NHSNumber=...),\n"
-    "                an empty V gives an empty element (--param Filter/Medication=)\n"
-    "  --api-key K   default: $ARTERY_SYSTEMONE_API_KEY, else the demo key artery-demo-key\n"
-    "  --rate D      least time between requests (SystmOne serves 1/s); default 0 (off)\n";
 
 struct Options {
   std::string remote;
@@ -318,10 +311,7 @@ int interactive(EprClient& client, const std::string& remote) {
 int send_systemone(int argc, char** argv) {
   std::string error;
   auto options = parse_options(argc, argv, error);
-  if (!options) {
-    std::fprintf(stderr, "artery send systemone: %s\n%s", error.c_str(), kUsage);
-    return 2;
-  }
+  if (!options) return usage_error("send systemone", error);
   logger::set_level(LogLevel::warn);
   PluginRegistry plugins;
   plugins.load_directory(options->plugins.empty() ? default_plugins_dir().string() : options->plugins);

@@ -33,9 +33,11 @@ const std::vector<std::string> kDestinationEngineKeys = {"name", "type", "enable
 constexpr std::string_view kReservedDestinationName = "router";
 const std::vector<std::string> kRetryKeys = {"max", "initial", "max_delay", "retry_rejected"};
 const std::vector<std::string> kRetentionKeys = {"days", "count"};
-const std::vector<std::string> kTestKeys = {"name", "input", "input_text", "expect"};
-const std::vector<std::string> kExpectKeys = {"vars",     "output_contains", "output_equals",
-                                              "filtered", "error_contains",  "response_contains"};
+const std::vector<std::string> kTestKeys = {"name", "input", "input_text", "source", "expect"};
+const std::vector<std::string> kExpectKeys = {"vars",           "output_contains",   "output_equals", "filtered",
+                                              "error_contains", "response_contains", "destinations"};
+const std::vector<std::string> kDestinationExpectKeys = {"output_contains", "output_equals", "filtered",
+                                                         "error_contains", "filename"};
 constexpr std::string_view kDataTypes = "enum:hl7v2|xml|json|text";
 
 // Channel and destination names end up in URLs, metric labels and file names.
@@ -381,12 +383,59 @@ class ChannelReader {
       } else if (auto text = fields.string("input_text")) {
         test.input_text = *text;
       }
-      if (const MapEntry* expect = fields.find("expect")) read_expect(*expect, test);
+      if (const MapEntry* source = fields.find("source")) {
+        MapFields attributes(source->value, YamlSource::mark_of(source->key_node), "source of " + what, {}, source_);
+        for (const auto& attribute : attributes.entries())
+          if (auto value = attributes.string(attribute.key)) test.source.emplace_back(attribute.key, *value);
+      }
+      if (const MapEntry* expect = fields.find("expect")) read_expect(*expect, test, channel);
       channel.tests.push_back(std::move(test));
     }
   }
 
-  void read_expect(const MapEntry& entry, ChannelTestCase& test) {
+  void read_output_expectation(MapFields& fields, OutputExpectation& out) {
+    if (const MapEntry* contains = fields.find("output_contains")) {
+      if (contains->value.IsSequence()) {
+        for (const auto& item : contains->value) {
+          if (item.IsScalar()) out.output_contains.push_back(item.Scalar());
+          else
+            fields.error(item, "wrong type for an item of 'output_contains': expected a string, got " +
+                                   config::describe_value(item));
+        }
+      } else if (auto text = fields.string("output_contains")) {
+        out.output_contains.push_back(*text);
+      }
+    }
+    out.output_equals = fields.string("output_equals");
+    out.filtered = fields.boolean("filtered");
+    out.error_contains = fields.string("error_contains");
+  }
+
+  // expect.destinations: {name: {output_contains, filename, ...}}, each naming
+  // a destination of this channel (read before the tests).
+  void read_destination_expectations(const MapEntry& entry, ChannelTestCase& test, const ChannelConfig& channel) {
+    MapFields by_name(entry.value, YamlSource::mark_of(entry.key_node), "expect.destinations", {}, source_);
+    std::vector<std::string> names;
+    for (const auto& dest : channel.destinations) names.push_back(dest.name);
+    for (const auto& item : by_name.entries()) {
+      if (std::find(names.begin(), names.end(), item.key) == names.end()) {
+        by_name.error(item.key_node, "no destination '" + item.key + "' in this channel" +
+                                         config::did_you_mean(item.key, names) + "; destinations: " + join(names));
+        continue;
+      }
+      DestinationExpectation out;
+      out.destination = item.key;
+      out.location = source_.location(YamlSource::mark_of(item.key_node));
+      MapFields fields(item.value, YamlSource::mark_of(item.key_node), "expect.destinations." + item.key,
+                       kDestinationExpectKeys, source_);
+      if (!fields.valid()) continue;
+      read_output_expectation(fields, out);
+      out.filename = fields.string("filename");
+      test.destinations.push_back(std::move(out));
+    }
+  }
+
+  void read_expect(const MapEntry& entry, ChannelTestCase& test, const ChannelConfig& channel) {
     MapFields fields(entry.value, YamlSource::mark_of(entry.key_node), "expect", kExpectKeys, source_);
     if (!fields.valid()) return;
     if (const MapEntry* vars = fields.find("vars")) {
@@ -395,22 +444,10 @@ class ChannelReader {
         if (auto value = var_fields.string(var.key)) test.expect_vars[var.key] = *value;
       }
     }
-    if (const MapEntry* contains = fields.find("output_contains")) {
-      if (contains->value.IsSequence()) {
-        for (const auto& item : contains->value) {
-          if (item.IsScalar()) test.output_contains.push_back(item.Scalar());
-          else
-            fields.error(item, "wrong type for an item of 'output_contains': expected a string, got " +
-                                   config::describe_value(item));
-        }
-      } else if (auto text = fields.string("output_contains")) {
-        test.output_contains.push_back(*text);
-      }
-    }
-    test.output_equals = fields.string("output_equals");
-    test.expect_filtered = fields.boolean("filtered");
-    test.expect_error_contains = fields.string("error_contains");
+    read_output_expectation(fields, test.expect);
     test.response_contains = fields.string("response_contains");
+    if (const MapEntry* destinations = fields.find("destinations"))
+      read_destination_expectations(*destinations, test, channel);
   }
 
   struct AwaitedName {

@@ -46,16 +46,32 @@ struct DestinationConfig {
   std::vector<std::string> after;
 };
 
+// What a test expects of one stage's output: the channel's, or a destination's
+// (after its own script).
+struct OutputExpectation {
+  std::vector<std::string> output_contains;
+  std::optional<std::string> output_equals;
+  std::optional<bool> filtered;
+  std::optional<std::string> error_contains;
+};
+
+struct DestinationExpectation : OutputExpectation {
+  std::string destination;
+  std::optional<std::string> filename;  // the destination's `filename` template, resolved
+  std::string location;
+};
+
 struct ChannelTestCase {
   std::string name;
   std::filesystem::path input;  // file with the message
   std::string input_text;        // or inline `input_text:`
+  // ctx.source as a source connector would set it (`source:` in the test);
+  // a file input also sets filename, as the file source does.
+  std::vector<std::pair<std::string, std::string>> source;
   std::map<std::string, std::string> expect_vars;
-  std::vector<std::string> output_contains;
-  std::optional<std::string> output_equals;
-  std::optional<bool> expect_filtered;
-  std::optional<std::string> expect_error_contains;
+  OutputExpectation expect;
   std::optional<std::string> response_contains;
+  std::vector<DestinationExpectation> destinations;
   std::string location;
 };
 

@@ -1,6 +1,8 @@
 // Plugin option checking. Schema keys are dotted ("tls.cert"): the prefixes of
-// dotted keys ("tls") are implicit maps, a key of type `map` takes anything
-// below it unchecked, and every other key is one typed value.
+// dotted keys ("tls") are maps whose keys are checked too (a `map` spec for such
+// a prefix only documents it), a `map` key with no declared keys below it takes
+// anything unchecked, and every other key is one typed value. A dotted key may
+// also be written flat (`tls.enabled: true`); it lands in the same nested node.
 #include "config/connector_options_check.hpp"
 
 #include "config/closest_name.hpp"
@@ -8,6 +10,7 @@
 #include "config/yaml_to_ptree.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 namespace artery::config {
@@ -39,19 +42,23 @@ class OptionWalk {
         continue;
       }
       out_.locations[full] = source_.location(YamlSource::mark_of(key_node));
-      present_.insert(full);
-      if (const OptionSpec* spec = find_spec(full)) {
+      if (!present_.insert(full).second) {
+        // `tls.enabled: true` beside `tls: {enabled: false}`: one of them would silently win.
+        source_.error(key_node, "'" + full + "' is set twice in " + what_);
+        continue;
+      }
+      const OptionSpec* spec = find_spec(full);
+      const bool group = is_group(full);
+      if (spec && !(group && is_map(*spec))) {
         read_value(*spec, full, key, key_node, value, tree);
-      } else if (is_group(full)) {
+      } else if (group) {
         if (value.IsNull()) continue;  // `tls:` with nothing under it: as if absent
         if (!value.IsMap()) {
           source_.error(value, "wrong type for '" + full + "' in " + what_ + ": expected a map, got " +
                                    describe_value(value));
           continue;
         }
-        pt::ptree child;
-        walk_map(value, full, child);
-        tree.push_back({key, std::move(child)});
+        walk_map(value, full, node_at(tree, key));
       } else {
         auto candidates = names_under(prefix);
         std::string shown = full;
@@ -80,6 +87,23 @@ class OptionWalk {
     for (const auto& spec : specs_)
       if (spec.key && full == spec.key) return &spec;
     return nullptr;
+  }
+
+  static bool is_map(const OptionSpec& spec) { return spec.type && std::string_view(spec.type) == "map"; }
+
+  // The node for a possibly dotted key below `tree`, created on the way: a
+  // flat `tls.enabled` and a nested `tls: {cert: ...}` share one `tls` node.
+  static pt::ptree& node_at(pt::ptree& tree, const std::string& key) {
+    pt::ptree* node = &tree;
+    std::size_t start = 0;
+    while (true) {
+      const auto dot = key.find('.', start);
+      const std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      auto found = node->find(part);
+      node = found == node->not_found() ? &node->push_back({part, pt::ptree{}})->second : &found->second;
+      if (dot == std::string::npos) return *node;
+      start = dot + 1;
+    }
   }
 
   bool is_group(const std::string& full) const {
@@ -116,10 +140,27 @@ class OptionWalk {
       std::string bad = check_template(scalar.Scalar());
       if (!bad.empty()) source_.error(scalar, "bad template in '" + path + "' of " + what_ + ": " + bad);
     };
+    if (type == "file") check_file(full, value);
     pt::ptree child = yaml_to_ptree(value, full, out_.locations, source_, check_template_at);
     bool flag = false;
     if (type == "bool" && parse_yaml_bool(value.Scalar(), flag)) child.put_value(flag ? "true" : "false");
-    tree.push_back({key, std::move(child)});
+    node_at(tree, key) = std::move(child);
+  }
+
+  // A file option (a certificate, a key) must name a readable file, relative to
+  // the channel file; "" means not set, and the plugin decides if it is needed.
+  void check_file(const std::string& full, const YAML::Node& value) {
+    const std::string& written = value.Scalar();
+    if (written.empty()) return;
+    const auto path = source_.resolve(written);
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      source_.error(value, "'" + full + "' in " + what_ + ": file not found: " + written);
+    } else if (!std::filesystem::is_regular_file(path, ec)) {
+      source_.error(value, "'" + full + "' in " + what_ + ": not a file: " + written);
+    } else if (!std::ifstream(path, std::ios::binary)) {
+      source_.error(value, "'" + full + "' in " + what_ + ": cannot read " + written);
+    }
   }
 
   const std::vector<OptionSpec>& specs_;

@@ -58,6 +58,7 @@ std::string check_option_value(std::string_view type, const YAML::Node& value) {
   if (!value.IsScalar()) {
     // Every other type is written as one scalar.
     if (type == "string") return "expected a string, got " + describe_value(value);
+    if (type == "file") return "expected a file path, got " + describe_value(value);
     if (type == "int") return "expected an integer, got " + describe_value(value);
     if (type == "bool") return "expected true or false, got " + describe_value(value);
     if (type == "duration") return "expected a duration (250ms, 1s, 5m, 2h, 1d), got " + describe_value(value);
@@ -67,7 +68,7 @@ std::string check_option_value(std::string_view type, const YAML::Node& value) {
     return "expected a value, got " + describe_value(value);
   }
   const std::string& text = value.Scalar();
-  if (type == "string") return "";
+  if (type == "string" || type == "file") return "";
   if (type == "int") return is_integer(text) ? "" : "expected an integer, got '" + text + "'";
   if (type == "bool") {
     bool b = false;

@@ -5,6 +5,18 @@
 #include <sstream>
 
 namespace artery::config {
+namespace {
+
+// What the user most likely meant, for the YAML errors whose own words point
+// elsewhere: an unquoted `glob: *.hl7` is read as an alias named ".hl7", and
+// yaml-cpp says "the referenced anchor is not defined".
+std::string syntax_hint(const std::string& text, const YAML::Mark& at) {
+  if (at.is_null() || at.pos < 0 || static_cast<std::size_t>(at.pos) >= text.size()) return "";
+  if (text[static_cast<std::size_t>(at.pos)] == '*') return "; quote values starting with * (e.g. glob: \"*.hl7\")";
+  return "";
+}
+
+}  // namespace
 
 YamlSource::YamlSource(std::filesystem::path file, Diagnostics& diagnostics)
     : file_(std::move(file)), diagnostics_(diagnostics) {}
@@ -26,10 +38,11 @@ bool YamlSource::parse() {
   }
   std::ostringstream text;
   text << in.rdbuf();  // sets failbit on `text` for an empty file, which parses as null
+  const std::string content = text.str();
   try {
-    root_ = YAML::Load(text.str());
+    root_ = YAML::Load(content);
   } catch (const YAML::ParserException& e) {
-    error(e.mark, "YAML syntax error: " + e.msg);
+    error(e.mark, "YAML syntax error: " + e.msg + syntax_hint(content, e.mark));
     return false;
   } catch (const YAML::Exception& e) {
     error(e.mark, "YAML error: " + e.msg);

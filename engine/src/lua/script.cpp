@@ -7,9 +7,11 @@
 // frame (outside the pcall) and copied into the context only on success.
 #include "lua/script.hpp"
 
+#include "config/closest_name.hpp"
 #include "lua/modules.hpp"
 #include "lua/sandbox_state.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -143,7 +145,46 @@ namespace {
 
 struct LoadFrame {
   LoadedScript* impl;
+  const std::vector<std::string>* functions;
 };
+
+std::string list_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return out;
+}
+
+// Every name the script's table exports must be one this use of it calls.
+// Raises "file.lua:LINE: ..." (the line where the function was defined) so
+// validate can point into the script.
+int check_exports(lua_State* L, int table, const std::vector<std::string>& allowed) {
+  lua_pushnil(L);
+  while (lua_next(L, table)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const std::string name = lua_tostring(L, -2);
+      const bool known = std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+      if (!known && name.rfind('_', 0) != 0) {
+        std::string where;
+        if (lua_type(L, -1) == LUA_TFUNCTION) {
+          lua_Debug info;
+          lua_pushvalue(L, -1);
+          if (lua_getinfo(L, ">S", &info) && info.linedefined > 0)
+            where = std::string(info.short_src) + ":" + std::to_string(info.linedefined) + ": ";
+        }
+        std::vector<std::string> all(std::begin(kFunctionNames), std::end(kFunctionNames));
+        std::string hint = config::did_you_mean(name, allowed);
+        if (hint.empty() && std::find(all.begin(), all.end(), name) != all.end())
+          hint = " (" + name + " is not called here)";
+        return luaL_error(L, "%sunknown name M.%s in the returned table%s; this script can define %s "
+                             "(start a name with _ to keep it for the script itself)",
+                          where.c_str(), name.c_str(), hint.c_str(), list_names(allowed).c_str());
+      }
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
 
 int load_body(lua_State* L) {
   auto& impl = *static_cast<LoadFrame*>(lua_touserdata(L, 1))->impl;
@@ -170,6 +211,7 @@ int load_body(lua_State* L) {
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, impl.module_name.c_str());
   lua_pop(L, 1);
+  check_exports(L, lua_gettop(L), *static_cast<LoadFrame*>(lua_touserdata(L, 1))->functions);
   for (int slot = 0; slot < kSlotCount; ++slot) {
     const int type = lua_getfield(L, -1, kFunctionNames[slot]);
     if (type == LUA_TNIL) {
@@ -216,7 +258,7 @@ std::unique_ptr<Script> Script::load(const Options& options, std::string& error)
   }
   *static_cast<SandboxState**>(lua_getextraspace(impl->L)) = &impl->state;
 
-  LoadFrame frame{impl.get()};
+  LoadFrame frame{impl.get(), &options.functions};
   error = impl->protected_run(guarded<load_body>, &frame);
   std::string().swap(impl->source);
   if (!error.empty()) {
@@ -227,6 +269,19 @@ std::unique_ptr<Script> Script::load(const Options& options, std::string& error)
 }
 
 Script::Script(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+const std::vector<std::string>& Script::channel_functions() {
+  static const std::vector<std::string> names = {"filter", "transform"};
+  return names;
+}
+const std::vector<std::string>& Script::destination_functions() {
+  static const std::vector<std::string> names = {"filter", "transform", "response"};
+  return names;
+}
+const std::vector<std::string>& Script::lua_destination_functions() {
+  static const std::vector<std::string> names = {"filter", "transform", "response", "send"};
+  return names;
+}
 Script::~Script() = default;
 
 bool Script::has(std::string_view function) const {
@@ -301,7 +356,7 @@ void push_awaited_outcomes(lua_State* L, const ScriptContext& context) {
 
 void push_context(lua_State* L, const CallFrame& frame) {
   const ScriptContext& context = *frame.context;
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 7);
   push_string(L, context.channel);
   lua_setfield(L, -2, "channel");
   push_string(L, context.destination);
@@ -319,6 +374,17 @@ void push_context(lua_State* L, const CallFrame& frame) {
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, frame.impl->store_table);
   lua_setfield(L, -2, "store");
+  // Always a table, so `ctx.source.filename` is nil rather than an error.
+  const auto* source = context.source;
+  lua_createtable(L, 0, source ? static_cast<int>(source->size()) : 0);
+  if (source) {
+    for (const auto& [key, value] : *source) {
+      push_string(L, key);
+      push_string(L, value);
+      lua_rawset(L, -3);
+    }
+  }
+  lua_setfield(L, -2, "source");
   push_awaited_outcomes(L, context);
 }
 
@@ -469,6 +535,7 @@ ScriptResult run_call(LoadedScript& impl, Kind kind, const ScriptInput& input, S
   }
   if (frame.input_failed) {
     result.status = ScriptResult::Status::error;
+    result.input_rejected = true;
     return result;
   }
   context.vars = std::move(frame.vars);

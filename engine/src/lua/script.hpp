@@ -50,6 +50,9 @@ struct ScriptContext {
   std::string destination;                  // "" in channel scripts
   std::map<std::string, std::string> vars;  // ctx.vars (values converted with tostring)
   std::optional<std::string> response;      // ctx.response, set by the script
+  // ctx.source: what the source connector said about the message (filename,
+  // remote_address, function, ...), read-only. May be null: an empty table.
+  const std::vector<std::pair<std::string, std::string>>* source = nullptr;
   // A destination with `after:`: the awaited destinations' responses and final
   // states (SENT, FILTERED, ERROR), as ctx.responses / ctx.states. Empty: not set.
   std::map<std::string, std::string> responses;
@@ -68,6 +71,7 @@ struct ScriptResult {
   // function returned a table. Empty: same as the input.
   std::string payload_type;
   std::string error;  // message and traceback when status == error
+  bool input_rejected = false;  // the error is that the input did not parse (HL7, XML, JSON)
 };
 
 class Script {
@@ -78,7 +82,15 @@ class Script {
     ScriptServices* services = nullptr;         // may be null: ctx.store then errors
     std::vector<std::filesystem::path> fs_roots;  // non-empty: `fs` module limited to these
     std::vector<std::filesystem::path> module_paths;  // for require(): scripts/lib etc.
+    // What the script may define where it is used (a channel script: filter and
+    // transform). Any other name in the returned table is an error at load, so a
+    // misspelt M.transfrom is reported instead of never running; names starting
+    // with '_' are the script's own.
+    std::vector<std::string> functions = {"filter", "transform", "response", "send"};
   };
+  static const std::vector<std::string>& channel_functions();      // filter, transform
+  static const std::vector<std::string>& destination_functions();  // + response
+  static const std::vector<std::string>& lua_destination_functions();  // + send
   static std::unique_ptr<Script> load(const Options& options, std::string& error);
   ~Script();
 

@@ -77,19 +77,74 @@ std::optional<Address> parse_address(std::string_view text) {
   return out;
 }
 
-std::string expand_template(std::string_view text, const std::map<std::string, std::string>& vars) {
+namespace {
+
+// One ${...} reference at `open` (which points at "${"): where it ends, its
+// name and its default. A '${' before the closing '}' means this one was never
+// closed ("${a_${b}"): that is the problem to report, not a bad name.
+struct TemplateRef {
+  std::size_t end = 0;  // one past '}'
+  std::string_view name;
+  std::optional<std::string_view> fallback;  // after ":-"
+  std::string problem;
+};
+
+TemplateRef read_ref(std::string_view text, std::size_t open) {
+  TemplateRef ref;
+  const std::size_t body = open + 2;
+  const auto close = text.find('}', body);
+  const auto nested = text.find("${", body);
+  if (close == std::string_view::npos || nested < close) {
+    ref.problem = "unclosed ${ in template (at '" + std::string(text.substr(open, 12)) + "')";
+    return ref;
+  }
+  ref.end = close + 1;
+  std::string_view inside = text.substr(body, close - body);
+  if (auto dash = inside.find(":-"); dash != std::string_view::npos) {
+    ref.fallback = inside.substr(dash + 2);
+    inside = inside.substr(0, dash);
+  }
+  ref.name = inside;
+  if (inside.empty()) {
+    ref.problem = "empty ${} in template";
+    return ref;
+  }
+  for (char c : inside)
+    if (!is_name_char(c)) {
+      ref.problem = "bad variable name '" + std::string(inside) + "' in template (names use letters, digits, _ . -)";
+      return ref;
+    }
+  return ref;
+}
+
+}  // namespace
+
+std::optional<std::string> expand_template(std::string_view text, const std::map<std::string, std::string>& vars,
+                                           std::string* missing) {
   std::string out;
   out.reserve(text.size() + 16);
   std::size_t i = 0;
   while (i < text.size()) {
     auto open = text.find("${", i);
     if (open == std::string_view::npos) break;
-    auto close = text.find('}', open + 2);
-    if (close == std::string_view::npos) break;
+    TemplateRef ref = read_ref(text, open);
+    if (!ref.problem.empty()) {
+      if (missing) *missing = ref.problem;
+      return std::nullopt;
+    }
     out.append(text.substr(i, open - i));
-    auto it = vars.find(std::string(text.substr(open + 2, close - open - 2)));
-    if (it != vars.end()) out += it->second;
-    i = close + 1;
+    auto it = vars.find(std::string(ref.name));
+    if (it != vars.end()) {
+      out += it->second;
+    } else if (ref.fallback) {
+      out += *ref.fallback;
+    } else {
+      if (missing)
+        *missing = "variable '" + std::string(ref.name) + "' is not set (write ${" + std::string(ref.name) +
+                   ":-default} to give it a default)";
+      return std::nullopt;
+    }
+    i = ref.end;
   }
   out.append(text.substr(i));
   return out;
@@ -98,13 +153,9 @@ std::string expand_template(std::string_view text, const std::map<std::string, s
 std::string check_template(std::string_view text) {
   std::size_t i = 0;
   while ((i = text.find("${", i)) != std::string_view::npos) {
-    auto close = text.find('}', i + 2);
-    if (close == std::string_view::npos) return "unclosed ${ in template";
-    auto name = text.substr(i + 2, close - i - 2);
-    if (name.empty()) return "empty ${} in template";
-    for (char c : name)
-      if (!is_name_char(c)) return "bad variable name '" + std::string(name) + "' in template";
-    i = close + 1;
+    TemplateRef ref = read_ref(text, i);
+    if (!ref.problem.empty()) return ref.problem;
+    i = ref.end;
   }
   return {};
 }

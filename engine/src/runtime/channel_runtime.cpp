@@ -2,6 +2,7 @@
 
 #include "log/logger.hpp"
 #include "runtime/channel_destination.hpp"
+#include "runtime/channel_stage.hpp"
 #include "runtime/lua_destination.hpp"
 #include "runtime/router_destination.hpp"
 #include "runtime/vars_json.hpp"
@@ -18,31 +19,13 @@ std::int64_t now_ms() {
       .count();
 }
 
-constexpr std::string_view kParseErrorPrefix = "HL7 parse error:";
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::string attributes_json(const Message& message) {
   if (message.attributes.empty()) return {};
   boost::json::object object;
   for (const auto& [key, value] : message.attributes) object[key] = value;
   return boost::json::serialize(object);
-}
-
-// A lua destination's folders: relative to the channel file, and
-// ${data_dir} is the engine's data folder (so --data moves outputs too).
-std::vector<std::filesystem::path> fs_roots(const DestinationConfig& config, const std::filesystem::path& base,
-                                            const std::filesystem::path& data_dir) {
-  std::vector<std::filesystem::path> roots;
-  const std::map<std::string, std::string> vars{{"data_dir", std::filesystem::absolute(data_dir).string()}};
-  if (auto dirs = config.connector.options.tree.get_child_optional("directories")) {
-    for (const auto& [key, node] : *dirs) {
-      std::filesystem::path dir = expand_template(node.data(), vars);
-      if (dir.is_relative()) dir = base / dir;
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      roots.push_back(std::filesystem::weakly_canonical(dir, ec));
-    }
-  }
-  return roots;
 }
 
 // The answer for `ack: after-delivery`: the first destination's outcome.
@@ -126,7 +109,12 @@ bool ChannelRuntime::build_destinations(std::string& error) {
         error = "destination " + dest.name + ": type lua needs a script defining send(msg, ctx)";
         return false;
       }
-      options.fs_roots = fs_roots(dest, base, env_.data_dir);
+      options.fs_roots = lua_destination_roots(dest, base, env_.data_dir);
+      for (const auto& root : options.fs_roots) {
+        std::error_code ec;
+        std::filesystem::create_directories(root, ec);
+      }
+      options.functions = lua::Script::lua_destination_functions();
       auto script = lua::Script::load(options, error);
       if (!script) {
         error = "destination " + dest.name + ": " + error;
@@ -160,6 +148,7 @@ bool ChannelRuntime::build_destinations(std::string& error) {
         return false;
       }
       if (!dest.script.empty()) {
+        options.functions = lua::Script::destination_functions();
         auto script = lua::Script::load(options, error);
         if (!script) {
           error = "destination " + dest.name + ": " + error;
@@ -234,6 +223,9 @@ void ChannelRuntime::route_in(Message message, RouteOrigin origin, std::function
     done({Disposition::Status::unavailable, 0, {}, "channel " + config_.name + " is not running"});
     return;
   }
+  // Scripts see where it came from as source attributes (ctx.source.origin_channel).
+  message.attributes.emplace_back("origin_channel", origin.channel);
+  message.attributes.emplace_back("origin_message_id", std::to_string(origin.message_id));
   take({std::move(message), std::move(done), now_ms(), std::move(origin)});
 }
 
@@ -296,6 +288,7 @@ bool ChannelRuntime::start(std::string& error) {
       options.limits = env_.lua_limits;
       options.services = services_.get();
       options.module_paths = env_.module_paths;
+      options.functions = lua::Script::channel_functions();
       auto script = lua::Script::load(options, error);
       if (!script) {
         stop_parts();
@@ -419,68 +412,50 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   NewMessage row;
   row.channel = config_.name;
   row.received_at_ms = ingress.received_at_ms;
-  row.data_type = ingress.message.data_type.empty() ? config_.data_type : ingress.message.data_type;
+  // The channel's data_type (written in its YAML, else the plugin's default)
+  // decides how the message is read: `run` and `artery test` read it alike.
+  row.data_type = channel_data_type(config_, ingress.message);
   row.attributes_json = attributes_json(ingress.message);
   row.origin_channel = std::move(ingress.origin.channel);
   row.origin_message_id = ingress.origin.message_id;
   Disposition reply;
 
-  bool parsed_ok = true;
-  if (row.data_type == data_type::hl7v2) {
-    hl7::ParseError parse_error;
-    auto hl7 = hl7::Message::parse(ingress.message.content, &parse_error);
-    if (!hl7) {
-      parsed_ok = false;
-      row.state = MessageState::error;
-      row.error = std::string(kParseErrorPrefix) + " " + parse_error.message + " (at byte " +
-                  std::to_string(parse_error.offset) + ")";
-      reply.status = Disposition::Status::rejected;
-      reply.error = row.error;
-    } else {
-      row.message_type = hl7->message_type();
-      row.control_id = hl7->control_id();
-      row.patient_id = hl7->get("PID-3.1");
-    }
-  }
-
   std::vector<std::string> destinations;
   for (const auto& dest : config_.destinations)
     if (dest.enabled) destinations.push_back(dest.name);
 
-  if (parsed_ok) {
-    lua::ScriptContext context;
-    lua::ScriptResult result;
-    if (script) {
-      context.channel = config_.name;
-      result = script->process({ingress.message.content, row.data_type}, context);
-      row.vars_json = vars_to_json(context.vars);
-      if (context.response) reply.response = std::move(*context.response);
-    }
-    switch (result.status) {
-      case lua::ScriptResult::Status::ok:
-        if (result.payload) {
-          row.transformed = std::move(*result.payload);
-          row.transformed_type = result.payload_type;
-        }
-        row.state = destinations.empty() ? MessageState::transformed : MessageState::queued;
-        row.destinations = destinations;
-        if (!context.routes.empty()) add_routes(row, context.routes);
-        reply.status = row.state == MessageState::error ? Disposition::Status::errored : Disposition::Status::accepted;
-        if (row.state == MessageState::error) reply.error = row.error;
-        break;
-      case lua::ScriptResult::Status::filtered:
-        row.state = MessageState::filtered;
-        reply.status = Disposition::Status::filtered;
-        break;
-      case lua::ScriptResult::Status::error:
-        row.state = MessageState::error;
-        row.error = result.error;
-        reply.status = std::string_view(result.error).substr(0, kParseErrorPrefix.size()) == kParseErrorPrefix
-                           ? Disposition::Status::rejected
-                           : Disposition::Status::errored;
-        reply.error = result.error;
-        break;
-    }
+  auto stage = run_channel_stage(config_.name, ingress.message.content, row.data_type, &ingress.message.attributes,
+                                 script);
+  row.message_type = std::move(stage.message_type);
+  row.control_id = std::move(stage.control_id);
+  row.patient_id = std::move(stage.patient_id);
+  if (script) row.vars_json = vars_to_json(stage.vars);
+  if (stage.response) reply.response = std::move(*stage.response);
+  using Outcome = ChannelStageResult::Outcome;
+  switch (stage.outcome) {
+    case Outcome::passed:
+      if (stage.payload) {
+        row.transformed = std::move(*stage.payload);
+        row.transformed_type = std::move(stage.payload_type);
+      }
+      row.state = destinations.empty() ? MessageState::transformed : MessageState::queued;
+      row.destinations = destinations;
+      if (!stage.routes.empty()) add_routes(row, stage.routes);
+      reply.status = row.state == MessageState::error ? Disposition::Status::errored : Disposition::Status::accepted;
+      if (row.state == MessageState::error) reply.error = row.error;
+      break;
+    case Outcome::filtered:
+      row.state = MessageState::filtered;
+      reply.status = Disposition::Status::filtered;
+      break;
+    case Outcome::rejected:
+    case Outcome::errored:
+      row.state = MessageState::error;
+      row.error = std::move(stage.error);
+      reply.status = stage.outcome == Outcome::rejected ? Disposition::Status::rejected : Disposition::Status::errored;
+      // The peer gets the first line; the traceback stays in the store.
+      reply.error = first_line(row.error);
+      break;
   }
   if (row.state == MessageState::error)
     logger::warn(config_.name, "message failed: " + row.error.substr(0, row.error.find('\n')));
@@ -493,6 +468,7 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   summary->state = row.state;
   summary->data_type = row.transformed_type.empty() ? row.data_type : row.transformed_type;
   summary->vars_json = row.vars_json;
+  summary->attributes_json = row.attributes_json;
   summary->destinations = row.destinations;
   if (!row.delivery_contents.empty()) summary->delivery_contents = row.delivery_contents;
   auto payload = std::make_shared<std::string>(row.transformed.empty() ? row.raw : row.transformed);
@@ -558,6 +534,7 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
     delivery.data_type = summary.data_type;
     delivery.payload = ++index == destinations_.size() ? std::move(*payload) : *payload;
     delivery.vars_json = summary.vars_json;
+    delivery.attributes_json = summary.attributes_json;
     destination->enqueue(std::move(delivery));
   }
   if (router_ && !summary.delivery_contents.empty() && summary.destinations.back() == kRouterDestination) {

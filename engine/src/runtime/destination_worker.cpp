@@ -19,6 +19,13 @@ std::optional<std::string> sent_form(const OutboundMessage& out, const PendingDe
   if (out.content == d.payload) return std::nullopt;
   return out.content;
 }
+std::vector<std::pair<std::string, std::string>> source_attributes(const std::string& json) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (json.empty()) return out;
+  for (auto& [key, value] : vars_from_json(json)) out.emplace_back(key, std::move(value));
+  return out;
+}
+
 }  // namespace
 
 std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int retry) {
@@ -215,6 +222,23 @@ bool DestinationWorker::await_predecessors(const PendingDelivery& d, lua::Script
   return true;
 }
 
+void DestinationWorker::warn_retry(const std::string& text) {
+  // A peer that is down fails every message: one line per kRetryWarnEvery,
+  // with how many were not shown, instead of one per attempt.
+  const auto now = std::chrono::steady_clock::now();
+  if (retry_warned_ != std::chrono::steady_clock::time_point{} && now - retry_warned_ < kRetryWarnEvery) {
+    ++retry_warn_quiet_;
+    return;
+  }
+  std::string line = text;
+  if (retry_warn_quiet_ > 0)
+    line += " (and " + std::to_string(retry_warn_quiet_) + " more failed attempts in the last " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - retry_warned_).count()) + " s)";
+  logger::warn(setup_.channel + "/" + setup_.config.name, line);
+  retry_warned_ = now;
+  retry_warn_quiet_ = 0;
+}
+
 void DestinationWorker::deliver(PendingDelivery& d) {
   const auto& policy = setup_.config.retry;
   OutboundMessage out;
@@ -222,6 +246,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
   out.data_type = d.data_type;
   out.content = d.payload;
   out.vars = vars_from_json(d.vars_json);
+  const auto source = source_attributes(d.attributes_json);
 
   lua::ScriptContext context;
   if (setup_.outcomes && !setup_.config.after.empty() && !await_predecessors(d, context)) return;
@@ -229,6 +254,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
     context.channel = setup_.channel;
     context.destination = setup_.config.name;
     context.vars = out.vars;
+    context.source = &source;
     auto result = setup_.script->process({out.content, out.data_type}, context);
     if (result.status == lua::ScriptResult::Status::filtered) {
       finish(d, MessageState::filtered, d.attempts, std::nullopt, std::nullopt, std::nullopt);
@@ -248,6 +274,9 @@ void DestinationWorker::deliver(PendingDelivery& d) {
     }
     out.vars = context.vars;
   }
+  // Templates reach the source's facts as ${source.filename}; a script's own
+  // var of that name wins.
+  for (const auto& [key, value] : source) out.vars.emplace("source." + key, value);
 
   if (d.next_attempt_ms > 0) {
     auto wait = std::chrono::milliseconds(d.next_attempt_ms - now_ms());
@@ -306,9 +335,8 @@ void DestinationWorker::deliver(PendingDelivery& d) {
     retry.next_attempt_ms = now_ms() + delay.count();
     retry.error = result.error;
     setup_.store->update_delivery(std::move(retry));
-    logger::debug(setup_.channel + "/" + setup_.config.name,
-                  "message " + std::to_string(d.message_id) + " attempt " + std::to_string(attempts) +
-                      " failed (" + result.error + "); retrying in " + std::to_string(delay.count()) + " ms");
+    warn_retry("message " + std::to_string(d.message_id) + " attempt " + std::to_string(attempts) + " failed (" +
+               result.error + "); retrying in " + std::to_string(delay.count()) + " ms");
     if (!sleep_until(std::chrono::steady_clock::now() + delay)) return;
   }
 }

@@ -4,6 +4,8 @@
 #include "runtime/channel_destination.hpp"
 #include "runtime/lua_destination.hpp"
 
+#include <algorithm>
+
 namespace artery {
 
 void register_builtin_plugins(PluginRegistry& registry) {
@@ -45,7 +47,19 @@ bool Engine::start(std::string& error) {
 
   Diagnostics diagnostics;
   auto configs = load_channels({config_.channels_dir}, plugins_, diagnostics);
-  for (const auto& d : diagnostics) logger::error("config", d.str());
+  // A file with problems deploys nothing: its problems, then one line saying
+  // so, and one failure per file for the summary.
+  for (std::size_t i = 0; i < diagnostics.size(); ++i) {
+    const Diagnostic& d = diagnostics[i];
+    logger::error("config", d.str());
+    const bool last_of_file = i + 1 == diagnostics.size() || diagnostics[i + 1].file != d.file;
+    const bool counted = std::any_of(start_failures_.begin(), start_failures_.end(),
+                                     [&](const ChannelStartFailure& f) { return f.channel == d.file; });
+    if (last_of_file && !counted) {
+      logger::error("config", d.file + ": channel not deployed (see the errors above)");
+      start_failures_.push_back({d.file, "invalid channel file"});
+    }
+  }
   // Every channel is built and listed before any starts, so that one starting
   // early can already route to one starting later (which answers "not running"
   // until it has started: the routed delivery is then retried).
@@ -73,7 +87,10 @@ bool Engine::start(std::string& error) {
     for (auto& runtime : channels_) {
       if ((runtime->config().source.type == "channel") != routed_only) continue;
       std::string why;
-      if (!runtime->start(why)) logger::error(runtime->config().name, "not started: " + why);
+      if (!runtime->start(why)) {
+        logger::error(runtime->config().name, "not started: " + why);
+        start_failures_.push_back({runtime->config().name, why});
+      }
     }
   }
   pruner_ = std::thread([this] { prune_loop(); });

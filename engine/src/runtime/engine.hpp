@@ -15,13 +15,21 @@
 
 namespace artery {
 
+// A channel `start` could not deploy: an invalid channel file, or a valid
+// channel whose runtime refused to start (a port in use, a script that fails).
+struct ChannelStartFailure {
+  std::string channel;  // the channel name, or the file when it has none
+  std::string reason;
+};
+
 class Engine final : public ChannelDirectory {
  public:
   explicit Engine(EngineConfig config);
   ~Engine() override;
 
   // Opens the store, loads plugins and deploys every valid, enabled channel.
-  // Invalid channels and channels that fail to start are logged and skipped;
+  // Invalid channels and channels that fail to start are logged at ERROR,
+  // one line each with the reason, skipped and listed in start_failures();
   // false only when the engine itself cannot run (the store cannot open).
   bool start(std::string& error);
   // Stops every channel gracefully and flushes the store.
@@ -31,6 +39,8 @@ class Engine final : public ChannelDirectory {
   PluginRegistry& plugins() { return plugins_; }
   MessageStore& store() { return *store_; }
   const std::vector<std::unique_ptr<ChannelRuntime>>& channels() const { return channels_; }
+  // What start() could not deploy. Disabled channels are not failures.
+  const std::vector<ChannelStartFailure>& start_failures() const { return start_failures_; }
 
   // ChannelDirectory: routing between the deployed channels.
   Lookup route(const std::string& name, std::string content, RouteOrigin origin,
@@ -48,6 +58,7 @@ class Engine final : public ChannelDirectory {
   // Filled before any channel starts; cleared only once all have stopped.
   mutable std::shared_mutex directory_mutex_;
   std::map<std::string, ChannelRuntime*, std::less<>> directory_;
+  std::vector<ChannelStartFailure> start_failures_;
   std::thread pruner_;
   std::mutex prune_mutex_;
   std::condition_variable prune_wake_;

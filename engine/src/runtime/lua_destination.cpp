@@ -39,4 +39,21 @@ const PluginDescriptor* lua_destination_descriptor() {
   return &descriptor;
 }
 
+std::vector<std::filesystem::path> lua_destination_roots(const DestinationConfig& config,
+                                                         const std::filesystem::path& base,
+                                                         const std::filesystem::path& data_dir) {
+  std::vector<std::filesystem::path> roots;
+  const std::map<std::string, std::string> vars{{"data_dir", std::filesystem::absolute(data_dir).string()}};
+  if (auto dirs = config.connector.options.tree.get_child_optional("directories")) {
+    for (const auto& [key, node] : *dirs) {
+      // Only ${data_dir} is known here; anything else stays as written.
+      std::filesystem::path dir = expand_template(node.data(), vars).value_or(node.data());
+      if (dir.is_relative()) dir = base / dir;
+      std::error_code ec;
+      roots.push_back(std::filesystem::weakly_canonical(dir, ec));
+    }
+  }
+  return roots;
+}
+
 }  // namespace artery

@@ -2,6 +2,7 @@
 // destination's script defines send(msg, ctx), with an `fs` module limited to
 // the directories the channel names.
 #pragma once
+#include "config/channel_config.hpp"
 #include "lua/script.hpp"
 
 #include <artery/plugin.hpp>
@@ -29,5 +30,11 @@ class LuaDestination final : public Destination {
 
 // Its descriptor: no factory (the runtime builds it), only the option schema.
 const PluginDescriptor* lua_destination_descriptor();
+
+// The folders its `fs` may use: `directories`, relative to the channel file,
+// with ${data_dir} the engine's data folder (so --data moves outputs too).
+std::vector<std::filesystem::path> lua_destination_roots(const DestinationConfig& config,
+                                                         const std::filesystem::path& base,
+                                                         const std::filesystem::path& data_dir);
 
 }  // namespace artery

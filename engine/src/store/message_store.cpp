@@ -264,7 +264,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
       "CASE WHEN length(m.transformed) > 0 AND m.transformed_type <> '' THEN m.transformed_type "
       "ELSE m.data_type END, "
       "CASE WHEN length(d.sent_content) > 0 THEN d.sent_content WHEN length(m.transformed) > 0 THEN m.transformed "
-      "ELSE m.raw END, m.vars_json "
+      "ELSE m.raw END, m.vars_json, m.attributes_json "
       "FROM deliveries d JOIN messages m ON m.id = d.message_id "
       "WHERE d.channel = ?1 AND d.destination = ?2 AND d.state = 'QUEUED' AND d.message_id > ?3 "
       "ORDER BY d.message_id LIMIT ?4"));
@@ -281,6 +281,7 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
     p.data_type = q->string_at(4);
     p.payload = q->string_at(5);
     p.vars_json = q->string_at(6);
+    p.attributes_json = q->string_at(7);
     p.read_back = true;
     out.push_back(std::move(p));
   }

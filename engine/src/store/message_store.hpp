@@ -69,6 +69,7 @@ struct PendingDelivery {
   std::string data_type;  // of the payload
   std::string payload;  // transformed if the channel changed it, else raw
   std::string vars_json;
+  std::string attributes_json;  // the source's facts (file name, remote address): ctx.source, ${source.x}
   bool read_back = false;  // read from the store (recovery, or beyond the in-memory window)
 };
 

@@ -177,7 +177,7 @@ TEST_CASE("file destination reports bad templates and options with their locatio
   };
   CHECK(try_create({{"directory", "out"}}) == "channel.yaml:3:3: filename: is required");
   CHECK(try_create({{"directory", "out"}, {"filename", "p_${id"}}) ==
-        "channel.yaml:3:3: filename: unclosed ${ in template");
+        "channel.yaml:3:3: filename: unclosed ${ in template (at '${id')");
   CHECK(try_create({{"directory", "out"}, {"filename", "x"}, {"mode", "prepend"}}).find("mode") != std::string::npos);
   CHECK(try_create({{"directory", "out"}, {"filename", "x"}, {"atomic", "maybe"}}).find("atomic") != std::string::npos);
 }

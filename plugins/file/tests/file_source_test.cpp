@@ -54,7 +54,6 @@ TEST_CASE("file source submits matching files in name order and moves them to pr
   CHECK(summary.messages == 2);
   REQUIRE(host.contents() == std::vector<std::string>{"first", "second"});
   auto first = host.messages()[0];
-  CHECK(first.data_type == "text");
   CHECK(attribute(first, "filename") == "a.hl7");
   CHECK(attribute(first, "path") == (in / "a.hl7").string());
   CHECK(attribute(first, "size") == "5");
@@ -182,7 +181,7 @@ TEST_CASE("file source splits an HL7 batch file into its messages") {
   fs::create_directories(tmp.path / "in");
   fs::rename(tmp.path / "in.hl7", tmp.path / "in" / "batch.hl7");
   age(tmp.path / "in" / "batch.hl7");
-  auto source = make_source(context, {{"directory", "in"}, {"split", "hl7-batch"}, {"data_type", "hl7v2"}});
+  auto source = make_source(context, {{"directory", "in"}, {"split", "hl7-batch"}});
   RecordingHost host;
   auto summary = source->poll_once(host);
   CHECK(summary.processed == 1);
@@ -190,7 +189,6 @@ TEST_CASE("file source splits an HL7 batch file into its messages") {
   REQUIRE(messages.size() == 3);
   for (const auto& m : messages) {
     CHECK(m.content.rfind("MSH|", 0) == 0);
-    CHECK(m.data_type == "hl7v2");
     CHECK(m.content.find("BHS") == std::string::npos);
   }
   CHECK(messages[1].content.find("12334456778891") != std::string::npos);

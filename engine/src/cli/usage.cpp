@@ -1,0 +1,121 @@
+#include "cli/usage.hpp"
+
+#include <cstdio>
+
+namespace artery::cli {
+namespace {
+
+constexpr std::string_view kOverview = R"(usage: artery <command> [options]    (artery <command> --help for its options)
+
+  run                  run the engine on the channels folder until SIGINT/SIGTERM
+  validate [PATH...]   check channel files (default: the channels folder); exit 1 on error
+  test [PATH...]       run the channels' tests: blocks offline
+  send mllp HOST:PORT FILE...
+                       send HL7 v2 files over MLLP and print each ACK
+  send systemone HOST:PORT --function F
+                       call a SystmOne client-integration function
+  version              engine, plugin API and plugin versions
+)";
+
+// The flags engine_settings() reads, shared by run, validate and test.
+constexpr std::string_view kEngineFlagsHelp =
+    "  --config FILE      engine settings (default: ./artery.yaml when it exists)\n"
+    "  --channels DIR     the channels folder (default: ./channels)\n"
+    "  --data DIR         the data folder: store and channel outputs (default: ./data)\n"
+    "  --http ADDR        admin HTTP address (default: 127.0.0.1:8080; not served yet)\n"
+    "  --plugins DIR      plugin folder (default: plugins/ next to the binary)\n"
+    "  --log-level L      debug, info, warn or error (default: info)\n";
+
+constexpr std::string_view kRun =
+    "usage: artery run [--config FILE] [--channels DIR] [--data DIR] [--http ADDR] [--plugins DIR] [--log-level L]\n"
+    "\n"
+    "Deploys every valid channel in the channels folder and serves until SIGINT/SIGTERM.\n"
+    "Exits 1 when no channel could start.\n"
+    "\n";
+
+constexpr std::string_view kValidate =
+    "usage: artery validate [PATH...] [--config FILE] [--channels DIR] [--plugins DIR]\n"
+    "\n"
+    "Checks channel files (files or folders; default: the channels folder) and prints\n"
+    "every problem as file:line:col: message. Exits 1 when there is any.\n"
+    "\n";
+
+constexpr std::string_view kTest =
+    "usage: artery test [PATH...] [--verbose] [--config FILE] [--channels DIR] [--plugins DIR]\n"
+    "\n"
+    "Runs the tests: blocks of the channels (default: the channels folder) offline:\n"
+    "no sockets, no store. Exits 1 when a test fails or a channel is invalid.\n"
+    "\n"
+    "  --verbose          also show what scripts log (log.info, print)\n";
+
+constexpr std::string_view kVersion =
+    "usage: artery version [--plugins DIR]\n"
+    "\n"
+    "Prints the engine and plugin API versions and the plugins it would load.\n"
+    "\n"
+    "  --plugins DIR      plugin folder (default: plugins/ next to the binary)\n";
+
+constexpr std::string_view kSend =
+    "usage: artery send mllp HOST:PORT FILE... [options]\n"
+    "       artery send systemone HOST:PORT --function F [options]\n"
+    "\n"
+    "A client for the connectors, built on the plugins' own destinations.\n"
+    "artery send mllp --help, artery send systemone --help: their options.\n";
+
+constexpr std::string_view kSendMllp =
+    "usage: artery send mllp HOST:PORT FILE... [--repeat N|forever] [--interval 1s] [--connections C]\n"
+    "                        [--timeout 30s] [--plugins DIR]\n"
+    "\n"
+    "Sends the HL7 v2 messages in FILE... (one per file, or a batch) and prints each ACK's\n"
+    "code, control id and latency, then a summary. Exits 1 when a send failed.\n"
+    "\n"
+    "  --repeat N         send everything N times (or forever, until Ctrl-C); default 1\n"
+    "  --interval D       pause after each message (250ms, 1s ...); default 0\n"
+    "  --connections C    parallel connections, each sending everything; default 1\n"
+    "  --timeout D        how long to wait for each ACK; default 30s\n"
+    "  --plugins DIR      plugin folder (default: plugins/ next to the binary)\n";
+
+constexpr std::string_view kSendSystemOne =
+    "usage: artery send systemone HOST:PORT --function F [--param K=V]... [--api-key K] [--rate 1s]\n"
+    "                             [--timeout 60s] [--raw] [--plugins DIR]\n"
+    "       artery send systemone HOST:PORT --interactive [--api-key K]\n"
+    "\n"
+    "  --function F   the client-integration function (GetPatients, GetPatientRecord ...)\n"
+    "  --param K=V    a FunctionParameters child; K may be a path (Identity/NHSNumber=...),\n"
+    "                 an empty V gives an empty element (--param Filter/Medication=)\n"
+    "  --api-key K    default: $ARTERY_SYSTEMONE_API_KEY, else the demo key artery-demo-key\n"
+    "  --rate D       least time between requests (SystmOne serves 1/s); default 0 (off)\n"
+    "  --timeout D    how long to wait for the response; default 60s\n"
+    "  --raw          print the response as received, not indented\n"
+    "  --interactive  a menu of the demo EPR's functions\n"
+    "  --plugins DIR  plugin folder (default: plugins/ next to the binary)\n";
+
+}  // namespace
+
+std::string usage_of(std::string_view command) {
+  if (command == "run") return std::string(kRun) + std::string(kEngineFlagsHelp);
+  if (command == "validate") return std::string(kValidate) + std::string(kEngineFlagsHelp);
+  if (command == "test") return std::string(kTest) + std::string(kEngineFlagsHelp);
+  if (command == "version") return std::string(kVersion);
+  if (command == "send") return std::string(kSend);
+  if (command == "send mllp") return std::string(kSendMllp);
+  if (command == "send systemone") return std::string(kSendSystemOne);
+  return std::string(kOverview);
+}
+
+int usage_error(std::string_view command, const std::string& message) {
+  const std::string name(command);
+  std::fprintf(stderr, "artery %s: %s\n(artery %s --help lists the options)\n", name.c_str(), message.c_str(),
+               name.c_str());
+  return 2;
+}
+
+bool asks_for_help(int argc, char** argv, int first) {
+  for (int i = first; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word == "--help" || word == "-h") return true;
+  }
+  return false;
+}
+
+}  // namespace artery::cli
