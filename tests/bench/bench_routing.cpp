@@ -149,7 +149,8 @@ int main() {
     direct.push_back(round_rate(direct_port, direct_lines, direct_sent));
   }
   const double r = median(routed), m = median(mllp), d = median(direct);
-  std::printf("Routed hop vs MLLP hop (a -> hop -> b -> file, %ld messages a round over %d connections, median of %d):\n",
+  std::printf("Routed hop vs MLLP hop (a -> hop -> b -> file, %ld messages a round over %d connections, "
+              "median of %d):\n",
               kPerRound, kConnections, kRounds);
   std::printf("  %-44s %9.0f msg/s\n", "a -> channel destination -> b (in process)", r);
   std::printf("  %-44s %9.0f msg/s\n", "a -> mllp destination on loopback -> b", m);

@@ -96,7 +96,8 @@ TEST_CASE("a channel routes to two others in process, keeping the link", "[integ
     int fd = connect_loopback(port);
     REQUIRE(fd >= 0);
     std::string buffer;
-    for (int i = 0; i < 20; ++i) CHECK(exchange(fd, hl7("R" + std::to_string(i)), buffer).find("MSA|AA|R") != std::string::npos);
+    for (int i = 0; i < 20; ++i)
+      CHECK(exchange(fd, hl7("R" + std::to_string(i)), buffer).find("MSA|AA|R") != std::string::npos);
     ::close(fd);
     std::set<std::string> expected;
     for (int i = 0; i < 20; ++i) expected.insert("R" + std::to_string(i));
@@ -131,7 +132,8 @@ TEST_CASE("a channel routes to two others in process, keeping the link", "[integ
     REQUIRE(full->deliveries.size() == 2);
     for (const auto& delivery : full->deliveries) {
       CHECK(delivery.state == artery::MessageState::sent);
-      CHECK(delivery.response.find(delivery.destination == "router" ? "channel lab message " : "channel archive message ") == 0);
+      const char* to = delivery.destination == "router" ? "channel lab message " : "channel archive message ";
+      CHECK(delivery.response.find(to) == 0);
       CHECK(delivery.sent_content.empty());  // the routed copy is not kept once the target has it
     }
   }

@@ -237,7 +237,8 @@ class ChannelReader {
           if (item.name == name) continue;
           if (state[item.name] == 1) {
             std::string cycle;
-            for (auto at = std::find(path.begin(), path.end(), item.name); at != path.end(); ++at) cycle += *at + " -> ";
+            for (auto at = std::find(path.begin(), path.end(), item.name); at != path.end(); ++at)
+              cycle += *at + " -> ";
             source_.error(item.mark, "destinations wait for each other in a cycle: " + cycle + item.name);
           } else if (state[item.name] == 0) {
             visit(item.name);

@@ -79,7 +79,8 @@ void ChannelRuntime::build_outcomes() {
     }
   }
   if (!awaits.empty())
-    outcomes_ = std::make_unique<DeliveryOutcomes>(std::move(awaits), 4 * std::max<std::size_t>(1, env_.delivery_window));
+    outcomes_ =
+        std::make_unique<DeliveryOutcomes>(std::move(awaits), 4 * std::max<std::size_t>(1, env_.delivery_window));
 }
 
 bool ChannelRuntime::build_destinations(std::string& error) {
@@ -129,20 +130,13 @@ bool ChannelRuntime::build_destinations(std::string& error) {
       if (!dest.after.empty())
         setup.carry_awaited = [lua = lua.get()](const lua::ScriptContext& context) { lua->carry_awaited(context); };
       setup.connector.connector = std::move(lua);
-    } else if (dest.connector.type == "channel") {
-      setup.connector.connector = build_channel_destination(dest, error);
-      if (!setup.connector) return false;
-      if (!dest.script.empty()) {
-        auto script = lua::Script::load(options, error);
-        if (!script) {
-          error = "destination " + dest.name + ": " + error;
-          return false;
-        }
-        setup.script = script.get();
-        destination_scripts_.push_back(std::move(script));
-      }
     } else {
-      setup.connector = env_.plugins->create_destination(dest.connector.type, dest.connector.options, *context, error);
+      // `channel` is built in (it needs the other channels); the rest come from plugins.
+      if (dest.connector.type == "channel")
+        setup.connector.connector = build_channel_destination(dest, error);
+      else
+        setup.connector =
+            env_.plugins->create_destination(dest.connector.type, dest.connector.options, *context, error);
       if (!setup.connector) {
         error = "destination " + dest.name + ": " + error;
         return false;
@@ -172,7 +166,7 @@ bool ChannelRuntime::build_destinations(std::string& error) {
 std::unique_ptr<Destination> ChannelRuntime::build_channel_destination(const DestinationConfig& dest,
                                                                       std::string& error) {
   if (!env_.channels) {
-    error = "destination " + dest.name + ": routing to other channels is not available here";
+    error = "routing to other channels is not available here";
     return nullptr;
   }
   return std::make_unique<ChannelDestination>(dest.connector.options.tree.get<std::string>("channel", ""),

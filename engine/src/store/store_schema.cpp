@@ -55,7 +55,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
   error TEXT,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (message_id, destination)
-) WITHOUT ROWID;  -- a QUEUED row's sent_content, when set, is its own content (a router delivery's routes)  -- one B-tree instead of a table plus its key index
+) WITHOUT ROWID;  -- one B-tree instead of a table plus its key index
+-- A QUEUED row's sent_content, when set, is that delivery's own content (a
+-- router delivery's routes), sent instead of the message's payload.
 -- Only QUEUED rows are indexed: the index stays as small as the backlog, and
 -- pending() reads one destination's queue in message order from it.
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(channel, destination, message_id)
