@@ -20,24 +20,8 @@ int main() {
   TempDir dir("artery-bench-append");
   std::filesystem::create_directories(dir / "channels");
   std::filesystem::create_directories(dir / "in");
-  write_text(dir / "channels/message-log.yaml", R"(name: message-log
-description: every line of every file into one log
-source:
-  type: file
-  directory: ../in
-  glob: "*.txt"
-  split: delimiter
-  min_age: 0s
-  poll_interval: 50ms
-  after: delete
-destinations:
-  - name: log
-    type: file
-    directory: ../out
-    filename: all.log
-    mode: append
-    separator: "\n"
-)");
+  std::filesystem::copy_file(std::filesystem::path(ARTERY_FIXTURES) / "integration" / "message-log.yaml",
+                             dir / "channels/message-log.yaml");
   constexpr int kMessages = 200'000, kFiles = 20;
   constexpr std::size_t kLine = 32;  // "msg-0000001 result 5.9 mmol/L ." + '\n'
   for (int f = 0; f < kFiles; ++f) {

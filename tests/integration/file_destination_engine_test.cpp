@@ -7,7 +7,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 
 using namespace artery::testing;
 namespace fs = std::filesystem;
@@ -31,12 +30,6 @@ std::vector<std::string> temporaries_in(const fs::path& dir) {
   return out;
 }
 
-std::size_t lines_in(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::size_t n = 0;
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
 
 }  // namespace
 
@@ -44,25 +37,7 @@ TEST_CASE("an append log of 50,000 messages: every message once, in order", "[in
   TempDir dir("artery-append");
   fs::create_directories(dir / "channels");
   fs::create_directories(dir / "in");
-  // The log a new user writes: mode append, nothing else said.
-  write_text(dir / "channels/message-log.yaml", R"(name: message-log
-description: every line of every file into one log
-source:
-  type: file
-  directory: ../in
-  glob: "*.txt"
-  split: delimiter
-  min_age: 0s
-  poll_interval: 50ms
-  after: delete
-destinations:
-  - name: log
-    type: file
-    directory: ../out
-    filename: all.log
-    mode: append
-    separator: "\n"
-)");
+  fs::copy_file(fs::path(ARTERY_FIXTURES) / "integration" / "message-log.yaml", dir / "channels/message-log.yaml");
   std::string output;
   REQUIRE(run_artery({"validate", (dir / "channels").string()}, output) == 0);
 
@@ -83,9 +58,9 @@ destinations:
   // An atomic append would copy the whole log per message (quadratic): this
   // would then take hours, not seconds. No time is asserted, only the outcome.
   const bool all_there =
-      eventually([&] { return lines_in(dir / "out/all.log") >= kFiles * kPerFile; }, std::chrono::seconds(300));
+      eventually([&] { return count_lines(dir / "out/all.log") >= kFiles * kPerFile; }, std::chrono::seconds(300));
   INFO(engine.log());
-  INFO("lines: " << lines_in(dir / "out/all.log"));
+  INFO("lines: " << count_lines(dir / "out/all.log"));
   REQUIRE(all_there);
   CHECK(engine.stop(SIGTERM) == 0);
   CHECK(read_text(dir / "out/all.log") == expected);
@@ -99,22 +74,7 @@ TEST_CASE("temporaries left by a SIGKILL are removed at the next start, real fil
   fs::create_directories(dir / "in");
   fs::create_directories(dir / "out");
   fs::copy_file(fs::path(ARTERY_FIXTURES) / "integration" / "uppercase.lua", dir / "channels/uppercase.lua");
-  write_text(dir / "channels/file-pipe.yaml", R"(name: file-pipe
-description: files in, shouted, files out (atomic overwrite)
-source:
-  type: file
-  directory: ../in
-  glob: "*.txt"
-  min_age: 0s
-  poll_interval: 50ms
-  after: delete
-script: uppercase.lua
-destinations:
-  - name: out
-    type: file
-    directory: ../out
-    filename: "${id}.out"
-)");
+  fs::copy_file(fs::path(ARTERY_FIXTURES) / "integration" / "file-pipe.yaml", dir / "channels/file-pipe.yaml");
   std::string output;
   REQUIRE(run_artery({"validate", (dir / "channels").string()}, output) == 0);
   // A file of the user's own, and names like ours that are not ours.
