@@ -1,12 +1,13 @@
 #include "file_destination.hpp"
 
 #include "file_io.hpp"
+#include "temporary_files.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <string_view>
@@ -41,15 +42,29 @@ std::string bad_filename(std::string_view name) {
   return {};
 }
 
-std::string temporary_name(const std::string& directory) {
-  static std::atomic<std::uint64_t> counter{0};
-  // Starts with '.': the file source's default globs never pick it up.
-  return directory + "/.artery-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".tmp";
-}
-
 }  // namespace
 
-FileDestination::FileDestination(FileDestinationSettings settings) : settings_(std::move(settings)) {}
+FileDestination::FileDestination(FileDestinationSettings settings, ConnectorContext* context)
+    : settings_(std::move(settings)), context_(context) {}
+
+bool FileDestination::start(std::string& error) {
+  (void)error;
+  std::string fixed = fixed_folder_of(settings_.directory_template);
+  if (!fixed.empty()) {
+    std::string directory = fixed.front() == '/' ? fixed : (settings_.base_dir / fixed).string();
+    while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
+    remove_abandoned_in(directory);
+  }
+  return true;
+}
+
+void FileDestination::remove_abandoned_in(const std::string& directory) {
+  if (swept_directories_.size() >= kMaxSweptDirectories || !swept_directories_.insert(directory).second) return;
+  std::size_t removed = remove_abandoned_temporaries(directory);
+  if (removed > 0 && context_)
+    context_->log(LogLevel::info, "removed " + std::to_string(removed) + " temporary file" + (removed == 1 ? "" : "s") +
+                                      " left in " + directory + " by a stopped engine (their messages are written again)");
+}
 
 FileDestination::~FileDestination() { close_kept(); }
 
@@ -104,9 +119,15 @@ SendResult FileDestination::write(const OutboundMessage& message) {
     close_kept();
     return retry(error);
   }
-  if (settings_.fsync && !sync_directory(directory, error)) {
-    known_directory_.clear();
-    return retry(error);
+  // The folder holds the file's name: synced when a write may have created
+  // it (every atomic rename; an append only after it (re)opened its file).
+  const bool kept_append = settings_.mode == WriteMode::append && !settings_.atomic;
+  if (settings_.fsync && (!kept_append || kept_entry_unsynced_)) {
+    if (!sync_directory(directory, error)) {
+      known_directory_.clear();
+      return retry(error);
+    }
+    kept_entry_unsynced_ = false;
   }
   return {SendResult::Status::sent, path, {}};
 }
@@ -126,45 +147,78 @@ bool FileDestination::ensure_directory(const std::string& directory, std::string
     }
   }
   known_directory_ = directory;
+  // A templated folder cannot be listed at start: it is swept the first
+  // time this run writes into it.
+  remove_abandoned_in(directory);
   return true;
 }
 
+bool FileDestination::open_for_append(const std::string& path, std::string& error) {
+  close_kept();
+  kept_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_APPEND, 0666);
+  struct stat opened {};
+  if (kept_fd_ < 0 || ::fstat(kept_fd_, &opened) != 0) {
+    error = "cannot open " + path + ": " + errno_text(errno);
+    close_kept();
+    return false;
+  }
+  kept_path_ = path;
+  kept_device_ = opened.st_dev;
+  kept_inode_ = opened.st_ino;
+  kept_entry_unsynced_ = true;
+  // A crash (or power cut) during a write can leave the last record torn.
+  // It was never reported sent, so it is written again in full; starting
+  // with a separator keeps that copy, and every record after it, whole.
+  kept_needs_separator_ = false;
+  const auto& separator = settings_.separator;
+  if (!separator.empty() && opened.st_size > 0) {
+    std::string tail(separator.size(), '\0');
+    const off_t from = std::max<off_t>(0, opened.st_size - static_cast<off_t>(separator.size()));
+    ssize_t n = ::pread(kept_fd_, tail.data(), tail.size(), from);
+    kept_needs_separator_ = n != static_cast<ssize_t>(separator.size()) || tail != separator;
+  }
+  return true;
+}
+
+// Appending costs the message, not the file: the file stays open and each
+// record (message + separator) is one O_APPEND write(2), so another process
+// appending to the same file never splits it.
 bool FileDestination::append_kept_open(const std::string& path, const OutboundMessage& message, std::string& error) {
   struct stat named {};
   if (kept_fd_ < 0 || path != kept_path_ || ::stat(path.c_str(), &named) != 0 || named.st_dev != kept_device_ ||
       named.st_ino != kept_inode_) {
-    close_kept();
-    kept_fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND, 0666);
-    struct stat opened {};
-    if (kept_fd_ < 0 || ::fstat(kept_fd_, &opened) != 0) {
-      error = "cannot open " + path + ": " + errno_text(errno);
-      close_kept();
-      return false;
-    }
-    kept_path_ = path;
-    kept_device_ = opened.st_dev;
-    kept_inode_ = opened.st_ino;
+    if (!open_for_append(path, error)) return false;
   }
+  const auto& separator = settings_.separator;
+  std::string record;
+  record.reserve((kept_needs_separator_ ? separator.size() : 0) + message.content.size() + separator.size());
+  if (kept_needs_separator_) record += separator;
+  record += message.content;
+  record += separator;
   std::string why;
-  // Message and separator in one write: O_APPEND keeps them together even
-  // when another process appends to the same file.
-  bool ok = settings_.separator.empty() ? write_all(kept_fd_, message.content, why)
-                                        : write_all(kept_fd_, message.content + settings_.separator, why);
-  if (!ok) error = "cannot write " + path + ": " + why;
-  return ok;
+  bool ok = write_all(kept_fd_, record, why);
+  if (ok && settings_.fsync && ::fdatasync(kept_fd_) != 0) {
+    why = "fdatasync: " + errno_text(errno);
+    ok = false;
+  }
+  if (!ok) {
+    error = "cannot write " + path + ": " + why;
+    return false;
+  }
+  kept_needs_separator_ = false;
+  return true;
 }
 
 bool FileDestination::write_in_place(const std::string& path, const OutboundMessage& message, std::string& error) {
   const bool append = settings_.mode == WriteMode::append;
-  if (append && !settings_.fsync) return append_kept_open(path, message, error);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
+  if (append) return append_kept_open(path, message, error);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_TRUNC, 0666);
   if (fd < 0) {
     error = "cannot open " + path + ": " + errno_text(errno);
     return false;
   }
   std::string why;
   bool ok = write_all(fd, message.content, why);
-  if (ok && append && !settings_.separator.empty()) ok = write_all(fd, settings_.separator, why);
   if (ok && settings_.fsync && ::fsync(fd) != 0) {
     why = errno_text(errno);
     ok = false;

@@ -16,7 +16,9 @@ std::optional<FileDestinationSettings> read_destination_settings(const Connector
   if (std::string problem = check_template(s.directory_template); !problem.empty()) read.fail("directory", problem);
   if (std::string problem = check_template(s.filename_template); !problem.empty()) read.fail("filename", problem);
   s.mode = read.choice("mode", {"overwrite", "append"}) == 0 ? WriteMode::overwrite : WriteMode::append;
-  s.atomic = read.boolean("atomic");
+  // Unset, atomic follows the mode: replacing a whole file is atomic, while an
+  // atomic append would copy the whole file for every message.
+  s.atomic = read.text("atomic").empty() ? s.mode == WriteMode::overwrite : read.boolean("atomic");
   s.fsync = read.boolean("fsync");
   s.create_directories = read.boolean("create_directories");
   s.separator = read.text("separator");

@@ -15,7 +15,7 @@ struct FileDestinationSettings {
   std::string directory_template;      // ${var} allowed
   std::string filename_template;       // ${var} allowed
   WriteMode mode = WriteMode::overwrite;
-  bool atomic = true;
+  bool atomic = true;                  // absent from the YAML: true for overwrite, false for append
   bool fsync = false;
   bool create_directories = true;
   std::string separator;

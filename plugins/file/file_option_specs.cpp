@@ -36,8 +36,9 @@ const OptionSpec kDestinationOptions[] = {
     {"filename", "string", nullptr, true,
      "File name; ${var} templates allowed. A name that expands to '', '.', '..' or contains '/' is rejected."},
     {"mode", "enum:overwrite|append", "overwrite", false, "Replace an existing file, or add to its end."},
-    {"atomic", "bool", "true", false,
-     "Write a temporary file in the same folder and rename it over the target, so readers never see a partial file."},
+    {"atomic", "bool", nullptr, false,
+     "Write a temporary file in the same folder and rename it over the target, so readers never see a partial file. "
+     "Default: true for mode overwrite, false for append (an atomic append copies the whole file per message)."},
     {"fsync", "bool", "false", false, "fsync the file and its folder before reporting the message sent."},
     {"create_directories", "bool", "true", false, "Create the target folder when it does not exist."},
     {"separator", "string", "", false, "Text written after each message in append mode (for example \"\\n\")."},

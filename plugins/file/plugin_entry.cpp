@@ -10,6 +10,7 @@ namespace {
 const artery::PluginDescriptor kDescriptor{
     artery::kApiMajor,
     artery::kApiMinor,
+      &artery::kBuildFingerprint,
     "file",
     "0.1.0",
     "Reads messages from files in a polled folder; writes messages to files named by ${var} templates.",

@@ -25,6 +25,7 @@ ARTERY_PLUGIN_EXPORT const artery::PluginDescriptor* artery_plugin_v1() noexcept
   static const artery::PluginDescriptor descriptor{
       artery::kApiMajor,
       artery::kApiMinor,
+      &artery::kBuildFingerprint,
       "mllp",
       artery::kEngineVersion,
       "HL7 v2 over MLLP: listener that acknowledges after commit, and sender that waits for the matching ACK",

@@ -32,6 +32,7 @@ ARTERY_PLUGIN_EXPORT const artery::PluginDescriptor* artery_plugin_v1() noexcept
     return artery::PluginDescriptor{
         artery::kApiMajor,
         artery::kApiMinor,
+      &artery::kBuildFingerprint,
         "systemone",
         artery::kEngineVersion,
         "SystmOne client-integration XML over TCP (newline-framed ClientIntegrationRequest/Response)",

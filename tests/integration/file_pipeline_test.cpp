@@ -18,7 +18,8 @@ std::size_t count_files(const fs::path& dir) {
   std::size_t n = 0;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
     // Hidden files are a writer's temporaries: a SIGKILL between write and
-    // rename leaves one behind (the message itself is delivered again).
+    // rename leaves one behind (the message itself is delivered again, and
+    // the next start removes it).
     if (it->is_regular_file() && it->path().filename().string()[0] != '.') ++n;
   return n;
 }
@@ -31,22 +32,7 @@ std::string id_of(int i) {
 
 void write_channel(const TempDir& dir) {
   fs::copy_file(fs::path(ARTERY_FIXTURES) / "integration" / "uppercase.lua", dir / "channels/uppercase.lua");
-  write_text(dir / "channels/file-pipe.yaml", R"(name: file-pipe
-description: files in, shouted, files out
-source:
-  type: file
-  directory: ../in
-  glob: "*.txt"
-  min_age: 0s
-  poll_interval: 50ms
-  after: delete
-script: uppercase.lua
-destinations:
-  - name: out
-    type: file
-    directory: ../out
-    filename: "${id}.out"
-)");
+  fs::copy_file(fs::path(ARTERY_FIXTURES) / "integration" / "file-pipe.yaml", dir / "channels/file-pipe.yaml");
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ const PluginDescriptor* memory_plugin_descriptor() {
   static const OptionSpec options[] = {
       {"id", "string", nullptr, true, "the test endpoint this connector talks to"},
   };
-  static const PluginDescriptor descriptor{kApiMajor,        kApiMinor,        "memory",       kEngineVersion,
+  static const PluginDescriptor descriptor{kApiMajor,        kApiMinor,        &kBuildFingerprint, "memory",       kEngineVersion,
                                            "in-memory connector for runtime tests", data_type::text,
                                            options,          std::size(options), options,      std::size(options),
                                            &create_source,   &create_destination};

@@ -36,6 +36,13 @@ void write_text(const std::filesystem::path& file, const std::string& text) {
   out << text;
 }
 
+std::size_t count_lines(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
 namespace {
 std::vector<std::string> with_defaults(std::vector<std::string> args) {
   auto has = [&](const std::string& flag) {

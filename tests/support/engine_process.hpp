@@ -49,6 +49,8 @@ int run_artery(const std::vector<std::string>& args, std::string& output,
 
 std::string read_text(const std::filesystem::path& file);
 void write_text(const std::filesystem::path& file, const std::string& text);
+// Lines in a file (0 when it is missing).
+std::size_t count_lines(const std::filesystem::path& file);
 // Polls `done` every few ms until it holds or the timeout passes.
 template <class Predicate>
 bool eventually(Predicate done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {

@@ -6,7 +6,7 @@ std::unique_ptr<artery::Destination> make(const artery::ConnectorOptions&, arter
                                           std::string&) noexcept {
   return nullptr;
 }
-const artery::PluginDescriptor descriptor{artery::kApiMajor + 98, 0, "from-the-future", "9.9.9",
+const artery::PluginDescriptor descriptor{99, 0, &artery::kBuildFingerprint, "from-the-future", "9.9.9",
                                           "built against another API", "text", nullptr, 0, nullptr, 0,
                                           nullptr, &make};
 }  // namespace

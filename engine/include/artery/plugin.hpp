@@ -1,6 +1,7 @@
 // The plugin ABI. A plugin is a shared library exporting one C function,
 // artery_plugin_v1, that returns a PluginDescriptor. Include only artery/*.
 #pragma once
+#include <artery/build_fingerprint.hpp>
 #include <artery/message.hpp>
 #include <artery/options.hpp>
 #include <artery/version.hpp>
@@ -76,6 +77,7 @@ using DestinationFactory = std::unique_ptr<Destination> (*)(const ConnectorOptio
 struct PluginDescriptor {
   std::uint32_t api_major;  // must be first: checked before anything else is read
   std::uint32_t api_minor;
+  const BuildFingerprint* build;  // &kBuildFingerprint: checked next, before anything is called
   const char* name;         // the `type:` in channel YAML
   const char* version;
   const char* description;

@@ -6,7 +6,8 @@ namespace artery {
 
 // The plugin ABI. A plugin built for another major, or for a newer minor than
 // this engine's, is refused: a newer minor may rely on host features we lack.
-inline constexpr std::uint32_t kApiMajor = 1;
+// 2: the descriptor carries the build fingerprint (build_fingerprint.hpp).
+inline constexpr std::uint32_t kApiMajor = 2;
 inline constexpr std::uint32_t kApiMinor = 0;
 
 inline constexpr const char* kEngineVersion = "0.1.0";

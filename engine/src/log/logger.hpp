@@ -1,4 +1,6 @@
 // The engine's log: one line per event on stderr, "time level [component] text".
+// Repeated lines (same level, component and shape) are rate-limited and
+// summarised: see repeated_line_limiter.hpp.
 #pragma once
 #include <artery/plugin.hpp>
 

@@ -312,6 +312,10 @@ struct CallFrame {
 bool push_input_message(lua_State* L, CallFrame& frame) {
   const std::string_view type = frame.input->data_type;
   const std::string_view content = frame.input->content;
+  if (type == data_type::hl7v2 && frame.input->parsed) {
+    push_hl7_message(L, std::move(*frame.input->parsed));
+    return true;
+  }
   if (type == data_type::hl7v2) {
     hl7::ParseError parse_error;
     frame.parsed = hl7::Message::parse(content, &parse_error);

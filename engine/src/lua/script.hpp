@@ -2,6 +2,7 @@
 // Runs filter/transform/response/send under a sandbox with instruction and
 // memory limits; failures come back as values with the Lua traceback.
 #pragma once
+#include <artery/hl7.hpp>
 #include <artery/plugin.hpp>
 
 #include <cstdint>
@@ -36,6 +37,9 @@ class ScriptServices {
 struct ScriptInput {
   std::string_view content;
   std::string_view data_type;  // data_type::*: hl7v2 -> hl7 userdata, xml -> xml doc, json -> table, text -> string
+  // The caller's parse of an hl7v2 `content`, moved into the script's `msg`,
+  // so a message is parsed once per stage. Null: the script parses it.
+  hl7::Message* parsed = nullptr;
 };
 
 // A message a channel script handed to another channel with router.route().

@@ -35,6 +35,8 @@ std::optional<std::string> check_api(const PluginDescriptor* d) {
     return "it needs plugin API " + std::to_string(d->api_major) + "." + std::to_string(d->api_minor) +
            " but this engine only provides " + std::to_string(kApiMajor) + "." + std::to_string(kApiMinor) +
            " (upgrade the engine or use an older build of the plugin)";
+  if (!d->build) return "its descriptor carries no build fingerprint";
+  if (std::string why = fingerprint_mismatch(*d->build, kBuildFingerprint); !why.empty()) return why;
   if (!d->name || !*d->name) return "its descriptor has no name";
   if (!d->create_source && !d->create_destination) return "it provides neither a source nor a destination";
   return std::nullopt;

@@ -56,7 +56,7 @@ const PluginDescriptor* channel_plugin_descriptor() {
        "Name of the channel of this engine that receives the message (in process, no network)"},
   };
   static const PluginDescriptor descriptor{
-      kApiMajor, kApiMinor, "channel", kEngineVersion,
+      kApiMajor, kApiMinor, &kBuildFingerprint, "channel", kEngineVersion,
       "Built-in: a source fed only by other channels, and a destination that routes to another channel",
       data_type::hl7v2, nullptr, 0, destination_options, std::size(destination_options),
       create_routed_only_source, nullptr};

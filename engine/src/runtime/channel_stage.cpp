@@ -13,9 +13,10 @@ ChannelStageResult run_channel_stage(const std::string& channel, std::string_vie
                                      std::string_view data_type, const SourceAttributes* source,
                                      lua::Script* script) {
   ChannelStageResult out;
+  std::optional<hl7::Message> hl7;  // parsed once: the metadata's parse is the script's msg
   if (data_type == data_type::hl7v2) {
     hl7::ParseError parse_error;
-    auto hl7 = hl7::Message::parse(content, &parse_error);
+    hl7 = hl7::Message::parse(content, &parse_error);
     if (!hl7) {
       out.outcome = ChannelStageResult::Outcome::rejected;
       out.error = "HL7 parse error: " + parse_error.message + " (at byte " + std::to_string(parse_error.offset) + ")";
@@ -30,7 +31,7 @@ ChannelStageResult run_channel_stage(const std::string& channel, std::string_vie
   lua::ScriptContext context;
   context.channel = channel;
   context.source = source;
-  lua::ScriptResult result = script->process({content, data_type}, context);
+  lua::ScriptResult result = script->process({content, data_type, hl7 ? &*hl7 : nullptr}, context);
   out.vars = std::move(context.vars);
   out.response = std::move(context.response);
   switch (result.status) {

@@ -222,23 +222,6 @@ bool DestinationWorker::await_predecessors(const PendingDelivery& d, lua::Script
   return true;
 }
 
-void DestinationWorker::warn_retry(const std::string& text) {
-  // A peer that is down fails every message: one line per kRetryWarnEvery,
-  // with how many were not shown, instead of one per attempt.
-  const auto now = std::chrono::steady_clock::now();
-  if (retry_warned_ != std::chrono::steady_clock::time_point{} && now - retry_warned_ < kRetryWarnEvery) {
-    ++retry_warn_quiet_;
-    return;
-  }
-  std::string line = text;
-  if (retry_warn_quiet_ > 0)
-    line += " (and " + std::to_string(retry_warn_quiet_) + " more failed attempts in the last " +
-            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - retry_warned_).count()) + " s)";
-  logger::warn(setup_.channel + "/" + setup_.config.name, line);
-  retry_warned_ = now;
-  retry_warn_quiet_ = 0;
-}
-
 void DestinationWorker::deliver(PendingDelivery& d) {
   const auto& policy = setup_.config.retry;
   OutboundMessage out;
@@ -335,8 +318,11 @@ void DestinationWorker::deliver(PendingDelivery& d) {
     retry.next_attempt_ms = now_ms() + delay.count();
     retry.error = result.error;
     setup_.store->update_delivery(std::move(retry));
-    warn_retry("message " + std::to_string(d.message_id) + " attempt " + std::to_string(attempts) + " failed (" +
-               result.error + "); retrying in " + std::to_string(delay.count()) + " ms");
+    // A peer that is down fails every message: the logger shows the first
+    // few of these per 10 s and summarises the rest.
+    logger::warn(setup_.channel + "/" + setup_.config.name,
+                 "message " + std::to_string(d.message_id) + " attempt " + std::to_string(attempts) + " failed (" +
+                     result.error + "); retrying in " + std::to_string(delay.count()) + " ms");
     if (!sleep_until(std::chrono::steady_clock::now() + delay)) return;
   }
 }

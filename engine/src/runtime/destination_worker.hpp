@@ -76,7 +76,6 @@ class DestinationWorker {
   void finish(const PendingDelivery& delivery, MessageState state, int attempts, std::optional<std::string> sent,
               std::optional<std::string> response, std::optional<std::string> error);
   bool sleep_until(std::chrono::steady_clock::time_point when);
-  void warn_retry(const std::string& text);
 
   Setup setup_;
   std::thread thread_;
@@ -87,10 +86,6 @@ class DestinationWorker {
   bool overflow_ = true;  // the store holds deliveries the window does not: read them back
   std::int64_t last_id_ = 0;  // highest message id taken into the window
   std::atomic<bool> stopping_{false};
-  // Failed attempts are logged at WARN at most once per kRetryWarnEvery (worker thread only).
-  static constexpr std::chrono::seconds kRetryWarnEvery{10};
-  std::chrono::steady_clock::time_point retry_warned_{};
-  std::int64_t retry_warn_quiet_ = 0;
 };
 
 // Delay before retry `n` (1-based): initial * 2^(n-1), capped at max_delay.

@@ -33,7 +33,7 @@ const PluginDescriptor* lua_destination_descriptor() {
        "engine's data folder; none: no fs"},
   };
   static const PluginDescriptor descriptor{
-      kApiMajor, kApiMinor, "lua", kEngineVersion,
+      kApiMajor, kApiMinor, &kBuildFingerprint, "lua", kEngineVersion,
       "Built-in destination whose script's send(msg, ctx) delivers the message", nullptr, nullptr, 0, options,
       std::size(options), nullptr, nullptr};
   return &descriptor;

@@ -2,6 +2,8 @@
 
 #include "store/intake_record.hpp"
 
+#include "log/logger.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -116,18 +118,37 @@ void IntakeLog::unmap() {
   map_ = nullptr;
 }
 
-void IntakeLog::start_segment(std::int64_t first_id, std::size_t size) {
+void IntakeLog::start_segment(std::int64_t first_id, std::size_t record_size) {
   auto file = segment_name(dir_, first_id);
   int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw os_error("cannot create the intake log segment " + file.string());
   // Blocks allocated now: a full disk is an error here, never a SIGBUS later.
-  if (int failed = ::posix_fallocate(fd, 0, static_cast<off_t>(size)); failed != 0) {
-    ::close(fd);
-    std::error_code ec;
-    std::filesystem::remove(file, ec);
-    errno = failed;
-    throw os_error("cannot allocate the intake log segment " + file.string());
+  // A volume with less free space than a full segment still takes smaller
+  // ones (halving down to min_segment_size): SQLite may well have room for
+  // the messages, so they are not refused while a segment can be made.
+  std::size_t size = std::max(segment_size, record_size);
+  const std::size_t smallest = std::max(min_segment_size, record_size);
+  for (;;) {
+    int failed = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+    if (failed == 0) break;
+    const bool no_space = failed == ENOSPC || failed == EDQUOT;
+    if (!no_space || size <= smallest) {
+      ::close(fd);
+      std::error_code ec;
+      std::filesystem::remove(file, ec);
+      errno = failed;
+      throw os_error("cannot allocate the intake log segment " + file.string() + " (" + std::to_string(size) +
+                     " bytes)");
+    }
+    (void)::ftruncate(fd, 0);  // give back what a failed attempt may have allocated
+    size = std::max(size / 2, smallest);
   }
+  if (size < segment_size && !degraded_) {
+    logger::warn("store", "less free space than a " + std::to_string(segment_size >> 20) +
+                              " MiB intake log segment in " + dir_.string() + ": using segments of " +
+                              std::to_string(size >> 10) + " KiB until space returns");
+  }
+  degraded_ = size < segment_size;
   void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   ::close(fd);  // the mapping keeps the file
   if (map == MAP_FAILED) throw os_error("cannot map the intake log segment " + file.string());
@@ -153,7 +174,7 @@ void IntakeLog::append(const NewMessage& message) {
   buffer_.clear();
   intake_record::encode(message, buffer_);
   if (!map_ || used_ + buffer_.size() > capacity_)
-    start_segment(message.id, std::max(segment_size, buffer_.size()));
+    start_segment(message.id, buffer_.size());
   std::memcpy(map_ + used_, buffer_.data(), buffer_.size());
   used_ += buffer_.size();
   last_id_ = message.id;

@@ -46,8 +46,11 @@ class IntakeLog {
   // The store has committed every record with an id up to `id` (any thread).
   void applied(std::int64_t id);
 
-  // Each segment's preallocated size (larger for a larger record).
+  // Each segment's preallocated size (larger for a larger record). With less
+  // free space than that, segments halve down to min_segment_size before a
+  // message is refused; the next segment tries the full size again.
   static constexpr std::size_t segment_size = 32 << 20;
+  static constexpr std::size_t min_segment_size = 64 << 10;
 
  private:
   struct Segment {
@@ -55,7 +58,7 @@ class IntakeLog {
     std::int64_t last_id = 0;
   };
   IntakeLog(std::filesystem::path dir, int lock_fd);
-  void start_segment(std::int64_t first_id, std::size_t size);
+  void start_segment(std::int64_t first_id, std::size_t record_size);
   void unmap();
 
   std::filesystem::path dir_;
@@ -67,6 +70,7 @@ class IntakeLog {
   std::filesystem::path current_;
   std::int64_t last_id_ = 0;
   std::string buffer_;
+  bool degraded_ = false;  // the current segment is smaller than segment_size (warned once per episode)
 
   std::mutex segments_mutex_;  // guards closed_ and applied_ (applied() runs on the writer thread)
   std::vector<Segment> closed_;  // full segments, oldest first

@@ -1,5 +1,7 @@
 #include "store/store_writer.hpp"
 
+#include "log/logger.hpp"
+
 #include <algorithm>
 
 #include <chrono>
@@ -323,7 +325,9 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
       }
     }
     if (!again.empty()) {
-      std::fprintf(stderr, "artery store: %s; %zu writes will be tried again\n", error.c_str(), again.size());
+      // Through the logger: on a full disk this repeats every retry_pause,
+      // and the logger summarises repeats.
+      logger::error("store", error + "; " + std::to_string(again.size()) + " writes will be tried again");
       std::this_thread::sleep_for(retry_pause);
       std::lock_guard lock(mutex_);
       queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()), std::make_move_iterator(again.end()));

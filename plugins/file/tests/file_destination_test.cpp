@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 using namespace file_test;
 using artery::OutboundMessage;
 using artery::SendResult;
@@ -180,4 +182,71 @@ TEST_CASE("file destination reports bad templates and options with their locatio
         "channel.yaml:3:3: filename: unclosed ${ in template (at '${id')");
   CHECK(try_create({{"directory", "out"}, {"filename", "x"}, {"mode", "prepend"}}).find("mode") != std::string::npos);
   CHECK(try_create({{"directory", "out"}, {"filename", "x"}, {"atomic", "maybe"}}).find("atomic") != std::string::npos);
+}
+
+TEST_CASE("file destination append is in place by default: the file stays open, nothing is copied") {
+  TempDir tmp;
+  TestContext context(tmp.path);
+  auto destination = make_destination(
+      context, {{"directory", "out"}, {"filename", "all.log"}, {"mode", "append"}, {"separator", "\n"}});
+  const fs::path log = tmp.path / "out" / "all.log";
+  REQUIRE(send(*destination, "one").status == SendResult::Status::sent);
+  struct stat before {};
+  REQUIRE(::stat(log.c_str(), &before) == 0);
+  for (int i = 0; i < 1000; ++i) REQUIRE(send(*destination, "m" + std::to_string(i)).status == SendResult::Status::sent);
+  struct stat after {};
+  REQUIRE(::stat(log.c_str(), &after) == 0);
+  // Not replaced by a copy: the same file, grown.
+  CHECK(after.st_ino == before.st_ino);
+  std::string expected = "one\n";
+  for (int i = 0; i < 1000; ++i) expected += "m" + std::to_string(i) + "\n";
+  CHECK(read_text(log) == expected);
+  // atomic: true still chooses the copying append, explicitly.
+  auto atomic = make_destination(context, {{"directory", "out"}, {"filename", "copy.log"}, {"mode", "append"},
+                                           {"separator", "\n"}, {"atomic", "true"}});
+  REQUIRE(send(*atomic, "x").status == SendResult::Status::sent);
+  REQUIRE(send(*atomic, "y").status == SendResult::Status::sent);
+  CHECK(read_text(tmp.path / "out" / "copy.log") == "x\ny\n");
+}
+
+TEST_CASE("file destination append after a torn last record starts on a fresh separator") {
+  TempDir tmp;
+  TestContext context(tmp.path);
+  // As a crash during a write leaves it: the last record cut short.
+  write_file(tmp.path / "out" / "all.log", "first\nsecond, cut sh");
+  auto destination = make_destination(
+      context, {{"directory", "out"}, {"filename", "all.log"}, {"mode", "append"}, {"separator", "\n"}});
+  REQUIRE(send(*destination, "second, cut short").status == SendResult::Status::sent);
+  REQUIRE(send(*destination, "third").status == SendResult::Status::sent);
+  CHECK(read_text(tmp.path / "out" / "all.log") == "first\nsecond, cut sh\nsecond, cut short\nthird\n");
+  // A file that ends with the separator is continued as it is.
+  write_file(tmp.path / "out" / "clean.log", "a\n");
+  auto clean = make_destination(
+      context, {{"directory", "out"}, {"filename", "clean.log"}, {"mode", "append"}, {"separator", "\n"}});
+  REQUIRE(send(*clean, "b").status == SendResult::Status::sent);
+  CHECK(read_text(tmp.path / "out" / "clean.log") == "a\nb\n");
+}
+
+TEST_CASE("file destination removes temporaries left by a dead engine, and only those") {
+  TempDir tmp;
+  TestContext context(tmp.path);
+  const std::string own = ".artery-" + std::to_string(::getpid()) + "-77.tmp";
+  // pid 999999999 is above any pid_max: no such process.
+  for (const auto& name : {std::string(".artery-999999999-1.tmp"), std::string(".artery-999999999-2.tmp"), own,
+                           std::string(".artery-notes.tmp"), std::string("keep.tmp"), std::string("a.txt")}) {
+    write_file(tmp.path / "out" / name, "x");
+    write_file(tmp.path / "out" / "w1" / name, "x");
+  }
+  auto fixed = make_destination(context, {{"directory", "out"}, {"filename", "a.txt"}});
+  std::string error;
+  REQUIRE(fixed->start(error));
+  const std::vector<std::string> kept = {own, ".artery-notes.tmp", "a.txt", "keep.tmp", "w1"};
+  CHECK(names_in(tmp.path / "out") == kept);
+  // A templated folder is swept when first written to.
+  auto templated = make_destination(context, {{"directory", "out/${ward}"}, {"filename", "b.txt"}});
+  REQUIRE(templated->start(error));
+  CHECK(names_in(tmp.path / "out" / "w1").size() == 6);
+  REQUIRE(send(*templated, "b", {{"ward", "w1"}}).status == SendResult::Status::sent);
+  CHECK(names_in(tmp.path / "out" / "w1") ==
+        std::vector<std::string>{own, ".artery-notes.tmp", "a.txt", "b.txt", "keep.tmp"});
 }

@@ -28,13 +28,18 @@ const std::string kKey = "artery-demo-key";
 
 // The committed channel file, listening on `port` on loopback, its script
 // found through an absolute path (scripts/lib then resolves next to it).
+// Switched to TPP's element names (the channel's documented option), which
+// these tests read; the default EPR shapes are tested in
+// tests/integration/systemone_epr_shapes_test.cpp.
 std::string channel_yaml(int port) {
   std::string yaml = artery::testing::read_text(std::string(ARTERY_SOURCE_DIR) + "/channels/systemone-epr.yaml");
   REQUIRE(yaml.find("listen: 0.0.0.0:40700") != std::string::npos);
   REQUIRE(yaml.find("script: ../scripts/systemone_epr.lua") != std::string::npos);
+  REQUIRE(yaml.find("error_style: simple") != std::string::npos);
   yaml = std::regex_replace(yaml, std::regex("listen: 0\\.0\\.0\\.0:40700"), "listen: 127.0.0.1:" + std::to_string(port));
   yaml = std::regex_replace(yaml, std::regex("script: \\.\\./scripts/systemone_epr\\.lua"),
-                            "script: " + std::string(ARTERY_SOURCE_DIR) + "/scripts/systemone_epr.lua");
+                            "script: " + std::string(ARTERY_SOURCE_DIR) + "/scripts/systemone_epr_tpp.lua");
+  yaml = std::regex_replace(yaml, std::regex("error_style: simple"), "error_style: tpp");
   return yaml;
 }
 

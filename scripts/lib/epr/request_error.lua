@@ -1,8 +1,7 @@
--- Errors a handler reports to the caller as a SystmOne error response
--- (<ErrorMessage>, <PermanentError>) rather than as a failed message.
+-- Errors a handler reports to the caller as an error response (shaped by
+-- epr/response_style.lua) rather than as a failed message.
 -- They are raised as tables so the dispatcher can tell them from script bugs,
 -- which still fail the message (the plugin then answers PermanentError false).
-local xml_builder = require("epr.xml_builder")
 
 local RequestError = {}
 RequestError.__index = RequestError
@@ -17,13 +16,6 @@ end
 
 function M.is(value)
   return getmetatable(value) == RequestError
-end
-
-function M.response(message, permanent)
-  return xml_builder.new()
-    :leaf("ErrorMessage", message)
-    :leaf("PermanentError", permanent and "true" or "false")
-    :result()
 end
 
 return M
