@@ -132,7 +132,7 @@ TEST_CASE("retry_rejected: true retries a rejected send", "[runtime][retry]") {
 
 // Without the fix in DestinationWorker::deliver, the send abandoned by stop()
 // counted as the last allowed attempt and the delivery became ERROR.
-TEST_CASE("stop() during a send in flight leaves the delivery QUEUED; a restart delivers it",
+TEST_CASE("stop() during a send in flight leaves the delivery QUEUED, a restart delivers it",
           "[runtime][retry][stop]") {
   ChannelHarness h;
   auto src = unique_memory_id("src"), dst = unique_memory_id("dst");

@@ -82,7 +82,7 @@ TEST_CASE("hl7 ack: keeps delimiters, components and options", "[hl7]") {
   CHECK(ack.get("ERR-1.4.2") == "bad | value^here");
 }
 
-TEST_CASE("hl7 ack: v2.5+ errors use ERR-3/4/8; no trigger gives plain ACK", "[hl7]") {
+TEST_CASE("hl7 ack: v2.5+ errors use ERR-3/4/8, no trigger gives plain ACK", "[hl7]") {
   auto v25 = Message::parse(read_sample("oru_r01_v25_ms_lab_cbc.hl7"));
   REQUIRE(v25);
   Message ack = parse_ack(build_ack(*v25, AckOptions{"AR", "rejected", "", ""}));

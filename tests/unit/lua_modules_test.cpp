@@ -267,7 +267,7 @@ return M)");
         "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8;aGVsbG8hPw==;hello!?;16;true;true");
 }
 
-TEST_CASE("lua hl7: returning msg re-encodes it; a filter-only change is kept") {
+TEST_CASE("lua hl7: returning msg re-encodes it, a filter-only change is kept") {
   ScriptFile returning("local M = {}\nfunction M.transform(msg) return msg end\nreturn M");
   ScriptFile filtering(
       "local M = {}\nfunction M.filter(msg) msg:set('PID-8', 'M') return true end\nreturn M");

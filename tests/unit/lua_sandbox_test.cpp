@@ -284,7 +284,7 @@ TEST_CASE("lua: without services ctx.store errors") {
   CHECK(result.error.find("ctx.store is not available") != std::string::npos);
 }
 
-TEST_CASE("lua: filter false or nil drops, true keeps; filter-only scripts work") {
+TEST_CASE("lua: filter false or nil drops, true keeps, filter-only scripts work") {
   ScratchDir dir;
   auto script = load_text(dir, R"(
 local M = {}

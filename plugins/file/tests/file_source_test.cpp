@@ -86,7 +86,7 @@ TEST_CASE("file source skips files younger than min_age and takes them once old 
   CHECK(fs::exists(tmp.path / "in" / "processed" / "fresh.txt"));
 }
 
-TEST_CASE("file source with after: delete removes each file once stored; filtered counts as stored") {
+TEST_CASE("file source with after: delete removes each file once stored, filtered counts as stored") {
   TempDir tmp;
   TestContext context(tmp.path);
   write_file(tmp.path / "in" / "1.txt", "keep me");
