@@ -53,9 +53,10 @@ TEST_CASE("Engine deploys the valid channel and skips the invalid one", "[runtim
   }
   INFO(error);
   REQUIRE(started);
-  REQUIRE(engine.channels().size() == 1);
-  CHECK(engine.channels()[0]->config().name == "good");
-  CHECK(engine.channels()[0]->state() == ChannelState::started);
+  auto channels = engine.channels().snapshot();
+  REQUIRE(channels.size() == 1);
+  CHECK(channels[0].name == "good");
+  CHECK(channels[0].state == ChannelState::started);
   auto log = read_text(dir / "engine.log");
   INFO(log);
   CHECK(log.find("bad.yaml:5:1: unknown key 'destinatons'") != std::string::npos);

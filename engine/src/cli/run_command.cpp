@@ -36,9 +36,11 @@ int run_command(int argc, char** argv) {
     logger::error("engine", error);
     return 1;
   }
-  std::size_t running = 0;
-  for (const auto& channel : engine.channels())
-    if (channel->state() == ChannelState::started) ++running;
+  std::size_t running = 0, held = 0;
+  for (const auto& channel : engine.channels().snapshot()) {
+    if (channel.state == ChannelState::started || channel.state == ChannelState::paused) ++running;
+    else if (channel.state == ChannelState::stopped) ++held;  // an operator stopped it: not a failure
+  }
   const auto& failures = engine.start_failures();
   const std::size_t deployable = running + failures.size();
   if (!failures.empty()) {
@@ -50,6 +52,9 @@ int run_command(int argc, char** argv) {
   // Serving nothing while looking alive hides the failure from whoever
   // started us (systemd, a script): stop with an error instead. An empty
   // channels folder is not a failure: there was nothing to start.
+  if (held > 0)
+    logger::info("engine", std::to_string(held) + " channel" + (held == 1 ? " is" : "s are") +
+                               " kept stopped, as an operator left them");
   if (running == 0 && deployable > 0) {
     logger::error("engine", "no channel could start; exiting");
     engine.stop();

@@ -49,6 +49,7 @@ std::string_view to_string(ChannelState state) {
     case ChannelState::stopped: return "stopped";
     case ChannelState::starting: return "starting";
     case ChannelState::started: return "started";
+    case ChannelState::paused: return "paused";
     case ChannelState::stopping: return "stopping";
     case ChannelState::failed: return "failed";
   }
@@ -306,24 +307,51 @@ bool ChannelRuntime::start(std::string& error) {
     workers_.emplace_back([this, script] { work(script); });
   }
 
-  auto context = std::make_unique<StoreConnectorContext>(config_.name, "source", config_.file.parent_path(),
-                                                         env_.data_dir, env_.store);
-  source_ = env_.plugins->create_source(config_.source.type, config_.source.options, *context, error);
-  contexts_.push_back(std::move(context));
-  if (!source_ || !source_->start(*this, error)) {
-    error = "source (" + config_.source.type + "): " + error;
-    source_ = {};
+  if (!start_source(error)) {
     stop_parts();
     state_ = ChannelState::failed;
     return false;
   }
-  {
-    std::unique_lock lock(routing_mutex_);
-    routable_ = true;
-  }
   state_ = ChannelState::started;
   logger::info(config_.name, "started (" + std::to_string(destinations_.size()) + " destinations, " +
                                  std::to_string(std::max(1, config_.workers)) + " workers)");
+  return true;
+}
+
+bool ChannelRuntime::start_source(std::string& error) {
+  if (!source_context_)
+    source_context_ = std::make_unique<StoreConnectorContext>(config_.name, "source", config_.file.parent_path(),
+                                                              env_.data_dir, env_.store);
+  source_ = env_.plugins->create_source(config_.source.type, config_.source.options, *source_context_, error);
+  if (!source_ || !source_->start(*this, error)) {
+    error = "source (" + config_.source.type + "): " + error;
+    source_ = {};
+    return false;
+  }
+  std::unique_lock lock(routing_mutex_);
+  routable_ = true;
+  return true;
+}
+
+void ChannelRuntime::pause() {
+  if (state_ != ChannelState::started) return;
+  // The source stops as it does on stop(): its in-flight messages get their
+  // answer. Workers and destinations stay: the queues keep draining.
+  {
+    std::unique_lock lock(routing_mutex_);
+    routable_ = false;
+  }
+  if (source_) source_->stop();
+  source_ = {};
+  state_ = ChannelState::paused;
+  logger::info(config_.name, "paused: the source takes no messages, destinations keep delivering");
+}
+
+bool ChannelRuntime::resume(std::string& error) {
+  if (state_ != ChannelState::paused) return state_ == ChannelState::started;
+  if (!start_source(error)) return false;  // stays paused: the operator can try again
+  state_ = ChannelState::started;
+  logger::info(config_.name, "resumed");
   return true;
 }
 
@@ -369,6 +397,7 @@ void ChannelRuntime::stop_parts() {
   destination_scripts_.clear();
   scripts_.clear();
   contexts_.clear();
+  source_context_.reset();
   ingress_.reset();
 }
 

@@ -35,7 +35,7 @@ struct RuntimeEnvironment {
   ChannelDirectory* channels = nullptr;
 };
 
-enum class ChannelState { stopped, starting, started, stopping, failed };
+enum class ChannelState { stopped, starting, started, paused, stopping, failed };
 std::string_view to_string(ChannelState state);
 
 class ChannelRuntime final : private SourceHost {
@@ -49,6 +49,11 @@ class ChannelRuntime final : private SourceHost {
   // Graceful: stop the source (in-flight messages get their answer), finish
   // transforms, commit, stop destinations (queued deliveries stay queued).
   void stop();
+  // The source stops taking messages (in-flight ones get their answer);
+  // transforms finish and destinations keep delivering their queues.
+  void pause();
+  // Starts a new source; false (still paused) with `error` when it cannot.
+  bool resume(std::string& error);
 
   const ChannelConfig& config() const { return config_; }
   ChannelState state() const { return state_; }
@@ -78,6 +83,7 @@ class ChannelRuntime final : private SourceHost {
   bool build_destinations(std::string& error);
   std::unique_ptr<Destination> build_channel_destination(const DestinationConfig& dest, std::string& error);
   bool build_router(std::string& error);
+  bool start_source(std::string& error);
   void build_outcomes();
   void add_routes(NewMessage& row, std::vector<lua::RoutedPayload>& routes);
   void stop_parts();
@@ -95,6 +101,7 @@ class ChannelRuntime final : private SourceHost {
   std::unique_ptr<DestinationWorker> router_;  // router.route() deliveries (see build_router)
   bool routes_ = false;                        // router_ is built
   std::vector<std::unique_ptr<lua::Script>> destination_scripts_;
+  std::unique_ptr<StoreConnectorContext> source_context_;  // outlives each source (pause/resume)
   ConnectorHandle<Source> source_;
   std::unique_ptr<BlockingQueue<Ingress>> ingress_;  // workers > 1 only
   bool inline_ = true;           // workers: 1 processes on the submitting thread

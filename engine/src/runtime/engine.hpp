@@ -1,8 +1,9 @@
 // The running engine: store, plugins and the deployed channels.
 #pragma once
 #include "config/engine_config.hpp"
+#include "control/channel_registry.hpp"
 #include "plugin/plugin_registry.hpp"
-#include "runtime/channel_runtime.hpp"
+#include "runtime/module_paths.hpp"
 #include "store/message_store.hpp"
 
 #include <atomic>
@@ -22,10 +23,10 @@ struct ChannelStartFailure {
   std::string reason;
 };
 
-class Engine final : public ChannelDirectory {
+class Engine {
  public:
   explicit Engine(EngineConfig config);
-  ~Engine() override;
+  ~Engine();
 
   // Opens the store, loads plugins and deploys every valid, enabled channel.
   // Invalid channels and channels that fail to start are logged at ERROR,
@@ -38,14 +39,11 @@ class Engine final : public ChannelDirectory {
   const EngineConfig& config() const { return config_; }
   PluginRegistry& plugins() { return plugins_; }
   MessageStore& store() { return *store_; }
-  const std::vector<std::unique_ptr<ChannelRuntime>>& channels() const { return channels_; }
+  // The deployed channels: every operation and snapshot goes through it.
+  ChannelRegistry& channels() { return *registry_; }
   // What start() could not deploy. Disabled channels are not failures.
   const std::vector<ChannelStartFailure>& start_failures() const { return start_failures_; }
 
-  // ChannelDirectory: routing between the deployed channels.
-  Lookup route(const std::string& name, std::string content, RouteOrigin origin,
-               std::function<void(Disposition)> done) override;
-  std::vector<std::string> names() const override;
 
  private:
   void prune_loop();
@@ -53,11 +51,7 @@ class Engine final : public ChannelDirectory {
   EngineConfig config_;
   PluginRegistry plugins_;
   std::unique_ptr<MessageStore> store_;
-  std::vector<std::unique_ptr<ChannelRuntime>> channels_;
-  // The deployed channels by name, for routing from any channel's thread.
-  // Filled before any channel starts; cleared only once all have stopped.
-  mutable std::shared_mutex directory_mutex_;
-  std::map<std::string, ChannelRuntime*, std::less<>> directory_;
+  std::unique_ptr<ChannelRegistry> registry_;
   std::vector<ChannelStartFailure> start_failures_;
   std::thread pruner_;
   std::mutex prune_mutex_;
@@ -68,8 +62,5 @@ class Engine final : public ChannelDirectory {
 // Registers what is compiled into the engine (the `lua` destination).
 void register_builtin_plugins(PluginRegistry& registry);
 
-// Where require() looks for a channel's shared Lua: scripts/lib beside the
-// channel's folder and beside its script.
-std::vector<std::filesystem::path> module_paths_for(const ChannelConfig& channel);
 
 }  // namespace artery
