@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 DEBIAN_PACKAGES := cmake g++ ninja-build pkg-config libboost1.81-all-dev liblua5.4-dev \
   libyaml-cpp-dev libpugixml-dev libsqlite3-dev libssl-dev openssl catch2 clang-14
 
-.PHONY: all deps configure build run test bench clean asan
+.PHONY: all deps configure build run test bench clean asan tsan
 
 all: build
 
@@ -41,6 +41,13 @@ bench: build
 
 asan:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS="-DARTERY_SANITIZE=ON"
+
+# The control plane's concurrency under ThreadSanitizer: the registry and
+# runtime tests, which drive channels from several threads at once.
+tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DARTERY_TSAN=ON $(CMAKE_FLAGS)
+	cmake --build build-tsan -j $(JOBS) --target artery_runtime_tests mllp
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./artery_runtime_tests "[registry]"
 
 clean:
 	rm -rf $(BUILD)
