@@ -1,7 +1,7 @@
 #include "file_destination_settings.hpp"
 
 #include "file_option_specs.hpp"
-#include "option_reader.hpp"
+#include <artery/option_reader.hpp>
 
 namespace artery::file_connector {
 
@@ -18,10 +18,10 @@ std::optional<FileDestinationSettings> read_destination_settings(const Connector
   s.mode = read.choice("mode", {"overwrite", "append"}) == 0 ? WriteMode::overwrite : WriteMode::append;
   // Unset, atomic follows the mode: replacing a whole file is atomic, while an
   // atomic append would copy the whole file for every message.
-  s.atomic = read.text("atomic").empty() ? s.mode == WriteMode::overwrite : read.boolean("atomic");
+  s.atomic = read.string("atomic").empty() ? s.mode == WriteMode::overwrite : read.boolean("atomic");
   s.fsync = read.boolean("fsync");
   s.create_directories = read.boolean("create_directories");
-  s.separator = read.text("separator");
+  s.separator = read.string("separator");
   if (!read.error().empty()) {
     error = read.error();
     return std::nullopt;

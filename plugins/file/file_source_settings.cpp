@@ -1,7 +1,7 @@
 #include "file_source_settings.hpp"
 
 #include "file_option_specs.hpp"
-#include "option_reader.hpp"
+#include <artery/option_reader.hpp>
 
 namespace artery::file_connector {
 namespace {
@@ -20,7 +20,7 @@ std::optional<FileSourceSettings> read_source_settings(const ConnectorOptions& o
   OptionReader read(options, kSourceOptions, kSourceOptionCount);
   FileSourceSettings s;
   s.directory = normalized(base_dir / read.required("directory"));
-  s.glob = read.text("glob");
+  s.glob = read.string("glob");
   if (s.glob.empty()) read.fail("glob", "must not be empty");
   s.recursive = read.boolean("recursive");
   s.poll_interval = read.duration("poll_interval");
@@ -28,11 +28,11 @@ std::optional<FileSourceSettings> read_source_settings(const ConnectorOptions& o
   s.min_age = read.duration("min_age");
   s.sort = read.choice("sort", {"name", "mtime"}) == 0 ? SortOrder::name : SortOrder::mtime;
   s.split = static_cast<SplitMode>(read.choice("split", {"none", "delimiter", "hl7-batch"}));
-  s.delimiter = read.text("delimiter");
+  s.delimiter = read.string("delimiter");
   if (s.split == SplitMode::delimiter && s.delimiter.empty()) read.fail("delimiter", "must not be empty with split: delimiter");
   s.after = read.choice("after", {"processed", "delete"}) == 0 ? AfterAction::move_to_processed : AfterAction::remove;
-  std::string processed = read.text("processed_directory");
-  std::string errors = read.text("error_directory");
+  std::string processed = read.string("processed_directory");
+  std::string errors = read.string("error_directory");
   if (processed.empty()) read.fail("processed_directory", "must not be empty");
   if (errors.empty()) read.fail("error_directory", "must not be empty");
   s.processed_directory = normalized(s.directory / processed);
