@@ -139,6 +139,10 @@ HttpRouter& HttpRouter::operator=(HttpRouter&&) noexcept = default;
 bool HttpRouter::add(std::string_view method, std::string_view pattern, HttpHandler handler,
                      std::string* error) noexcept {
   try {
+    if (!handler) {
+      if (error) *error = "route " + std::string(method) + " " + std::string(pattern) + " has no handler";
+      return false;
+    }
     auto shared = std::make_shared<HttpHandler>(std::move(handler));
     return add_async(
         method, pattern,

@@ -173,7 +173,9 @@ class StreamChannel final : public HttpStreamWriter {
     if (queued_.size() + bytes.size() > limit_) {
       open_ = false;
       overflowed_ = true;
-      notify_locked();
+      // Always wake: the connection is likely stuck in a write (that is why
+      // the queue is full), so an earlier wake may still count as pending.
+      gate_->post(wake_);
       return false;
     }
     queued_.append(bytes);
@@ -200,6 +202,10 @@ class StreamChannel final : public HttpStreamWriter {
     run(callback);
   }
 
+  bool overflowed() const {
+    std::lock_guard lock(mutex_);
+    return overflowed_;
+  }
   // I/O thread: what to write next; `closing` once close() or an overflow
   // ended the stream.
   std::string take(bool& closing, bool& overflowed) {
@@ -421,6 +427,11 @@ class StreamConnection final : public Connection {
       parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(server_->options.max_header_bytes, UINT32_MAX)));
       parser.body_limit(server_->options.max_body_bytes);
       co_await bhttp::async_read_header(stream_, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      // A Content-Length over the body limit fails the head already (Beast checks it there).
+      if (ec == bhttp::error::body_limit) {
+        co_await write_error(413, "the request body is larger than " + std::to_string(server_->options.max_body_bytes) + " bytes", true);
+        co_return;
+      }
       if (ec == bhttp::error::header_limit) {
         co_await write_error(431, "the request head is larger than " + std::to_string(server_->options.max_header_bytes) + " bytes", true);
         co_return;
@@ -488,7 +499,7 @@ class StreamConnection final : public Connection {
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
     if (first != 22) {
-      server_->log(LogLevel::info, "http: plaintext request from " + peer_address_ + " on a TLS port");
+      server_->log(LogLevel::info, "plaintext request from " + peer_address_ + " on a TLS port");
       HttpResponse response = server_->error_response(400, "this port speaks HTTPS (TLS); use https://");
       bhttp::response<bhttp::string_body> out{bhttp::status::bad_request, 11};
       fill(out, response, false, false);
@@ -499,7 +510,7 @@ class StreamConnection final : public Connection {
     }
     co_await stream_.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      server_->log(LogLevel::info, "http: TLS handshake with " + peer_address_ + " failed: " + ec.message());
+      server_->log(LogLevel::info, "TLS handshake with " + peer_address_ + " failed: " + ec.message());
       co_return false;
     }
     if (X509* cert = SSL_get1_peer_certificate(stream_.native_handle())) {
@@ -569,11 +580,11 @@ class StreamConnection final : public Connection {
   void fill(bhttp::response<bhttp::string_body>& out, HttpResponse& response, bool keep_alive, bool head_request) {
     // Beast takes 100..999; anything else is a handler bug, not something to send.
     const bool valid = response.status >= 100 && response.status <= 999;
-    if (!valid) server_->log(LogLevel::error, "http: a handler answered status " + std::to_string(response.status));
+    if (!valid) server_->log(LogLevel::error, "a handler answered status " + std::to_string(response.status));
     out.result(static_cast<unsigned>(valid ? response.status : 500));
     for (auto& [name, value] : response.headers.fields()) {
       if (!safe_header_value(value) || !safe_header_value(name)) {
-        server_->log(LogLevel::warn, "http: dropped header '" + name + "' with a line break in it");
+        server_->log(LogLevel::warn, "dropped header '" + name + "' with a line break in it");
         continue;
       }
       out.insert(name, value);
@@ -634,7 +645,7 @@ class StreamConnection final : public Connection {
     phase_ = Phase::streaming;
     std::weak_ptr<Connection> weak = shared_from_this();
     stream_channel_ = std::make_shared<StreamChannel>(server_->gate, server_->options.max_stream_buffer, [weak] {
-      if (auto self = weak.lock()) static_cast<StreamConnection*>(self.get())->wake_.cancel();
+      if (auto self = weak.lock()) static_cast<StreamConnection*>(self.get())->on_stream_wake();
     });
     auto self = std::static_pointer_cast<StreamConnection>(shared_from_this());
     asio::co_spawn(stream_.get_executor(), self->watch_peer(), asio::detached);
@@ -654,7 +665,7 @@ class StreamConnection final : public Connection {
       bool closing = false, overflowed = false;
       std::string data = stream_channel_->take(closing, overflowed);
       if (overflowed) {
-        server_->log(LogLevel::warn, "http: ended a stream to " + peer_address_ + " that read too slowly");
+        server_->log(LogLevel::warn, "ended a stream to " + peer_address_ + " that read too slowly");
         co_return;
       }
       if (peer_gone_ || !socket().is_open()) co_return;
@@ -673,6 +684,13 @@ class StreamConnection final : public Connection {
     set_deadline(server_->options.write_timeout);
     co_await asio::async_write(stream_, bhttp::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
     clear_deadline();
+  }
+
+  // A writer pushed, closed or overflowed. An overflow means the client
+  // stopped reading, so the write in progress may never finish: close now.
+  void on_stream_wake() {
+    if (stream_channel_ && stream_channel_->overflowed()) close_socket();
+    wake_.cancel();
   }
 
   // While streaming: notices the client going away (a read ends) so the
@@ -776,7 +794,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     if (stopping || ec == asio::error::operation_aborted) break;
     if (ec) {
       // Out of file descriptors, usually: wait instead of spinning on the error.
-      log(LogLevel::warn, "http: accept failed: " + ec.message());
+      log(LogLevel::warn, "accept failed: " + ec.message());
       pause.expires_after(std::chrono::milliseconds(100));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
@@ -802,7 +820,7 @@ void HttpServer::Impl::admit(tcp::socket socket) {
       oldest->force_close();
     } else {
       refuse = true;
-      log(LogLevel::warn, "http: refused a connection from " + peer_host(remote.address()) + ": " +
+      log(LogLevel::warn, "refused a connection from " + peer_host(remote.address()) + ": " +
                               std::to_string(live.size()) + " connections are busy");
       // Refusals still cost a socket while the 503 is written; past a margin, just close.
       if (live.size() >= options.max_connections + options.max_connections / 4 + 8) return;
@@ -867,7 +885,7 @@ bool HttpServer::start(std::string& error) noexcept {
           impl->io.run();
           break;
         } catch (const std::exception& e) {
-          impl->log(LogLevel::error, std::string("http: I/O thread: ") + e.what());
+          impl->log(LogLevel::error, std::string("I/O thread: ") + e.what());
         }
       }
       {
@@ -897,7 +915,7 @@ void HttpServer::stop() noexcept {
       return impl.drained.wait_for(drained_lock, bound, [&impl] { return impl.connection_count.load() == 0; });
     };
     if (!wait_drained(impl.options.stop_timeout)) {
-      impl.log(LogLevel::warn, "http: " + std::to_string(impl.connection_count.load()) +
+      impl.log(LogLevel::warn, "" + std::to_string(impl.connection_count.load()) +
                                    " connections still busy after the stop timeout; closing them");
       asio::post(impl.io, [&impl] { impl.force_close_all(); });
       wait_drained(std::chrono::milliseconds(2000));
