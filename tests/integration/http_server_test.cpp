@@ -835,3 +835,18 @@ TEST_CASE("http server: TLS client certificates when a client CA is set", "[http
   REQUIRE(r);
   CHECK(r->body.find("CN=artery-client") != std::string::npos);
 }
+
+TEST_CASE("http server: silent connections do not lock TLS clients out", "[http][server][tls]") {
+  HttpServerOptions options = tls_options(false);
+  options.max_connections = 3;
+  RunningServer s(echo_router(), options);
+  std::vector<std::unique_ptr<Client>> silent;
+  for (int i = 0; i < 3; ++i) silent.push_back(std::make_unique<Client>(s.port()));
+  REQUIRE(eventually([&] { return s.server->connection_count() == 3; }));
+  TlsClient c(s.port(), false);
+  REQUIRE(c.handshake());
+  auto r = c.get("/api/channels/real");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(silent[0]->reader().closed());  // the longest-silent one made room
+}

@@ -46,7 +46,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds read_timeout{30'000};
   // Writing a response (or one streamed chunk) must finish within this.
   std::chrono::milliseconds write_timeout{30'000};
-  // A keep-alive connection with no request started for this long is closed.
+  // A keep-alive connection with no request started for this long is
+  // closed (so is a new one that sends nothing). A zero timeout: never.
   std::chrono::milliseconds idle_timeout{60'000};
   // Connections at once. At the limit a new connection first displaces the
   // longest-idle one; when none is idle it is answered 503 and closed.

@@ -71,6 +71,13 @@ std::string peer_host(const asio::ip::address& address) {
 
 bool safe_header_value(std::string_view value) { return value.find_first_of("\r\n") == std::string_view::npos; }
 
+// Framing fields the server sets from what it actually sends; a handler's
+// own would contradict them and desynchronise the connection.
+bool server_owned(std::string_view name) {
+  return beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
+         beast::iequals(name, "connection");
+}
+
 // Query "a=1&b=x+y&c" -> [(a,1),(b,"x y"),(c,"")]. False on a bad escape.
 bool parse_query(std::string_view query, std::vector<std::pair<std::string, std::string>>& out) {
   while (!query.empty()) {
@@ -374,7 +381,9 @@ class StreamConnection final : public Connection {
     socket().close(ignored);
   }
 
+  // A zero (or negative) timeout in the options means "never".
   void set_deadline(std::chrono::milliseconds after) {
+    if (after.count() <= 0) return clear_deadline();
     deadline_at_ = Clock::now() + after;
     if (deadline_at_ < deadline_.expiry()) deadline_.expires_at(deadline_at_);  // wakes the watcher to re-arm
   }
@@ -400,8 +409,6 @@ class StreamConnection final : public Connection {
   asio::awaitable<void> run() {
     boost::system::error_code ec;
     if constexpr (kTls) {
-      phase_ = Phase::reading;
-      set_deadline(server_->options.read_timeout);
       if (!co_await handshake()) co_return;
     }
     if (refuse_) {
@@ -494,10 +501,17 @@ class StreamConnection final : public Connection {
     // A plaintext request on the TLS port gets a readable answer rather
     // than a TLS alert the user's browser shows as noise. A TLS connection
     // starts with a handshake record (content type 22).
+    // Until the client says anything it is idle, as a plain connection
+    // would be: displaceable at max_connections, under the idle timeout.
+    phase_ = Phase::idle;
+    idle_since_ = Clock::now();
+    set_deadline(server_->options.idle_timeout);
     unsigned char first = 0;
     co_await socket().async_receive(asio::buffer(&first, 1), tcp::socket::message_peek,
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
+    phase_ = Phase::reading;
+    set_deadline(server_->options.read_timeout);
     if (first != 22) {
       server_->log(LogLevel::info, "plaintext request from " + peer_address_ + " on a TLS port");
       HttpResponse response = server_->error_response(400, "this port speaks HTTPS (TLS); use https://");
@@ -583,6 +597,7 @@ class StreamConnection final : public Connection {
     if (!valid) server_->log(LogLevel::error, "a handler answered status " + std::to_string(response.status));
     out.result(static_cast<unsigned>(valid ? response.status : 500));
     for (auto& [name, value] : response.headers.fields()) {
+      if (server_owned(name)) continue;
       if (!safe_header_value(value) || !safe_header_value(name)) {
         server_->log(LogLevel::warn, "dropped header '" + name + "' with a line break in it");
         continue;
@@ -633,7 +648,7 @@ class StreamConnection final : public Connection {
     bhttp::response<bhttp::empty_body> head{bhttp::status::ok, version};
     head.result(static_cast<unsigned>(response.status));
     for (auto& [name, value] : response.headers.fields())
-      if (safe_header_value(value) && safe_header_value(name)) head.insert(name, value);
+      if (!server_owned(name) && safe_header_value(value) && safe_header_value(name)) head.insert(name, value);
     head.keep_alive(false);  // the stream ends the connection
     head.chunked(true);
     bhttp::response_serializer<bhttp::empty_body> serializer{head};
