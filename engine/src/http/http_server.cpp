@@ -345,6 +345,7 @@ class StreamConnection final : public Connection {
         } catch (...) {
         }
       }
+      if (self->timed_out_) self->server_->log(LogLevel::debug, "closed a connection from " + self->peer_address_ + ": timed out");
       self->close_socket();
       self->deadline_.cancel();
       if (self->stream_channel_) self->stream_channel_->end();
@@ -412,7 +413,7 @@ class StreamConnection final : public Connection {
       if (!co_await handshake()) co_return;
     }
     if (refuse_) {
-      co_await write_error(503, "too many connections", false);
+      co_await write_error(503, "too many connections", true);
       co_return;
     }
     beast::flat_buffer buffer;
