@@ -213,6 +213,7 @@ TEST_CASE("http server: routes with parameters, query and the peer address", "[h
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(r->header("content-type") == "application/json");
+  CHECK(r->header("date").find(" GMT") != std::string::npos);
   CHECK(r->body == R"({"name": "lab-results", "q": "a b!", "path": "/api/channels/lab-results"})");
 
   auto peer = c.get("/peer");

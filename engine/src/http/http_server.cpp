@@ -39,6 +39,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <ctime>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -134,6 +135,23 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   // I/O thread only.
   bool stopping = false;
+  std::time_t date_second = 0;
+  std::string date_text;
+
+  // RFC 9110 wants a Date on every 2xx-4xx answer; formatting it once a
+  // second keeps it off the per-request cost.
+  const std::string& date() {
+    std::time_t now = std::time(nullptr);
+    if (now != date_second) {
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      char text[64];
+      std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+      date_text = text;
+      date_second = now;
+    }
+    return date_text;
+  }
   std::list<std::shared_ptr<Connection>> live;
 
   std::mutex drained_mutex;
@@ -605,6 +623,7 @@ class StreamConnection final : public Connection {
       }
       out.insert(name, value);
     }
+    if (!response.headers.contains("Date")) out.set(bhttp::field::date, server_->date());
     out.keep_alive(keep_alive);
     const std::size_t length = response.body.size();
     if (!head_request) out.body() = std::move(response.body);
@@ -650,6 +669,7 @@ class StreamConnection final : public Connection {
     head.result(static_cast<unsigned>(response.status));
     for (auto& [name, value] : response.headers.fields())
       if (!server_owned(name) && safe_header_value(value) && safe_header_value(name)) head.insert(name, value);
+    if (!response.headers.contains("Date")) head.set(bhttp::field::date, server_->date());
     head.keep_alive(false);  // the stream ends the connection
     head.chunked(true);
     bhttp::response_serializer<bhttp::empty_body> serializer{head};
