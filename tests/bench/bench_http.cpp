@@ -55,7 +55,8 @@ class Client {
 
 void run(int port, const char* path, int connections, std::chrono::seconds duration) {
   const std::string body = R"({"resourceType":"Patient","name":[{"family":"Smith","given":["Ann"]}]})";
-  const std::string request = std::string("POST ") + path + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+  const std::string request = std::string("POST ") + path +
+                              " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::atomic<bool> go{false}, done{false};
   std::vector<std::vector<double>> latencies(connections);

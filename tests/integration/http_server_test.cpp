@@ -288,7 +288,8 @@ TEST_CASE("http server: pipelined requests are answered in order", "[http][serve
   RunningServer s(std::move(router));
   Client c(s.port());
   std::string batch;
-  for (const char* ms : {"300", "100", "0", "50"}) batch += std::string("GET /sleep/") + ms + " HTTP/1.1\r\nHost: t\r\n\r\n";
+  for (const char* ms : {"300", "100", "0", "50"})
+    batch += std::string("GET /sleep/") + ms + " HTTP/1.1\r\nHost: t\r\n\r\n";
   batch += "POST /sleep/0 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n";  // 405 also keeps its place
   c.send(batch);
   std::vector<std::string> bodies;

@@ -59,7 +59,8 @@ class HttpRouter {
   // before parameter before rest, segment by segment. A GET route also
   // answers HEAD (without the body) unless HEAD has its own route.
   // False with `error` for a malformed pattern or a duplicate route.
-  bool add(std::string_view method, std::string_view pattern, HttpHandler handler, std::string* error = nullptr) noexcept;
+  bool add(std::string_view method, std::string_view pattern, HttpHandler handler,
+           std::string* error = nullptr) noexcept;
   bool add_async(std::string_view method, std::string_view pattern, HttpAsyncHandler handler,
                  std::string* error = nullptr) noexcept;
 

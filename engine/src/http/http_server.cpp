@@ -363,7 +363,8 @@ class StreamConnection final : public Connection {
         } catch (...) {
         }
       }
-      if (self->timed_out_) self->server_->log(LogLevel::debug, "closed a connection from " + self->peer_address_ + ": timed out");
+      if (self->timed_out_)
+        self->server_->log(LogLevel::debug, "closed a connection from " + self->peer_address_ + ": timed out");
       self->close_socket();
       self->deadline_.cancel();
       if (self->stream_channel_) self->stream_channel_->end();
@@ -450,16 +451,19 @@ class StreamConnection final : public Connection {
       phase_ = Phase::reading;
       set_deadline(server_->options.read_timeout);
       bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(server_->options.max_header_bytes, UINT32_MAX)));
+      parser.header_limit(
+          static_cast<std::uint32_t>(std::min<std::size_t>(server_->options.max_header_bytes, UINT32_MAX)));
       parser.body_limit(server_->options.max_body_bytes);
       co_await bhttp::async_read_header(stream_, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       // A Content-Length over the body limit fails the head already (Beast checks it there).
       if (ec == bhttp::error::body_limit) {
-        co_await write_error(413, "the request body is larger than " + std::to_string(server_->options.max_body_bytes) + " bytes", true);
+        co_await write_error(413, body_too_large(), true);
         co_return;
       }
       if (ec == bhttp::error::header_limit) {
-        co_await write_error(431, "the request head is larger than " + std::to_string(server_->options.max_header_bytes) + " bytes", true);
+        co_await write_error(
+            431, "the request head is larger than " + std::to_string(server_->options.max_header_bytes) + " bytes",
+            true);
         co_return;
       }
       if (ec) {
@@ -468,7 +472,7 @@ class StreamConnection final : public Connection {
       }
       auto& head = parser.get();
       if (auto length = parser.content_length(); length && *length > server_->options.max_body_bytes) {
-        co_await write_error(413, "the request body is larger than " + std::to_string(server_->options.max_body_bytes) + " bytes", true);
+        co_await write_error(413, body_too_large(), true);
         co_return;
       }
       if (!parser.is_done()) {
@@ -479,7 +483,7 @@ class StreamConnection final : public Connection {
         }
         co_await bhttp::async_read(stream_, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
         if (ec == bhttp::error::body_limit) {
-          co_await write_error(413, "the request body is larger than " + std::to_string(server_->options.max_body_bytes) + " bytes", true);
+          co_await write_error(413, body_too_large(), true);
           co_return;
         }
         if (ec) {
@@ -507,6 +511,10 @@ class StreamConnection final : public Connection {
         co_return;
       }
     }
+  }
+
+  std::string body_too_large() const {
+    return "the request body is larger than " + std::to_string(server_->options.max_body_bytes) + " bytes";
   }
 
   static bool is_disconnect(const boost::system::error_code& ec) {
@@ -572,7 +580,9 @@ class StreamConnection final : public Connection {
     auto question = target.find('?');
     std::string_view raw_path = target.substr(0, question);
     auto decoded_path = percent_decode(raw_path, false);
-    if (!decoded_path || (question != std::string_view::npos && !parse_query(target.substr(question + 1), request.query)))
+    const bool bad_query =
+        question != std::string_view::npos && !parse_query(target.substr(question + 1), request.query);
+    if (!decoded_path || bad_query)
       co_return server_->error_response(400, "malformed percent-encoding in the request target");
     request.path = std::move(*decoded_path);
 
@@ -656,7 +666,8 @@ class StreamConnection final : public Connection {
     std::size_t total = 0;
     char sink[4096];
     while (total < kLingerBytes) {
-      std::size_t n = co_await socket().async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      std::size_t n =
+          co_await socket().async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
       total += n;
     }
