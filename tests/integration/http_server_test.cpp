@@ -225,6 +225,14 @@ TEST_CASE("http server: routes with parameters, query and the peer address", "[h
   auto header = c.get("/header", "X-TEST: Value\r\n");
   REQUIRE(header);
   CHECK(header->body == "Value");
+
+  auto counted = s.server->counters();
+  CHECK(counted.connections_open == 1);
+  CHECK(counted.connections_total == 1);
+  CHECK(counted.requests == 3);
+  CHECK(counted.bytes_in > 100);
+  CHECK(counted.bytes_out > counted.bytes_in);
+  CHECK(counted.bad_requests == 0);
 }
 
 TEST_CASE("http server: 404 and 405 with Allow, as JSON errors", "[http][server]") {
@@ -381,6 +389,7 @@ TEST_CASE("http server: 431 for a request head over the limit", "[http][server]"
   CHECK(r->header("content-type") == "application/json");
   Client ok(s.port());
   CHECK(ok.get("/api/channels/a", "X-Small: " + std::string(1000, 'h') + "\r\n")->status == 200);
+  CHECK(s.server->counters().bad_requests == 1);
 }
 
 TEST_CASE("http server: malformed requests get 400", "[http][server]") {
@@ -420,6 +429,7 @@ TEST_CASE("http server: a client too slow to send its request is closed", "[http
   }
   CHECK(dribble.reader().closed());
   CHECK(std::chrono::steady_clock::now() - started < 3s);
+  CHECK(eventually([&] { return s.server->counters().timeouts == 2; }));
 }
 
 TEST_CASE("http server: an idle keep-alive connection is closed after the idle timeout", "[http][server]") {
@@ -448,6 +458,8 @@ TEST_CASE("http server: max connections refuses with 503 when every connection i
   auto refused = c.reader().next();
   REQUIRE(refused);
   CHECK(refused->status == 503);
+  CHECK(s.server->counters().connections_refused == 1);
+  CHECK(s.server->counters().connections_total == 3);
   // The busy ones are untouched.
   a.send("Host: t\r\n\r\n");
   auto answer = a.reader().next();
@@ -680,6 +692,7 @@ TEST_CASE("http server: asynchronous handlers answer from another thread", "[htt
   CHECK(thrown->status == 500);
   CHECK(thrown->body == R"({"error": "internal server error"})");
   CHECK(thrown->body.find("boom") == std::string::npos);  // internals stay in the log
+  CHECK(s.server->counters().handler_errors == 1);
 }
 
 TEST_CASE("http server: a port in use is a start error, not a crash", "[http][server]") {
@@ -817,6 +830,7 @@ TEST_CASE("http server: TLS refuses TLS 1.1 and a plaintext client cleanly", "[h
     CHECK(r->body.find("HTTPS") != std::string::npos);
     CHECK(plain.reader().closed());
   }
+  CHECK(s.server->counters().tls_failures == 2);
   // The server is unharmed.
   TlsClient c(s.port(), false);
   REQUIRE(c.handshake());

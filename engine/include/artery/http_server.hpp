@@ -69,6 +69,21 @@ struct HttpServerOptions {
   std::string log_name = "http";
 };
 
+// What a server has done since it started, for a connector's metrics and
+// /metrics. Each count is read on its own (not one consistent instant).
+struct HttpServerCounters {
+  std::uint64_t connections_open = 0;
+  std::uint64_t connections_total = 0;    // accepted, refused ones included
+  std::uint64_t connections_refused = 0;  // 503 at max_connections with none idle
+  std::uint64_t requests = 0;             // complete requests read
+  std::uint64_t bytes_in = 0;             // request heads and bodies
+  std::uint64_t bytes_out = 0;            // everything written
+  std::uint64_t timeouts = 0;             // closed by the read or write deadline (idle closes are not errors)
+  std::uint64_t bad_requests = 0;         // 400, 413 and 431 answered by the server itself
+  std::uint64_t tls_failures = 0;         // failed handshakes, plaintext on a TLS port
+  std::uint64_t handler_errors = 0;       // 500 for a handler's exception or a dropped responder
+};
+
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, HttpRouter router);
@@ -87,6 +102,7 @@ class HttpServer {
 
   std::uint16_t port() const noexcept;  // bound port, after start()
   std::size_t connection_count() const noexcept;
+  HttpServerCounters counters() const noexcept;
 
   struct Impl;  // defined in the server's .cpp; named here only so its connections can refer to it
 

@@ -128,6 +128,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::shared_ptr<PostGate> gate = std::make_shared<PostGate>();
   std::atomic<std::uint16_t> port{0};
   std::atomic<std::size_t> connection_count{0};
+  // Relaxed counters: each is exact, they are read one by one.
+  struct {
+    std::atomic<std::uint64_t> connections_total{0}, connections_refused{0}, requests{0}, bytes_in{0},
+        bytes_out{0}, timeouts{0}, bad_requests{0}, tls_failures{0}, handler_errors{0};
+  } count;
+  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
+    counter.fetch_add(n, std::memory_order_relaxed);
+  }
 
   std::mutex lifecycle_mutex;  // start/stop
   bool started = false;
@@ -312,7 +320,9 @@ class ResponseTarget final : public HttpResponder::Target {
                  std::shared_ptr<PostGate> gate)
       : server_(std::move(server)), connection_(std::move(connection)), gate_(std::move(gate)) {}
   ~ResponseTarget() override {
-    if (!answered_.load()) complete(HttpResponse::error(500, "the handler gave no response"));
+    if (answered_.load()) return;
+    HttpServer::Impl::add(server_->count.handler_errors);
+    complete(server_->error_response(500, "the handler gave no response"));
   }
   void complete(HttpResponse response) noexcept override {
     if (answered_.exchange(true)) return;
@@ -363,6 +373,7 @@ class StreamConnection final : public Connection {
         } catch (...) {
         }
       }
+      if (self->timed_out_ && self->phase_ != Phase::idle) HttpServer::Impl::add(self->server_->count.timeouts);
       if (self->timed_out_)
         self->server_->log(LogLevel::debug, "closed a connection from " + self->peer_address_ + ": timed out");
       self->close_socket();
@@ -454,7 +465,8 @@ class StreamConnection final : public Connection {
       parser.header_limit(
           static_cast<std::uint32_t>(std::min<std::size_t>(server_->options.max_header_bytes, UINT32_MAX)));
       parser.body_limit(server_->options.max_body_bytes);
-      co_await bhttp::async_read_header(stream_, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      HttpServer::Impl::add(server_->count.bytes_in, co_await bhttp::async_read_header(
+                                              stream_, buffer, parser, asio::redirect_error(asio::use_awaitable, ec)));
       // A Content-Length over the body limit fails the head already (Beast checks it there).
       if (ec == bhttp::error::body_limit) {
         co_await write_error(413, body_too_large(), true);
@@ -478,10 +490,12 @@ class StreamConnection final : public Connection {
       if (!parser.is_done()) {
         if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
           bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, head.version()};
-          co_await bhttp::async_write(stream_, go_on, asio::redirect_error(asio::use_awaitable, ec));
+          HttpServer::Impl::add(server_->count.bytes_out,
+                    co_await bhttp::async_write(stream_, go_on, asio::redirect_error(asio::use_awaitable, ec)));
           if (ec) co_return;
         }
-        co_await bhttp::async_read(stream_, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        HttpServer::Impl::add(server_->count.bytes_in, co_await bhttp::async_read(stream_, buffer, parser,
+                                                                     asio::redirect_error(asio::use_awaitable, ec)));
         if (ec == bhttp::error::body_limit) {
           co_await write_error(413, body_too_large(), true);
           co_return;
@@ -492,6 +506,7 @@ class StreamConnection final : public Connection {
         }
       }
       clear_deadline();
+      HttpServer::Impl::add(server_->count.requests);
       auto message = parser.release();
       const bool keep_alive = message.keep_alive();
       const unsigned version = message.version();
@@ -545,12 +560,15 @@ class StreamConnection final : public Connection {
       bhttp::response<bhttp::string_body> out{bhttp::status::bad_request, 11};
       fill(out, response, false, false);
       set_deadline(server_->options.write_timeout);
-      co_await bhttp::async_write(socket(), out, asio::redirect_error(asio::use_awaitable, ec));
+      HttpServer::Impl::add(server_->count.tls_failures);
+      HttpServer::Impl::add(server_->count.bytes_out,
+                co_await bhttp::async_write(socket(), out, asio::redirect_error(asio::use_awaitable, ec)));
       if (!ec) co_await linger_close();
       co_return false;
     }
     co_await stream_.async_handshake(ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
+      HttpServer::Impl::add(server_->count.tls_failures);
       server_->log(LogLevel::info, "TLS handshake with " + peer_address_ + " failed: " + ec.message());
       co_return false;
     }
@@ -604,9 +622,11 @@ class StreamConnection final : public Connection {
       try {
         (*handler)(std::move(request), responder);
       } catch (const std::exception& e) {
+        HttpServer::Impl::add(server->count.handler_errors);
         server->log(LogLevel::error, "http handler failed: " + std::string(e.what()));
         responder.respond(server->error_response(500, "internal server error"));
       } catch (...) {
+        HttpServer::Impl::add(server->count.handler_errors);
         server->log(LogLevel::error, "http handler failed with an unknown exception");
         responder.respond(server->error_response(500, "internal server error"));
       }
@@ -647,13 +667,15 @@ class StreamConnection final : public Connection {
     fill(out, response, keep_alive, head_request);
     set_deadline(server_->options.write_timeout);
     boost::system::error_code ec;
-    co_await bhttp::async_write(stream_, out, asio::redirect_error(asio::use_awaitable, ec));
+    HttpServer::Impl::add(server_->count.bytes_out,
+              co_await bhttp::async_write(stream_, out, asio::redirect_error(asio::use_awaitable, ec)));
     clear_deadline();
     co_return !ec;
   }
 
   // The server's own error, then close (after letting the client finish sending).
   asio::awaitable<void> write_error(int status, std::string message, bool linger) {
+    if (status == 400 || status == 413 || status == 431) HttpServer::Impl::add(server_->count.bad_requests);
     HttpResponse response = server_->error_response(status, message);
     if (co_await write_response(std::move(response), 11, false, false) && linger) co_await linger_close();
   }
@@ -685,7 +707,8 @@ class StreamConnection final : public Connection {
     head.chunked(true);
     bhttp::response_serializer<bhttp::empty_body> serializer{head};
     set_deadline(server_->options.write_timeout);
-    co_await bhttp::async_write_header(stream_, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    HttpServer::Impl::add(server_->count.bytes_out, co_await bhttp::async_write_header(
+                                            stream_, serializer, asio::redirect_error(asio::use_awaitable, ec)));
     clear_deadline();
     if (ec) co_return;
 
@@ -718,8 +741,9 @@ class StreamConnection final : public Connection {
       if (peer_gone_ || !socket().is_open()) co_return;
       if (!data.empty()) {
         set_deadline(server_->options.write_timeout);
-        co_await asio::async_write(stream_, bhttp::make_chunk(asio::buffer(data)),
-                                   asio::redirect_error(asio::use_awaitable, ec));
+        HttpServer::Impl::add(server_->count.bytes_out,
+                  co_await asio::async_write(stream_, bhttp::make_chunk(asio::buffer(data)),
+                                             asio::redirect_error(asio::use_awaitable, ec)));
         clear_deadline();
         if (ec) co_return;
         continue;  // more may have been queued meanwhile
@@ -729,7 +753,8 @@ class StreamConnection final : public Connection {
       co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     set_deadline(server_->options.write_timeout);
-    co_await asio::async_write(stream_, bhttp::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+    HttpServer::Impl::add(server_->count.bytes_out, co_await asio::async_write(stream_, bhttp::make_chunk_last(),
+                                                                   asio::redirect_error(asio::use_awaitable, ec)));
     clear_deadline();
   }
 
@@ -855,6 +880,7 @@ void HttpServer::Impl::admit(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ec);
   auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
+  add(count.connections_total);
   // At the limit, a crowd of silent connections must not lock real clients
   // out: the longest-idle connection makes room; with none idle, refuse.
   bool refuse = false;
@@ -870,9 +896,13 @@ void HttpServer::Impl::admit(tcp::socket socket) {
       log(LogLevel::warn, "refused a connection from " + peer_host(remote.address()) + ": " +
                               std::to_string(live.size()) + " connections are busy");
       // Refusals still cost a socket while the 503 is written; past a margin, just close.
-      if (live.size() >= options.max_connections + options.max_connections / 4 + 8) return;
+      if (live.size() >= options.max_connections + options.max_connections / 4 + 8) {
+        add(count.connections_refused);
+        return;
+      }
     }
   }
+  if (refuse) add(count.connections_refused);
   std::shared_ptr<Connection> connection;
   if (tls)
     connection = std::make_shared<StreamConnection<ssl::stream<tcp::socket>>>(
@@ -990,5 +1020,21 @@ void HttpServer::stop() noexcept {
 
 std::uint16_t HttpServer::port() const noexcept { return impl_->port.load(); }
 std::size_t HttpServer::connection_count() const noexcept { return impl_->connection_count.load(); }
+
+HttpServerCounters HttpServer::counters() const noexcept {
+  auto& c = impl_->count;
+  HttpServerCounters out;
+  out.connections_open = impl_->connection_count.load();
+  out.connections_total = c.connections_total.load(std::memory_order_relaxed);
+  out.connections_refused = c.connections_refused.load(std::memory_order_relaxed);
+  out.requests = c.requests.load(std::memory_order_relaxed);
+  out.bytes_in = c.bytes_in.load(std::memory_order_relaxed);
+  out.bytes_out = c.bytes_out.load(std::memory_order_relaxed);
+  out.timeouts = c.timeouts.load(std::memory_order_relaxed);
+  out.bad_requests = c.bad_requests.load(std::memory_order_relaxed);
+  out.tls_failures = c.tls_failures.load(std::memory_order_relaxed);
+  out.handler_errors = c.handler_errors.load(std::memory_order_relaxed);
+  return out;
+}
 
 }  // namespace artery
