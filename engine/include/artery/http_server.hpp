@@ -5,7 +5,7 @@
 // run on a pool of `handler_threads`, so a handler may block (SQLite reads)
 // without stalling other connections. Requests on one connection are
 // handled one at a time in arrival order, so pipelined requests are answered
-// in order. Nothing here throws.
+// in order. Nothing here throws: failures are start()'s result.
 #pragma once
 #include <artery/http_message.hpp>
 #include <artery/http_router.hpp>
@@ -86,7 +86,9 @@ struct HttpServerCounters {
 
 class HttpServer {
  public:
-  HttpServer(HttpServerOptions options, HttpRouter router);
+  // Only keeps the options; even a failure to set up (no file descriptors
+  // left) waits for start() to report it.
+  HttpServer(HttpServerOptions options, HttpRouter router) noexcept;
   ~HttpServer();  // stops
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -107,7 +109,8 @@ class HttpServer {
   struct Impl;  // defined in the server's .cpp; named here only so its connections can refer to it
 
  private:
-  std::shared_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // null when setting up failed
+  std::string setup_error_;
 };
 
 // An `http:` / `--http` setting: "off" (also "false", "none", "") serves

@@ -939,12 +939,23 @@ void HttpServer::Impl::force_close_all() {
   for (auto& connection : std::list<std::shared_ptr<Connection>>(live)) connection->force_close();
 }
 
-HttpServer::HttpServer(HttpServerOptions options, HttpRouter router)
-    : impl_(std::make_shared<Impl>(std::move(options), std::move(router))) {}
+HttpServer::HttpServer(HttpServerOptions options, HttpRouter router) noexcept {
+  try {
+    impl_ = std::make_shared<Impl>(std::move(options), std::move(router));
+  } catch (const std::exception& e) {
+    setup_error_ = std::string("cannot set up the HTTP server: ") + e.what();
+  } catch (...) {
+    setup_error_ = "cannot set up the HTTP server";
+  }
+}
 
 HttpServer::~HttpServer() { stop(); }
 
 bool HttpServer::start(std::string& error) noexcept {
+  if (!impl_) {
+    error = setup_error_;
+    return false;
+  }
   try {
     std::lock_guard lock(impl_->lifecycle_mutex);
     if (impl_->started) {
@@ -981,6 +992,7 @@ bool HttpServer::start(std::string& error) noexcept {
 }
 
 void HttpServer::stop() noexcept {
+  if (!impl_) return;
   try {
     Impl& impl = *impl_;
     std::lock_guard lock(impl.lifecycle_mutex);
@@ -1018,12 +1030,13 @@ void HttpServer::stop() noexcept {
   }
 }
 
-std::uint16_t HttpServer::port() const noexcept { return impl_->port.load(); }
-std::size_t HttpServer::connection_count() const noexcept { return impl_->connection_count.load(); }
+std::uint16_t HttpServer::port() const noexcept { return impl_ ? impl_->port.load() : 0; }
+std::size_t HttpServer::connection_count() const noexcept { return impl_ ? impl_->connection_count.load() : 0; }
 
 HttpServerCounters HttpServer::counters() const noexcept {
-  auto& c = impl_->count;
   HttpServerCounters out;
+  if (!impl_) return out;
+  auto& c = impl_->count;
   out.connections_open = impl_->connection_count.load();
   out.connections_total = c.connections_total.load(std::memory_order_relaxed);
   out.connections_refused = c.connections_refused.load(std::memory_order_relaxed);
