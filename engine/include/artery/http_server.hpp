@@ -60,11 +60,11 @@ struct HttpServerOptions {
   std::size_t max_stream_buffer = 1024 * 1024;
   // The body of the server's own errors (404, 405, 413, 431, 400, 500, 503).
   // Default: HttpResponse::error, {"error": "..."}. The FHIR listener
-  // answers an OperationOutcome instead.
+  // answers an OperationOutcome instead. Runs on the I/O thread: keep it quick.
   std::function<HttpResponse(int status, std::string_view message)> error_response;
   // Where the server logs (connection problems, handler exceptions).
   // Default: the engine log, component `log_name`. A plugin passes its
-  // ConnectorContext::log.
+  // ConnectorContext::log. Called from the I/O and handler threads.
   std::function<void(LogLevel level, std::string_view text)> log;
   std::string log_name = "http";
 };
