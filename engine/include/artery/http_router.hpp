@@ -29,8 +29,8 @@ class HttpResponder {
   std::shared_ptr<Target> target_;
 };
 
-// Blocking handler: runs on one of the server's handler threads and returns
-// the answer. May block (SQLite reads, waiting on a channel); an exception
+// Blocking handler: runs on one of the server's handler threads (several
+// at once for different connections: be thread-safe) and returns the answer. May block (SQLite reads, waiting on a channel); an exception
 // becomes a 500 and is logged.
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 // Asynchronous handler: runs on a handler thread, returns at once, answers
