@@ -70,22 +70,22 @@ ControlResult ChannelRegistry::start_locked(Entry& entry) {
   }
   RuntimeEnvironment env = base_;
   env.module_paths = module_paths_for(entry.config);
-  // A fresh runtime for every start: a snapshot may still be reading the last one.
+  entry.set(ChannelState::starting);
+  // A fresh runtime for every start, published only once start() is done
+  // with its fields: snapshots read it from other threads from then on
+  // (until then they see the last one's counters).
   runtime = std::make_shared<ChannelRuntime>(entry.config, std::move(env));
+  std::string why;
+  const bool started = runtime->start(why);
   {
     std::lock_guard lock(entry.guard);
     entry.runtime = runtime;
-    entry.state = ChannelState::starting;
-    entry.reason.clear();
+    entry.state = started ? ChannelState::started : ChannelState::failed;
+    entry.reason = started ? std::string{} : why;
   }
-  std::string why;
-  if (!runtime->start(why)) {
-    logger::error(entry.config.name, "not started: " + why);
-    entry.set(ChannelState::failed, why);
-    return ControlResult::failure(why);
-  }
-  entry.set(ChannelState::started);
-  return {};
+  if (started) return {};
+  logger::error(entry.config.name, "not started: " + why);
+  return ControlResult::failure(why);
 }
 
 void ChannelRegistry::stop_locked(Entry& entry) {
