@@ -24,6 +24,12 @@ RuntimeEnvironment registry_environment(ChannelHarness& harness) {
   return env;
 }
 
+// For threads other than the test's: Catch2's assertions are not thread-safe.
+Disposition settle(const std::shared_future<Disposition>& future) {
+  if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) return {Disposition::Status::unavailable};
+  return future.get();
+}
+
 ChannelState state_of(const ChannelRegistry& registry, const std::string& name) {
   auto snapshot = registry.snapshot(name);
   REQUIRE(snapshot);
@@ -49,7 +55,7 @@ TEST_CASE("registry: one channel operated on while another takes traffic and sna
   std::atomic<int> b_accepted{0}, b_refused{0}, snapshots{0}, odd_snapshots{0};
   std::thread traffic([&] {
     while (!done) {
-      auto d = await(memory_source(b_in)->submit("to b"));
+      auto d = settle(memory_source(b_in)->submit("to b"));
       (d.status == Disposition::Status::accepted ? b_accepted : b_refused)++;
     }
   });
