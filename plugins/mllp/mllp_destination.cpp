@@ -1,5 +1,7 @@
 #include "mllp_destination.hpp"
 
+#include <artery/tls_context.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,7 +27,6 @@
 #include "ack_policy.hpp"
 #include "frame_header.hpp"
 #include "mllp_framer.hpp"
-#include "tls_setup.hpp"
 
 namespace artery::mllp {
 namespace asio = boost::asio;
@@ -347,7 +348,7 @@ bool MllpDestination::start(std::string& error) {
   Impl& im = *impl_;
   if (im.started) return true;
   if (im.settings.tls.enabled) {
-    im.tls = make_client_tls(im.settings.tls, error);
+    im.tls = make_client_tls_context(im.settings.tls, error);
     if (!im.tls) return false;
   }
   im.guard.emplace(asio::make_work_guard(im.io));

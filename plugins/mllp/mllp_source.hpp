@@ -1,6 +1,6 @@
 // The MLLP listener: receives HL7 v2 frames, submits each to the channel and
 // answers with the ACK its disposition calls for, only after the message is
-// stored. Boost.Asio stays inside mllp_source.cpp.
+// stored. It is the TCP listener kit plus an MllpSession per connection.
 #pragma once
 #include <artery/plugin.hpp>
 
@@ -9,7 +9,13 @@
 
 #include "mllp_options.hpp"
 
+namespace artery {
+class TcpListener;
+}
+
 namespace artery::mllp {
+
+struct MllpSourceState;
 
 class MllpSource final : public Source {
  public:
@@ -21,8 +27,8 @@ class MllpSource final : public Source {
   std::uint16_t local_port() const;
 
  private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
+  std::shared_ptr<MllpSourceState> state_;
+  std::unique_ptr<TcpListener> listener_;
 };
 
 std::unique_ptr<Source> create_mllp_source(const ConnectorOptions& options, ConnectorContext& context,

@@ -9,7 +9,9 @@
 #include <csignal>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -180,7 +182,10 @@ long peak_rss_kib(pid_t pid) {
 
 }  // namespace
 
-int main() {
+// `bench_mllp --single N`: only the echo and N single-connection runs, for
+// quick before/after comparisons (ARTERY_BINARY picks the build under test).
+int main(int argc, char** argv) {
+  const int single_runs = argc == 3 && std::string(argv[1]) == "--single" ? std::max(1, std::atoi(argv[2])) : 0;
   TempDir dir("artery-bench-mllp");
   const int port = free_port();
   write_text(dir / "channels/transform.lua", R"(local M = {}
@@ -207,6 +212,16 @@ return M
     std::printf("  %-34s %9.0f msg/s   ACK p50 %6.3f ms   p99 %6.3f ms%s\n", what, r.per_second, r.p50_ms, r.p99_ms,
                 r.failures ? "   (FAILURES)" : "");
   };
+  if (single_runs > 0) {
+    for (int i = 0; i < single_runs; ++i) {
+      const double echo = loopback_echo_per_second(1.0);
+      const Result r = run(port, 1, 2.0, 0);
+      std::printf("  1 connection %9.0f msg/s  p50 %6.3f ms  p99 %6.3f ms  echo %9.0f/s  engine %.0f %% of echo\n",
+                  r.per_second, r.p50_ms, r.p99_ms, echo, echo > 0 ? 100.0 * r.per_second / echo : 0.0);
+    }
+    engine.stop(SIGTERM);
+    return 0;
+  }
   const double echo = loopback_echo_per_second(2.0);
   const Result single = median_of(3, port, 1, 3.0, 0);
   print("1 connection, send/ACK loop", single);

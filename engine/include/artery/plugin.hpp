@@ -1,6 +1,7 @@
 // The plugin ABI. A plugin is a shared library exporting one C function,
 // artery_plugin_v1, that returns a PluginDescriptor. Include only artery/*.
 #pragma once
+#include <artery/connector_metrics.hpp>
 #include <artery/message.hpp>
 #include <artery/options.hpp>
 #include <artery/version.hpp>
@@ -32,6 +33,15 @@ class ConnectorContext {
   // Relative paths in options resolve against base_dir (the channel file's folder).
   virtual std::filesystem::path base_dir() const = 0;
   virtual std::filesystem::path data_dir() const = 0;
+
+  // This connector's counters (names in connector_metrics.hpp): every plugin
+  // reports the same ones, the engine reads snapshots from any thread. Not
+  // virtual and held here, so counting costs a plugin one relaxed atomic add.
+  ConnectorMetrics& metrics() noexcept { return metrics_; }
+  const ConnectorMetrics& metrics() const noexcept { return metrics_; }
+
+ private:
+  ConnectorMetrics metrics_;
 };
 
 // Given to a started source: where it hands messages.
