@@ -1,12 +1,18 @@
-// The `systemone` source: accepts integrating applications' TCP connections
-// and answers SystmOne client-integration requests with what the channel's
-// script produces. Asio lives in the .cpp only.
+// The `systemone` source: accepts integrating applications' TCP (or TLS)
+// connections and answers SystmOne client-integration requests with what the
+// channel's script produces. It is the TCP listener kit plus a
+// SystemOneSession per connection; Asio stays in the engine.
 #pragma once
 #include "systemone_settings.hpp"
 
 #include <artery/plugin.hpp>
 
+#include <cstdint>
 #include <memory>
+
+namespace artery {
+class TcpListener;
+}
 
 namespace artery::systemone {
 
@@ -19,11 +25,14 @@ class SystemOneSource final : public Source {
 
   bool start(SourceHost& host, std::string& error) override;
   void stop() override;
+  // The port actually bound (listen with port 0 picks a free one).
+  std::uint16_t local_port() const;
 
   struct Runtime;
 
  private:
   std::shared_ptr<Runtime> runtime_;
+  std::unique_ptr<TcpListener> listener_;
 };
 
 // Throws std::invalid_argument for bad options.
