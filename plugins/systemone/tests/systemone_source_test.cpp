@@ -180,6 +180,25 @@ TEST_CASE("source: garbage gets an error answer and the connection keeps working
   CHECK(logged);
 }
 
+TEST_CASE("source: malformed XML is answered 'Invalid XML format' at once, and the connection keeps working", "[systemone][source]") {
+  // Before, these waited for a root close that cannot come, until idle_timeout.
+  Served s(Opts{{"idle_timeout", "10m"}});
+  auto c = Connection::to(s.port);
+  for (const std::string broken : {"<a><b></a>", "<APIKey><<<<"}) {
+    INFO(broken);
+    c.send(broken + "\n");
+    std::string line = c.read_line();
+    CHECK(line.find("Invalid XML format") != std::string::npos);
+    pugi::xml_document doc;
+    std::string error;
+    REQUIRE(artery::systemone::parse_xml(line, doc, false, error));
+    CHECK(std::string(doc.document_element().name()) == "ClientIntegrationResponse");
+  }
+  c.send(request("Echo", "AFTER-BROKEN") + "\n");
+  CHECK(response_text(parse(c.read_line()), "Response/Echo") == std::string("AFTER-BROKEN"));
+  CHECK(s.host.count() == 1);
+}
+
 TEST_CASE("source: DOCTYPE with an entity is refused and the entity never expanded", "[systemone][source]") {
   Served s;
   auto c = Connection::to(s.port);
