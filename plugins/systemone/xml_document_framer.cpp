@@ -23,6 +23,12 @@ Match match_prefix(const std::string& buffer, std::size_t at, const char* prefix
   return n == length ? Match::yes : Match::partial;
 }
 
+// A tag name for an error message: short, since it is echoed to the peer.
+std::string shown(std::string_view name) {
+  constexpr std::size_t kMax = 64;
+  return name.size() <= kMax ? std::string(name) : std::string(name.substr(0, kMax)) + "...";
+}
+
 }  // namespace
 
 XmlDocumentFramer::XmlDocumentFramer(std::size_t max_document_size) : max_size_(max_document_size) {}
@@ -333,8 +339,8 @@ XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string&
         while (name_end > name_at && is_space(buffer_[name_end - 1])) --name_end;
         const std::string_view name(buffer_.data() + name_at, name_end - name_at);
         if (open_.empty() || name != open_name(open_.size() - 1)) {
-          return discard_malformed("end tag </" + std::string(name) + "> does not close <" +
-                                       (open_.empty() ? std::string() : std::string(open_name(open_.size() - 1))) + ">",
+          return discard_malformed("end tag </" + shown(name) + "> does not close <" +
+                                       (open_.empty() ? std::string() : shown(open_name(open_.size() - 1))) + ">",
                                    error);
         }
         open_.pop_back();
