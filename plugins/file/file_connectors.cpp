@@ -19,7 +19,7 @@ std::unique_ptr<Destination> create_destination(const ConnectorOptions& options,
   return guarded_create(error, [&]() -> std::unique_ptr<Destination> {
     auto settings = read_destination_settings(options, context.base_dir(), error);
     if (!settings) return nullptr;
-    return std::make_unique<FileDestination>(std::move(*settings));
+    return std::make_unique<FileDestination>(std::move(*settings), &context.metrics());
   });
 }
 

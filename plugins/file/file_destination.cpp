@@ -49,7 +49,8 @@ std::string temporary_name(const std::string& directory) {
 
 }  // namespace
 
-FileDestination::FileDestination(FileDestinationSettings settings) : settings_(std::move(settings)) {}
+FileDestination::FileDestination(FileDestinationSettings settings, ConnectorMetrics* metrics)
+    : settings_(std::move(settings)), metrics_(metrics) {}
 
 FileDestination::~FileDestination() { close_kept(); }
 
@@ -65,6 +66,11 @@ void FileDestination::send(OutboundMessage message, std::function<void(SendResul
     result = write(message);
   } catch (const std::exception& e) {
     result = retry(std::string("file write failed: ") + e.what());
+  }
+  if (metrics_) {
+    metrics_->add_request();
+    if (result.status == SendResult::Status::sent) metrics_->add_bytes_out(message.content.size());
+    else metrics_->add_error(result.status == SendResult::Status::rejected ? ConnectorError::rejected : ConnectorError::io);
   }
   done(std::move(result));
 }

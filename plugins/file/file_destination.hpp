@@ -11,7 +11,8 @@ namespace artery::file_connector {
 
 class FileDestination final : public Destination {
  public:
-  explicit FileDestination(FileDestinationSettings settings);
+  // `metrics`: where sends are counted (the connector context's); null: not counted.
+  explicit FileDestination(FileDestinationSettings settings, ConnectorMetrics* metrics = nullptr);
   ~FileDestination() override;
 
   // Writes synchronously and calls `done` before returning: sent (response =
@@ -31,6 +32,7 @@ class FileDestination final : public Destination {
   void close_kept();
 
   FileDestinationSettings settings_;
+  ConnectorMetrics* metrics_;
   // Non-atomic append keeps its file open between messages (open and close
   // cost more than the write). Each write first checks that the name still
   // leads to the open file, so one deleted or rotated away is reopened.

@@ -64,6 +64,18 @@ std::map<std::string, Counters> ChannelRuntime::destination_counters() const {
   return out;
 }
 
+std::vector<ChannelRuntime::ConnectorMetricsEntry> ChannelRuntime::connector_metrics() const {
+  std::vector<ConnectorMetricsEntry> out;
+  std::lock_guard lock(contexts_mutex_);
+  out.reserve(contexts_.size());
+  for (const auto& context : contexts_) {
+    ConnectorMetricsEntry entry{context->connector(), context->metrics_snapshot()};
+    if (entry.connector == "source") out.insert(out.begin(), std::move(entry));
+    else out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 bool ChannelRuntime::build_destinations(std::string& error) {
   const auto base = config_.file.parent_path();
   for (const auto& dest : config_.destinations) {
@@ -124,7 +136,10 @@ bool ChannelRuntime::build_destinations(std::string& error) {
         destination_scripts_.push_back(std::move(script));
       }
     }
-    contexts_.push_back(std::move(context));
+    {
+      std::lock_guard lock(contexts_mutex_);
+      contexts_.push_back(std::move(context));
+    }
     auto worker = std::make_unique<DestinationWorker>(std::move(setup));
     if (!worker->start(error)) {
       error = "destination " + dest.name + ": " + error;
@@ -214,7 +229,10 @@ bool ChannelRuntime::start(std::string& error) {
   auto context = std::make_unique<StoreConnectorContext>(config_.name, "source", config_.file.parent_path(),
                                                          env_.data_dir, env_.store);
   source_ = env_.plugins->create_source(config_.source.type, config_.source.options, *context, error);
-  contexts_.push_back(std::move(context));
+  {
+    std::lock_guard lock(contexts_mutex_);
+    contexts_.push_back(std::move(context));
+  }
   if (!source_ || !source_->start(*this, error)) {
     error = "source (" + config_.source.type + "): " + error;
     source_ = {};
@@ -262,7 +280,10 @@ void ChannelRuntime::stop_parts() {
   destinations_.clear();
   destination_scripts_.clear();
   scripts_.clear();
-  contexts_.clear();
+  {
+    std::lock_guard lock(contexts_mutex_);
+    contexts_.clear();
+  }
   ingress_.reset();
 }
 
