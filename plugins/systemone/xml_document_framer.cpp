@@ -69,6 +69,16 @@ bool XmlDocumentFramer::skip_past(const char* terminator, std::size_t length) {
   return true;
 }
 
+void XmlDocumentFramer::forget_document(std::size_t consumed) {
+  buffer_.erase(0, consumed);
+  pos_ = 0;
+  start_ = npos;
+  state_ = State::outside;
+  depth_ = 0;
+  open_.clear();
+  root_seen_ = doctype_seen_ = false;
+}
+
 bool XmlDocumentFramer::discard_garbage(std::size_t at, std::string& error) {
   // Drop bytes up to the next '<' (a possible document start) or through the
   // next newline (the end of a garbage "request" line), whichever comes first,
@@ -81,13 +91,7 @@ bool XmlDocumentFramer::discard_garbage(std::size_t at, std::string& error) {
   // The run may continue in the next read unless a '<' or newline ended it.
   skipping_garbage_ = (i == end);
   if (i < end && buffer_[i] == '\n') ++i;
-  buffer_.erase(0, i);
-  pos_ = 0;
-  start_ = npos;
-  state_ = State::outside;
-  depth_ = 0;
-  open_.clear();
-  root_seen_ = doctype_seen_ = false;
+  forget_document(i);
   if (report) error = "expected an XML document, got other bytes";
   return report;
 }
@@ -98,13 +102,7 @@ XmlDocumentFramer::Status XmlDocumentFramer::discard_malformed(std::string why, 
   // document is full of them.
   auto newline = buffer_.find('\n', pos_);
   skipping_line_ = newline == std::string::npos;
-  buffer_.erase(0, skipping_line_ ? buffer_.size() : newline + 1);
-  pos_ = 0;
-  start_ = npos;
-  state_ = State::outside;
-  depth_ = 0;
-  open_.clear();
-  root_seen_ = doctype_seen_ = false;
+  forget_document(skipping_line_ ? buffer_.size() : newline + 1);
   error = "Invalid XML format: " + why;
   return Status::malformed;
 }
@@ -112,13 +110,7 @@ XmlDocumentFramer::Status XmlDocumentFramer::discard_malformed(std::string why, 
 XmlDocumentFramer::Status XmlDocumentFramer::finish_document(std::string& out, std::string& error) {
   bool had_doctype = doctype_seen_;
   out.assign(buffer_, start_, pos_ - start_);
-  buffer_.erase(0, pos_);
-  pos_ = 0;
-  start_ = npos;
-  state_ = State::outside;
-  depth_ = 0;
-  open_.clear();
-  root_seen_ = doctype_seen_ = false;
+  forget_document(pos_);
   if (had_doctype) {
     out.clear();
     error = "DOCTYPE declarations are not allowed";

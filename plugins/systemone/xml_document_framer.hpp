@@ -51,6 +51,8 @@ class XmlDocumentFramer {
 
   Status scan(std::string& out, std::string& error);
   Status finish_document(std::string& out, std::string& error);
+  // Drops the first `consumed` buffered bytes and the state of the document they held.
+  void forget_document(std::size_t consumed);
   // Drops the bad bytes at `at` (and any partial document before them); true
   // when this starts a new garbage run that the caller must report.
   bool discard_garbage(std::size_t at, std::string& error);

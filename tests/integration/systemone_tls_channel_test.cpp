@@ -9,9 +9,6 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 using namespace artery::testing;
 namespace fs = std::filesystem;
@@ -35,21 +32,6 @@ end
 return M
 )";
 
-// What a plaintext client gets: "" when the engine closed it or said nothing within 3 s.
-std::string plaintext_exchange(int port) {
-  int fd = connect_loopback(port);
-  if (fd < 0) return {};
-  timeval timeout{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::send(fd, kRequest.data(), kRequest.size(), MSG_NOSIGNAL);
-  std::string answer;
-  char chunk[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, chunk, sizeof chunk, 0)) > 0) answer.append(chunk, static_cast<std::size_t>(n));
-  ::close(fd);
-  return answer;
-}
-
 }  // namespace
 
 TEST_CASE("a systemone source with TLS in YAML validates, refuses plaintext and answers a TLS client") {
@@ -72,7 +54,7 @@ TEST_CASE("a systemone source with TLS in YAML validates, refuses plaintext and 
   CHECK(engine.log().find("systemone: listening on 127.0.0.1:" + std::to_string(port) + " (TLS)") !=
         std::string::npos);
 
-  CHECK(plaintext_exchange(port).find("Pong") == std::string::npos);
+  CHECK(exchange_plaintext(port, kRequest).find("Pong") == std::string::npos);
   TlsClient client(port, {certs("ca.pem"), "", ""});
   REQUIRE(client.handshake_error().empty());
   client.write(kRequest);

@@ -1,6 +1,7 @@
 // The TCP listener kit on its own, over real sockets on 127.0.0.1, with a
 // line protocol: every line is a request answered by the same line, except
 // "hold", whose answer waits until the test releases it (a request in flight).
+#include "support/engine_process.hpp"
 #include "support/loopback.hpp"
 #include "support/test_certificates.hpp"
 #include "support/tls_client.hpp"
@@ -25,6 +26,7 @@ using artery::TcpConnectionHandle;
 using artery::TcpListener;
 using artery::TcpListenerSettings;
 using artery::TcpSession;
+using artery::testing::eventually;
 
 namespace {
 
@@ -169,15 +171,6 @@ class LineClient {
   std::string pending_;
   bool closed_ = false;
 };
-
-template <class F>
-bool eventually(F condition) {
-  for (int i = 0; i < 1000; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
 
 }  // namespace
 
