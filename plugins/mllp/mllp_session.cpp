@@ -30,8 +30,8 @@ const std::string kCommitNak = std::string{kStartBlock, 0x15, kEndBlock, kCarria
 
 }  // namespace
 
-MllpSession::MllpSession(std::shared_ptr<MllpSourceState> state, TcpConnection& connection)
-    : state_(std::move(state)), connection_(connection), framer_(state_->settings.max_message_size) {
+MllpSession::MllpSession(std::shared_ptr<MllpSourceState> state, SourceHost& host, TcpConnection& connection)
+    : state_(std::move(state)), host_(host), connection_(connection), framer_(state_->settings.max_message_size) {
   attributes_.emplace_back("remote", connection.peer().remote);
   attributes_.emplace_back("local_port", std::to_string(connection.peer().local_port));
   if (!connection.peer().tls_subject.empty()) attributes_.emplace_back("tls_peer_subject", connection.peer().tls_subject);
@@ -113,11 +113,11 @@ void MllpSession::on_frame(std::string_view content) {
   if (parts && parts->size() > 1) {
     auto batch = std::make_shared<BatchOutcome>(parts->size(), std::move(answer));
     for (auto& part : *parts)
-      state_->host->submit(Message{std::move(part), data_type::hl7v2, attributes_},
+      host_.submit(Message{std::move(part), data_type::hl7v2, attributes_},
                            [batch](Disposition d) { batch->add(std::move(d)); });
     return;
   }
-  state_->host->submit(Message{std::move(body), data_type::hl7v2, attributes_}, std::move(answer));
+  host_.submit(Message{std::move(body), data_type::hl7v2, attributes_}, std::move(answer));
 }
 
 void MllpSession::on_oversize(std::string_view head) {

@@ -27,13 +27,12 @@ struct MllpSourceState {
 
   const SourceSettings settings;
   ConnectorContext& context;
-  SourceHost* host = nullptr;
   std::unique_ptr<DuplicateWindow> duplicates;  // dedup_window > 0 only
 };
 
 class MllpSession final : public TcpSession {
  public:
-  MllpSession(std::shared_ptr<MllpSourceState> state, TcpConnection& connection);
+  MllpSession(std::shared_ptr<MllpSourceState> state, SourceHost& host, TcpConnection& connection);
 
   void on_data(std::string_view bytes) override;
   void on_peer_closed() override;
@@ -55,6 +54,7 @@ class MllpSession final : public TcpSession {
   void flush();
 
   std::shared_ptr<MllpSourceState> state_;
+  SourceHost& host_;
   TcpConnection& connection_;
   MllpFramer framer_;
   std::vector<std::pair<std::string, std::string>> attributes_;

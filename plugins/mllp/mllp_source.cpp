@@ -1,7 +1,5 @@
 #include "mllp_source.hpp"
 
-#include <artery/tcp_listener.hpp>
-
 #include "mllp_session.hpp"
 
 namespace artery::mllp {
@@ -19,31 +17,20 @@ TcpListenerSettings listener_settings(const SourceSettings& s) {
   return l;
 }
 
+TcpSource::SessionFactory sessions(const SourceSettings& settings, ConnectorContext& context) {
+  auto state = std::make_shared<MllpSourceState>(settings, context);
+  if (state->settings.dedup_window.count() > 0)
+    state->duplicates = std::make_unique<DuplicateWindow>(state->settings.dedup_window);
+  return [state](SourceHost& host, TcpConnection& connection) {
+    return std::make_unique<MllpSession>(state, host, connection);
+  };
+}
+
 }  // namespace
 
 MllpSource::MllpSource(SourceSettings settings, ConnectorContext& context)
-    : state_(std::make_shared<MllpSourceState>(std::move(settings), context)),
-      listener_(std::make_unique<TcpListener>(listener_settings(state_->settings), context,
-                                              [state = state_](TcpConnection& connection) {
-                                                return std::make_unique<MllpSession>(state, connection);
-                                              })) {}
-
-MllpSource::~MllpSource() { stop(); }
-
-std::uint16_t MllpSource::local_port() const { return listener_->local_port(); }
-
-bool MllpSource::start(SourceHost& host, std::string& error) {
-  if (state_->host) {
-    error = "mllp source already started";
-    return false;
-  }
-  state_->host = &host;
-  if (state_->settings.dedup_window.count() > 0)
-    state_->duplicates = std::make_unique<DuplicateWindow>(state_->settings.dedup_window);
-  return listener_->start(error);
-}
-
-void MllpSource::stop() { listener_->stop(); }
+    // (settings copied, not moved: the order the arguments are evaluated in is unspecified)
+    : TcpSource(listener_settings(settings), context, sessions(settings, context)) {}
 
 std::unique_ptr<Source> create_mllp_source(const ConnectorOptions& options, ConnectorContext& context,
                                            std::string& error) noexcept {

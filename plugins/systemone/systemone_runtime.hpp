@@ -31,11 +31,10 @@ struct SystemOneSource::Runtime {
   }
   // Hands the request to the channel; `done` gets its disposition on an
   // engine thread (or at once, unavailable, when the channel throws).
-  void submit(Message message, std::function<void(Disposition)> done);
+  static void submit(SourceHost& host, Message message, std::function<void(Disposition)> done);
 
   const SourceSettings settings;
   ConnectorContext& context;
-  SourceHost* host = nullptr;
 
   std::mutex devices_mutex;  // connections may run on several threads
   std::unordered_set<std::string> known_devices;

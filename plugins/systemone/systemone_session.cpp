@@ -2,8 +2,9 @@
 
 namespace artery::systemone {
 
-SystemOneSession::SystemOneSession(std::shared_ptr<SystemOneSource::Runtime> runtime, TcpConnection& connection)
-    : runtime_(std::move(runtime)), connection_(connection), framer_(runtime_->settings.max_request_size) {}
+SystemOneSession::SystemOneSession(std::shared_ptr<SystemOneSource::Runtime> runtime, SourceHost& host,
+                                   TcpConnection& connection)
+    : runtime_(std::move(runtime)), host_(host), connection_(connection), framer_(runtime_->settings.max_request_size) {}
 
 void SystemOneSession::on_data(std::string_view bytes) {
   framer_.feed(bytes.data(), bytes.size());
@@ -78,7 +79,7 @@ void SystemOneSession::begin_request(const std::string& document) {
                         {"remote", remote}};
   if (!connection_.peer().tls_subject.empty())
     message.attributes.emplace_back("tls_peer_subject", connection_.peer().tls_subject);
-  runtime_->submit(std::move(message), [handle = connection_.handle(), this,
+  SystemOneSource::Runtime::submit(host_, std::move(message), [handle = connection_.handle(), this,
                                         envelope = std::move(screened.envelope)](Disposition disposition) {
     handle.post([this, envelope, disposition = std::move(disposition)] {
       if (disposition.status == Disposition::Status::rejected)

@@ -15,7 +15,7 @@ namespace artery::systemone {
 
 class SystemOneSession final : public TcpSession {
  public:
-  SystemOneSession(std::shared_ptr<SystemOneSource::Runtime> runtime, TcpConnection& connection);
+  SystemOneSession(std::shared_ptr<SystemOneSource::Runtime> runtime, SourceHost& host, TcpConnection& connection);
 
   void on_data(std::string_view bytes) override;
   void on_peer_closed() override;
@@ -30,6 +30,7 @@ class SystemOneSession final : public TcpSession {
   void refuse(XmlDocumentFramer::Status status, const std::string& error);
 
   std::shared_ptr<SystemOneSource::Runtime> runtime_;
+  SourceHost& host_;
   TcpConnection& connection_;
   XmlDocumentFramer framer_;
   bool busy_ = false;         // a request is with the channel

@@ -5,8 +5,6 @@
 #include "systemone_runtime.hpp"
 #include "systemone_session.hpp"
 
-#include <artery/tcp_listener.hpp>
-
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -43,25 +41,18 @@ TcpListenerSettings listener_settings(const SourceSettings& s) {
   return l;
 }
 
+TcpSource::SessionFactory sessions(const SourceSettings& settings, ConnectorContext& context) {
+  auto runtime = std::make_shared<SystemOneSource::Runtime>(settings, context);
+  return [runtime](SourceHost& host, TcpConnection& connection) {
+    return std::make_unique<SystemOneSession>(runtime, host, connection);
+  };
+}
+
 }  // namespace
 
 SystemOneSource::SystemOneSource(SourceSettings settings, ConnectorContext& context)
-    : runtime_(std::make_shared<Runtime>(std::move(settings), context)),
-      listener_(std::make_unique<TcpListener>(listener_settings(runtime_->settings), context,
-                                              [runtime = runtime_](TcpConnection& connection) {
-                                                return std::make_unique<SystemOneSession>(runtime, connection);
-                                              })) {}
-
-SystemOneSource::~SystemOneSource() { stop(); }
-
-std::uint16_t SystemOneSource::local_port() const { return listener_->local_port(); }
-
-bool SystemOneSource::start(SourceHost& host, std::string& error) {
-  runtime_->host = &host;
-  return listener_->start(error);
-}
-
-void SystemOneSource::stop() { listener_->stop(); }
+    // (settings copied, not moved: the order the arguments are evaluated in is unspecified)
+    : TcpSource(listener_settings(settings), context, sessions(settings, context)) {}
 
 SystemOneSource::Runtime::Screened SystemOneSource::Runtime::screen(const std::string& document) {
   Screened out;
@@ -121,9 +112,9 @@ std::string SystemOneSource::Runtime::approve_device(const std::string& device_i
   return id;
 }
 
-void SystemOneSource::Runtime::submit(Message message, std::function<void(Disposition)> done) {
+void SystemOneSource::Runtime::submit(SourceHost& host, Message message, std::function<void(Disposition)> done) {
   try {
-    host->submit(std::move(message), done);
+    host.submit(std::move(message), done);
   } catch (const std::exception& e) {
     Disposition failed;
     failed.status = Disposition::Status::unavailable;
