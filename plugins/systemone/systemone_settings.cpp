@@ -16,7 +16,7 @@ constexpr OptionSpec kSourceOptions[] = {
             "the connection is closed after the answer."},
     {"max_request_size", "size", "1MiB", false, "Largest request document; a bigger one is answered with an error and the connection closed."},
     {"idle_timeout", "duration", "5m", false, "Close a connection that sends nothing for this long while no request is in progress."},
-    {"max_connections", "int", "64", false, "Connections served at once; more are closed on accept."},
+    {"max_connections", "int", "64", false, "Connections served at once; when full, the longest-idle silent connection makes room, else the newcomer is closed."},
     {"api_keys", "list", nullptr, false, "Accepted APIKey values (compared in constant time); empty or absent: any key."},
     {"error_style", "enum:tpp|simple", "tpp",
      false, "tpp: <Response><ErrorMessage/><PermanentError/></Response>; simple: <Response><Error>true</Error><ErrorMessage/></Response>."},
