@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <optional>
 #include <thread>
@@ -34,6 +35,7 @@ struct TcpListener::Impl : std::enable_shared_from_this<TcpListener::Impl> {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
   std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_pause;  // after a failed accept (out of file descriptors)
   std::optional<ssl::context> tls;
   std::uint16_t port = 0;
   std::size_t next_context = 0;
@@ -73,6 +75,7 @@ bool TcpListener::Impl::bind(std::string& error) {
       }
     }
     acceptor.emplace(io);
+    accept_pause.emplace(io);
     acceptor->open(endpoint.protocol());
     acceptor->set_option(asio::socket_base::reuse_address(true));
     acceptor->bind(endpoint, ec);
@@ -98,12 +101,17 @@ void TcpListener::Impl::accept() {
   auto self = shared_from_this();
   acceptor->async_accept(target, [self](const boost::system::error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor || !self->acceptor->is_open()) return;
-    if (ec) {
-      self->shared->log(LogLevel::warn, "accept failed: " + ec.message());
-    } else {
+    if (!ec) {
       self->admit(std::move(socket));
+      self->accept();
+      return;
     }
-    self->accept();
+    // EMFILE and the like fail again at once: pause instead of spinning a core.
+    self->shared->log(LogLevel::warn, "accept failed: " + ec.message() + "; retrying in 100 ms");
+    self->accept_pause->expires_after(std::chrono::milliseconds(100));
+    self->accept_pause->async_wait([self](const boost::system::error_code& wait_error) {
+      if (!wait_error && self->acceptor && self->acceptor->is_open()) self->accept();
+    });
   });
 }
 
@@ -213,6 +221,7 @@ void TcpListener::stop() {
   asio::post(*im.contexts.front(), [&im] {
     boost::system::error_code ignored;
     if (im.acceptor) im.acceptor->close(ignored);
+    if (im.accept_pause) im.accept_pause->cancel();
   });
   std::vector<std::shared_ptr<TcpConnectionCore>> live;
   {
@@ -241,6 +250,7 @@ void TcpListener::stop() {
   for (auto& t : im.threads) t.join();
   im.threads.clear();
   im.acceptor.reset();
+  im.accept_pause.reset();
   {
     std::lock_guard lock(shared->mutex);
     shared->live.clear();
