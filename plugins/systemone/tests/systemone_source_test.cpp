@@ -295,6 +295,20 @@ TEST_CASE("source: device approval gives a new device an id and remembers it", "
   CHECK(none.context.state.empty());
 }
 
+TEST_CASE("source: silent connections beyond max_connections make room for a real client", "[systemone][source]") {
+  Served s(Opts{{"max_connections", "10"}});
+  std::vector<Connection> crowd;
+  for (int i = 0; i < 20; ++i) crowd.push_back(Connection::to(s.port));
+  auto c = Connection::to(s.port);
+  c.send(request("Echo", "PAST-CROWD") + "\n");
+  CHECK(response_text(parse(c.read_line()), "Response/Echo") == std::string("PAST-CROWD"));
+  CHECK(crowd.front().peer_closed());
+  auto m = s.context.metrics().snapshot();
+  CHECK(m.connections_evicted >= 11);
+  CHECK(m.connections_refused == 0);
+  CHECK(m.requests == 1);
+}
+
 TEST_CASE("source: idle connections are closed", "[systemone][source]") {
   Served s(Opts{{"idle_timeout", "200ms"}});
   auto c = Connection::to(s.port);
