@@ -45,7 +45,7 @@ std::string bad_filename(std::string_view name) {
 }  // namespace
 
 FileDestination::FileDestination(FileDestinationSettings settings, ConnectorContext* context)
-    : settings_(std::move(settings)), context_(context) {}
+    : settings_(std::move(settings)), context_(context), metrics_(context ? &context->metrics() : nullptr) {}
 
 bool FileDestination::start(std::string& error) {
   (void)error;
@@ -80,6 +80,11 @@ void FileDestination::send(OutboundMessage message, std::function<void(SendResul
     result = write(message);
   } catch (const std::exception& e) {
     result = retry(std::string("file write failed: ") + e.what());
+  }
+  if (metrics_) {
+    metrics_->add_request();
+    if (result.status == SendResult::Status::sent) metrics_->add_bytes_out(message.content.size());
+    else metrics_->add_error(result.status == SendResult::Status::rejected ? ConnectorError::rejected : ConnectorError::io);
   }
   done(std::move(result));
 }

@@ -12,7 +12,7 @@ namespace artery::file_connector {
 
 class FileDestination final : public Destination {
  public:
-  // `context` (may be null in tests) is where cleanup is reported.
+  // `context` (may be null in tests) is where cleanup is reported and sends counted.
   explicit FileDestination(FileDestinationSettings settings, ConnectorContext* context = nullptr);
   ~FileDestination() override;
 
@@ -40,6 +40,7 @@ class FileDestination final : public Destination {
 
   FileDestinationSettings settings_;
   ConnectorContext* context_;
+  ConnectorMetrics* metrics_;  // the context's; null without one: not counted
   // Non-atomic append keeps its file open between messages (open and close
   // cost more than the write). Each write first checks that the name still
   // leads to the open file, so one deleted or rotated away is reopened.

@@ -173,6 +173,7 @@ PollSummary FileSource::poll_once(SourceHost& host) {
 void FileSource::submit_file(SourceHost& host, ListedFile file, PollSummary& summary,
                              std::deque<std::shared_ptr<Batch>>& open) {
   if (file.size > settings_.max_file_size) {
+    context_.metrics().add_error(ConnectorError::rejected);
     move_to_error(file, "larger than max_file_size (" + std::to_string(file.size) + " > " +
                             std::to_string(settings_.max_file_size) + " bytes)", summary);
     return;
@@ -180,12 +181,15 @@ void FileSource::submit_file(SourceHost& host, ListedFile file, PollSummary& sum
   ReadResult read = read_file(file.path, file.size, settings_.max_file_size);
   if (read.status == ReadStatus::missing) return;  // taken by someone else since the scan
   if (read.status != ReadStatus::ok) {
+    context_.metrics().add_error(ConnectorError::io);
     move_to_error(file, read.error, summary);
     return;
   }
   std::uint64_t size = read.content.size();
+  context_.metrics().add_bytes_in(size);
   SplitResult split = split_messages(std::move(read.content), settings_.split, settings_.delimiter);
   if (!split.error.empty()) {
+    context_.metrics().add_error(ConnectorError::protocol);
     move_to_error(file, split.error, summary);
     return;
   }
@@ -237,6 +241,7 @@ void FileSource::submit_file(SourceHost& host, ListedFile file, PollSummary& sum
       done(Disposition{Disposition::Status::unavailable, 0, {}, "submit failed"});
     }
     ++summary.messages;
+    context_.metrics().add_request();
   }
   batch->file = std::move(file);  // before `open` is read by settle (same thread)
   open.push_back(std::move(batch));

@@ -1,5 +1,7 @@
 #include "mllp_destination.hpp"
 
+#include <artery/tls_context.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,7 +27,6 @@
 #include "ack_policy.hpp"
 #include "frame_header.hpp"
 #include "mllp_framer.hpp"
-#include "tls_setup.hpp"
 
 namespace artery::mllp {
 namespace asio = boost::asio;
@@ -69,6 +70,7 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
   std::optional<tcp::socket> plain;
   std::optional<ssl::stream<tcp::socket>> secure;
   bool connected = false;
+  bool counted_open = false;  // connections_open includes this connection
   MllpFramer framer;
   asio::steady_timer deadline{io};
   std::uint64_t deadline_generation = 0;
@@ -99,6 +101,8 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
     plain.reset();
     secure.reset();
     connected = false;
+    if (counted_open) context.metrics().connection_closed();
+    counted_open = false;
     framer = MllpFramer(settings.max_message_size);
   }
 
@@ -152,11 +156,15 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
       bool late = timed_out;
       disarm_deadline();
       disconnect();
+      context.metrics().connection_refused();
+      if (late) context.metrics().add_error(ConnectorError::timeout);
       co_return "connect to " + remote_text() + ": " +
           (late ? "timed out after " + format_ms(settings.connect_timeout) : ec.message());
     }
     error_code ignored;
     socket().set_option(tcp::no_delay(true), ignored);
+    context.metrics().connection_opened();
+    counted_open = true;
     if (secure) {
       std::string name = settings.tls.server_name.empty() ? settings.remote.host : settings.tls.server_name;
       SSL_set_tlsext_host_name(secure->native_handle(), name.c_str());
@@ -166,6 +174,7 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
         bool late = timed_out;
         disarm_deadline();
         disconnect();
+        context.metrics().add_error(late ? ConnectorError::timeout : ConnectorError::tls);
         co_return "TLS handshake with " + remote_text() + ": " +
             (late ? "timed out after " + format_ms(settings.connect_timeout) : ec.message());
       }
@@ -197,6 +206,7 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
     auto ack = hl7::Message::parse(content, &parse_error);
     if (!ack || ack->count("MSA") == 0) {
       disconnect();  // the stream can no longer be trusted
+      context.metrics().add_error(ConnectorError::protocol);
       return make_result(SendResult::Status::retry,
                          "unreadable acknowledgement from " + remote_text() + ": " +
                              (ack ? std::string("no MSA segment") : parse_error.message));
@@ -217,9 +227,11 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
     if (code == "AA" || code == "CA") return make_result(SendResult::Status::sent, {}, std::move(response));
     if (code == "AE" || code == "CE")
       return make_result(SendResult::Status::retry, reason(" (application error)"), std::move(response));
-    if (code == "AR" || code == "CR")
+    if (code == "AR" || code == "CR") {
+      context.metrics().add_error(ConnectorError::rejected);
       return make_result(settings.retry_ar ? SendResult::Status::retry : SendResult::Status::rejected,
                          reason(" (rejected)"), std::move(response));
+    }
     return make_result(SendResult::Status::retry, "unknown acknowledgement code '" + code + "' from " + remote_text(),
                        std::move(response));
   }
@@ -236,10 +248,12 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
       bool late = timed_out;
       disarm_deadline();
       disconnect();
+      context.metrics().add_error(late ? ConnectorError::timeout : ConnectorError::io);
       co_return make_result(SendResult::Status::retry,
                             late ? "no ACK from " + remote_text() + " within " + format_ms(settings.ack_timeout)
                                  : "write to " + remote_text() + ": " + ec.message());
     }
+    context.metrics().add_bytes_out(framed.size());
     if (!expect_ack) {
       // MSH-15 NE: the message itself asks for no accept acknowledgement, so a
       // conforming receiver sends none. Written is all we can know.
@@ -259,6 +273,7 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
       if (next.event == MllpFramer::Event::oversize) {
         disarm_deadline();
         disconnect();
+        context.metrics().add_error(ConnectorError::protocol);
         co_return make_result(SendResult::Status::retry, "acknowledgement from " + remote_text() +
                                                              " larger than max_message_size");
       }
@@ -272,6 +287,7 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
         // MSH-15 ER: the receiver answers only errors, so none within the
         // timeout means it took the message.
         if (late && silence_is_success) co_return make_result(SendResult::Status::sent, "");
+        context.metrics().add_error(late ? ConnectorError::timeout : ConnectorError::io);
         if (late)
           co_return make_result(SendResult::Status::retry,
                                 "no ACK from " + remote_text() + " within " + format_ms(settings.ack_timeout));
@@ -280,12 +296,14 @@ struct MllpDestination::Impl : std::enable_shared_from_this<Impl> {
                                   (ec == asio::error::eof ? std::string("closed before the ACK") : ec.message()));
       }
       received_any = true;
+      context.metrics().add_bytes_in(n);
       framer.commit(n);
     }
   }
 
   asio::awaitable<SendResult> deliver(const OutboundMessage& message) {
     if (stopping) co_return make_result(SendResult::Status::retry, "destination stopping");
+    context.metrics().add_request();
     FrameHeader header = read_frame_header(message.content);
     framed.clear();
     framed.reserve(message.content.size() + 3);
@@ -347,7 +365,7 @@ bool MllpDestination::start(std::string& error) {
   Impl& im = *impl_;
   if (im.started) return true;
   if (im.settings.tls.enabled) {
-    im.tls = make_client_tls(im.settings.tls, error);
+    im.tls = make_client_tls_context(im.settings.tls, error);
     if (!im.tls) return false;
   }
   im.guard.emplace(asio::make_work_guard(im.io));

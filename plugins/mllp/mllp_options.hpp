@@ -2,6 +2,7 @@
 // validates and documents) and the typed settings the connectors run with.
 #pragma once
 #include <artery/options.hpp>
+#include <artery/tls_settings.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -17,14 +18,8 @@ extern const std::size_t kDestinationOptionCount;
 
 enum class CharsetMode { automatic, utf8, latin1 };
 
-struct TlsSettings {
-  bool enabled = false;
-  std::string cert;  // PEM certificate chain file
-  std::string key;   // PEM private key file
-  std::string ca;    // PEM CA bundle: verifies the peer
-  bool verify_peer = false;  // source: verify_client; destination: verify_server
-  std::string server_name;   // destination: SNI and host name check
-};
+// tls.verify_client (source) and tls.verify_server (destination) are verify_peer.
+using TlsSettings = artery::TlsSettings;
 
 struct SourceSettings {
   Address listen;

@@ -1,28 +1,16 @@
 // The MLLP listener: receives HL7 v2 frames, submits each to the channel and
 // answers with the ACK its disposition calls for, only after the message is
-// stored. Boost.Asio stays inside mllp_source.cpp.
+// stored. The TCP listener kit's TcpSource plus an MllpSession per connection.
 #pragma once
-#include <artery/plugin.hpp>
-
-#include <cstdint>
-#include <memory>
+#include <artery/tcp_source.hpp>
 
 #include "mllp_options.hpp"
 
 namespace artery::mllp {
 
-class MllpSource final : public Source {
+class MllpSource final : public TcpSource {
  public:
   MllpSource(SourceSettings settings, ConnectorContext& context);
-  ~MllpSource() override;
-  bool start(SourceHost& host, std::string& error) override;
-  void stop() override;
-  // The port actually bound (listen with port 0 picks a free one: tests).
-  std::uint16_t local_port() const;
-
- private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
 };
 
 std::unique_ptr<Source> create_mllp_source(const ConnectorOptions& options, ConnectorContext& context,

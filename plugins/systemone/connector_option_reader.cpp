@@ -66,6 +66,13 @@ std::uint64_t ConnectorOptionReader::size(const std::string& key) const {
   return *out;
 }
 
+bool ConnectorOptionReader::flag(const std::string& key) const {
+  std::string value = trimmed(string(key));
+  if (value == "true") return true;
+  if (value == "false" || value.empty()) return false;
+  fail(key, "expected true or false, got '" + value + "'");
+}
+
 Address ConnectorOptionReader::address(const std::string& key) const {
   std::string value = trimmed(required_string(key));
   auto out = parse_address(value);

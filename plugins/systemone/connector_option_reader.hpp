@@ -31,6 +31,8 @@ class ConnectorOptionReader {
   Address address(const std::string& key) const;
   // A YAML sequence (ptree children) or one comma-separated string.
   std::vector<std::string> list(const std::string& key) const;
+  // "true" or "false": the engine's schema check writes every YAML spelling of a bool as one of them.
+  bool flag(const std::string& key) const;
   // One of the values of the key's "enum:a|b" type.
   std::string choice(const std::string& key) const;
 

@@ -81,6 +81,8 @@ struct SystemOneDestination::Runtime : std::enable_shared_from_this<SystemOneDes
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
+    if (counted_open) context.metrics().connection_closed();
+    counted_open = false;
   }
   std::string remote_text() const { return settings.remote.host + ":" + std::to_string(settings.remote.port); }
 
@@ -92,6 +94,7 @@ struct SystemOneDestination::Runtime : std::enable_shared_from_this<SystemOneDes
 
   // io thread only
   tcp::socket socket{io};
+  bool counted_open = false;  // connections_open includes `socket`
   RequestPacer pacer;
   std::string device_id;
 
@@ -235,15 +238,20 @@ asio::awaitable<std::optional<std::string>> SystemOneDestination::Runtime::conne
   auto connected = co_await (asio::async_connect(socket, endpoints, kAsTuple) || timer.async_wait(kAsTuple));
   if (connected.index() == 1) {
     close_connection();
+    context.metrics().connection_refused();
+    context.metrics().add_error(ConnectorError::timeout);
     co_return "cannot connect to " + remote_text() + ": timed out after " +
         std::to_string(settings.connect_timeout.count()) + " ms";
   }
   auto [connect_error, endpoint] = std::get<0>(connected);
   if (connect_error) {
     close_connection();
+    context.metrics().connection_refused();
     co_return "cannot connect to " + remote_text() + ": " + connect_error.message();
   }
   socket.set_option(tcp::no_delay(true), connect_error);
+  context.metrics().connection_opened();
+  counted_open = true;
   co_return std::nullopt;
 }
 
@@ -251,8 +259,10 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
   using Status = SendResult::Status;
   asio::steady_timer deadline(io);
   deadline.expires_after(settings.response_timeout);
+  context.metrics().add_request();
   auto timed_out = [&] {
     close_connection();
+    context.metrics().add_error(ConnectorError::timeout);
     return result(Status::retry, "timeout: no response from " + remote_text() + " within " +
                                      std::to_string(settings.response_timeout.count()) + " ms");
   };
@@ -262,8 +272,10 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
   if (written.index() == 1) co_return timed_out();
   if (auto [ec, n] = std::get<0>(written); ec) {
     close_connection();
+    context.metrics().add_error(ConnectorError::io);
     co_return result(Status::retry, "cannot send to " + remote_text() + ": " + ec.message());
   }
+  context.metrics().add_bytes_out(wire.size() + 1);
 
   XmlDocumentFramer framer(settings.max_response_size);
   std::vector<char> buffer(64 * 1024);
@@ -275,18 +287,22 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
     if (status == XmlDocumentFramer::Status::too_large) {
       // The same request would get the same answer: retrying cannot help.
       close_connection();
+      context.metrics().add_error(ConnectorError::protocol);
       co_return result(Status::rejected, "response from " + remote_text() + " exceeds max_response_size: " + error);
     }
     if (status != XmlDocumentFramer::Status::need_more) {
       close_connection();
+      context.metrics().add_error(ConnectorError::protocol);
       co_return result(Status::retry, "invalid response from " + remote_text() + ": " + error);
     }
     auto read = co_await (socket.async_read_some(asio::buffer(buffer), kAsTuple) || deadline.async_wait(kAsTuple));
     if (read.index() == 1) co_return timed_out();
     auto [ec, n] = std::get<0>(read);
     if (n > 0) framer.feed(buffer.data(), n);
+    context.metrics().add_bytes_in(n);
     if (ec) {
       close_connection();
+      context.metrics().add_error(ConnectorError::io);
       if (ec == asio::error::eof)
         co_return result(Status::retry, "connection closed by " + remote_text() + " before a complete response");
       co_return result(Status::retry, "reading from " + remote_text() + ": " + ec.message());
@@ -296,6 +312,7 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
   auto reading = read_response(document, error);
   if (!reading) {
     close_connection();
+    context.metrics().add_error(ConnectorError::protocol);
     co_return result(Status::retry, error, document);
   }
   if (!reading->device_id.empty() && reading->device_id != device_id) {
@@ -309,6 +326,7 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
     }
     context.log(LogLevel::info, "systemone: using DeviceID " + device_id);
   }
+  if (reading->is_error && reading->permanent) context.metrics().add_error(ConnectorError::rejected);
   if (reading->is_error)
     co_return result(reading->permanent ? Status::rejected : Status::retry, reading->error_message, document);
   co_return result(Status::sent, {}, document);

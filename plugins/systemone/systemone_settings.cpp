@@ -16,12 +16,18 @@ constexpr OptionSpec kSourceOptions[] = {
             "the connection is closed after the answer."},
     {"max_request_size", "size", "1MiB", false, "Largest request document; a bigger one is answered with an error and the connection closed."},
     {"idle_timeout", "duration", "5m", false, "Close a connection that sends nothing for this long while no request is in progress."},
-    {"max_connections", "int", "64", false, "Connections served at once; more are closed on accept."},
+    {"max_connections", "int", "64", false, "Connections served at once; when full, the longest-idle silent connection makes room, else the newcomer is closed."},
     {"api_keys", "list", nullptr, false, "Accepted APIKey values (compared in constant time); empty or absent: any key."},
     {"error_style", "enum:tpp|simple", "tpp",
      false, "tpp: <Response><ErrorMessage/><PermanentError/></Response>; simple: <Response><Error>true</Error><ErrorMessage/></Response>."},
     {"device_approval", "enum:auto|none", "auto",
      false, "auto: an empty DeviceID is given a new GUID in the response and known devices are remembered; none: DeviceID echoed as sent."},
+    {"tls", "map", nullptr, false, "TLS settings"},
+    {"tls.enabled", "bool", "false", false, "Accept TLS connections only (TLS 1.2 or newer)"},
+    {"tls.cert", "file", "", false, "PEM certificate (chain) file of this listener"},
+    {"tls.key", "file", "", false, "PEM private key file of this listener"},
+    {"tls.ca", "file", "", false, "PEM CA bundle that client certificates must chain to"},
+    {"tls.verify_client", "bool", "false", false, "Require a client certificate signed by tls.ca"},
 };
 
 constexpr OptionSpec kDestinationOptions[] = {
@@ -44,7 +50,21 @@ constexpr OptionSpec kDestinationOptions[] = {
 std::span<const OptionSpec> source_option_specs() { return {kSourceOptions, std::size(kSourceOptions)}; }
 std::span<const OptionSpec> destination_option_specs() { return {kDestinationOptions, std::size(kDestinationOptions)}; }
 
-SourceSettings SourceSettings::read(const ConnectorOptions& options) {
+namespace {
+
+std::string resolved(const std::string& path, const std::filesystem::path& base_dir) {
+  if (path.empty() || base_dir.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (base_dir / path).string();
+}
+
+void invalid(const ConnectorOptions& options, const std::string& key, const std::string& why) {
+  std::string where = options.location_of(key);
+  throw std::invalid_argument((where.empty() ? std::string{} : where + ": ") + key + ": " + why);
+}
+
+}  // namespace
+
+SourceSettings SourceSettings::read(const ConnectorOptions& options, const std::filesystem::path& base_dir) {
   ConnectorOptionReader reader(options, source_option_specs());
   SourceSettings s;
   s.listen = reader.address("listen");
@@ -56,6 +76,14 @@ SourceSettings SourceSettings::read(const ConnectorOptions& options) {
   s.api_keys = reader.list("api_keys");
   s.error_style = reader.choice("error_style") == "simple" ? ErrorStyle::simple : ErrorStyle::tpp;
   s.auto_approve_devices = reader.choice("device_approval") == "auto";
+  s.tls.enabled = reader.flag("tls.enabled");
+  s.tls.cert = resolved(reader.string("tls.cert"), base_dir);
+  s.tls.key = resolved(reader.string("tls.key"), base_dir);
+  s.tls.ca = resolved(reader.string("tls.ca"), base_dir);
+  s.tls.verify_peer = reader.flag("tls.verify_client");
+  if (s.tls.enabled && (s.tls.cert.empty() || s.tls.key.empty())) invalid(options, "tls", "tls.cert and tls.key are required");
+  if (s.tls.enabled && s.tls.verify_peer && s.tls.ca.empty())
+    invalid(options, "tls.verify_client", "needs tls.ca to verify client certificates against");
   return s;
 }
 

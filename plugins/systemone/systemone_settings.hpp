@@ -5,9 +5,11 @@
 #include "response_envelope.hpp"
 
 #include <artery/options.hpp>
+#include <artery/tls_settings.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,9 +28,11 @@ struct SourceSettings {
   std::vector<std::string> api_keys;  // empty: no check
   ErrorStyle error_style = ErrorStyle::tpp;
   bool auto_approve_devices = true;  // device_approval: auto
+  TlsSettings tls;                   // tls.verify_client is tls.verify_peer
 
-  // Throws std::invalid_argument naming the key and its location.
-  static SourceSettings read(const ConnectorOptions& options);
+  // Throws std::invalid_argument naming the key and its location. Relative
+  // tls.* file paths resolve against `base_dir` (the channel file's folder).
+  static SourceSettings read(const ConnectorOptions& options, const std::filesystem::path& base_dir = {});
 };
 
 struct DestinationSettings {

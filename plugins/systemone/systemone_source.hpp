@@ -1,29 +1,21 @@
-// The `systemone` source: accepts integrating applications' TCP connections
-// and answers SystmOne client-integration requests with what the channel's
-// script produces. Asio lives in the .cpp only.
+// The `systemone` source: accepts integrating applications' TCP (or TLS)
+// connections and answers SystmOne client-integration requests with what the
+// channel's script produces. It is the TCP listener kit's TcpSource plus a
+// SystemOneSession per connection; Asio stays in the engine.
 #pragma once
 #include "systemone_settings.hpp"
 
-#include <artery/plugin.hpp>
+#include <artery/tcp_source.hpp>
 
 #include <memory>
 
 namespace artery::systemone {
 
-class SystemOneSource final : public Source {
+class SystemOneSource final : public TcpSource {
  public:
   SystemOneSource(SourceSettings settings, ConnectorContext& context);
-  ~SystemOneSource() override;
-  SystemOneSource(const SystemOneSource&) = delete;
-  SystemOneSource& operator=(const SystemOneSource&) = delete;
-
-  bool start(SourceHost& host, std::string& error) override;
-  void stop() override;
 
   struct Runtime;
-
- private:
-  std::shared_ptr<Runtime> runtime_;
 };
 
 // Throws std::invalid_argument for bad options.

@@ -23,6 +23,12 @@ Match match_prefix(const std::string& buffer, std::size_t at, const char* prefix
   return n == length ? Match::yes : Match::partial;
 }
 
+// A tag name for an error message: short, since it is echoed to the peer.
+std::string shown(std::string_view name) {
+  constexpr std::size_t kMax = 64;
+  return name.size() <= kMax ? std::string(name) : std::string(name.substr(0, kMax)) + "...";
+}
+
 }  // namespace
 
 XmlDocumentFramer::XmlDocumentFramer(std::size_t max_document_size) : max_size_(max_document_size) {}
@@ -35,9 +41,12 @@ void XmlDocumentFramer::reset() {
   start_ = npos;
   state_ = State::outside;
   depth_ = 0;
-  root_seen_ = doctype_seen_ = skipping_garbage_ = too_large_ = false;
+  root_seen_ = doctype_seen_ = skipping_garbage_ = too_large_ = skipping_line_ = false;
   quote_ = last_in_tag_ = 0;
   doctype_brackets_ = 0;
+  open_.clear();
+  name_start_ = npos;
+  name_done_ = false;
 }
 
 std::string XmlDocumentFramer::take_partial() {
@@ -60,6 +69,16 @@ bool XmlDocumentFramer::skip_past(const char* terminator, std::size_t length) {
   return true;
 }
 
+void XmlDocumentFramer::forget_document(std::size_t consumed) {
+  buffer_.erase(0, consumed);
+  pos_ = 0;
+  start_ = npos;
+  state_ = State::outside;
+  depth_ = 0;
+  open_.clear();
+  root_seen_ = doctype_seen_ = false;
+}
+
 bool XmlDocumentFramer::discard_garbage(std::size_t at, std::string& error) {
   // Drop bytes up to the next '<' (a possible document start) or through the
   // next newline (the end of a garbage "request" line), whichever comes first,
@@ -72,25 +91,26 @@ bool XmlDocumentFramer::discard_garbage(std::size_t at, std::string& error) {
   // The run may continue in the next read unless a '<' or newline ended it.
   skipping_garbage_ = (i == end);
   if (i < end && buffer_[i] == '\n') ++i;
-  buffer_.erase(0, i);
-  pos_ = 0;
-  start_ = npos;
-  state_ = State::outside;
-  depth_ = 0;
-  root_seen_ = doctype_seen_ = false;
+  forget_document(i);
   if (report) error = "expected an XML document, got other bytes";
   return report;
+}
+
+XmlDocumentFramer::Status XmlDocumentFramer::discard_malformed(std::string why, std::string& error) {
+  // A request is one line on SystmOne's wire, so the line's end is where the
+  // next request can start; '<' cannot resynchronise here, the broken
+  // document is full of them.
+  auto newline = buffer_.find('\n', pos_);
+  skipping_line_ = newline == std::string::npos;
+  forget_document(skipping_line_ ? buffer_.size() : newline + 1);
+  error = "Invalid XML format: " + why;
+  return Status::malformed;
 }
 
 XmlDocumentFramer::Status XmlDocumentFramer::finish_document(std::string& out, std::string& error) {
   bool had_doctype = doctype_seen_;
   out.assign(buffer_, start_, pos_ - start_);
-  buffer_.erase(0, pos_);
-  pos_ = 0;
-  start_ = npos;
-  state_ = State::outside;
-  depth_ = 0;
-  root_seen_ = doctype_seen_ = false;
+  forget_document(pos_);
   if (had_doctype) {
     out.clear();
     error = "DOCTYPE declarations are not allowed";
@@ -123,6 +143,17 @@ XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string&
     }
     switch (state_) {
       case State::outside: {
+        if (skipping_line_) {
+          auto newline = buffer_.find('\n', pos_);
+          if (newline == std::string::npos) {
+            buffer_.clear();
+            pos_ = 0;
+            return Status::need_more;
+          }
+          buffer_.erase(0, newline + 1);
+          pos_ = 0;
+          skipping_line_ = false;
+        }
         if (!root_seen_) {
           // Between documents or in a document's prolog: only whitespace and markup.
           if (skipping_garbage_) {
@@ -169,6 +200,7 @@ XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string&
             continue;
           }
           pos_ += 2;
+          name_start_ = pos_;
           state_ = State::end_tag;
         } else if (c == '!') {
           Match comment = match_prefix(buffer_, pos_, "<!--");
@@ -191,8 +223,7 @@ XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string&
           } else if (comment == Match::partial || cdata == Match::partial || doctype == Match::partial) {
             return Status::need_more;
           } else if (root_seen_) {
-            pos_ += 1;  // unknown "<!" markup inside the root: the parser will reject it
-            state_ = State::outside;
+            return discard_malformed("'<!' that is neither a comment nor CDATA", error);
           } else {
             if (discard_garbage(pos_, error)) return Status::garbage;
             continue;
@@ -201,11 +232,12 @@ XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string&
           pos_ += 1;
           quote_ = 0;
           last_in_tag_ = 0;
+          name_start_ = pos_;
+          name_done_ = false;
           state_ = State::start_tag;
         } else if (root_seen_) {
-          // A bare '<' in text is not well-formed; let the parser say so.
-          pos_ += 1;
-          state_ = State::outside;
+          // "<<", "< ", "<1": a '<' in text can never be well-formed.
+          return discard_malformed("'<' that starts no tag", error);
         } else {
           {
             if (discard_garbage(pos_, error)) return Status::garbage;
@@ -247,6 +279,12 @@ XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string&
         break;
       }
       case State::start_tag: {
+        if (!name_done_) {
+          while (pos_ < size && !is_space(buffer_[pos_]) && buffer_[pos_] != '/' && buffer_[pos_] != '>') ++pos_;
+          if (pos_ >= size) return Status::need_more;
+          name_length_ = pos_ - name_start_;
+          name_done_ = true;
+        }
         bool closed = false;
         while (pos_ < size) {
           if (quote_ != 0) {
@@ -275,6 +313,7 @@ XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string&
         state_ = State::outside;
         if (last_in_tag_ != '/') {
           ++depth_;
+          open_.emplace_back(name_start_, name_length_);
         } else if (depth_ == 0) {
           return finish_document(out, error);  // a self-closing root: <Root/>
         }
@@ -286,7 +325,17 @@ XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string&
           pos_ = size;
           return Status::need_more;
         }
+        const std::size_t name_at = name_start_;
         pos_ = static_cast<std::size_t>(static_cast<const char*>(gt) - buffer_.data()) + 1;
+        std::size_t name_end = pos_ - 1;
+        while (name_end > name_at && is_space(buffer_[name_end - 1])) --name_end;
+        const std::string_view name(buffer_.data() + name_at, name_end - name_at);
+        if (open_.empty() || name != open_name(open_.size() - 1)) {
+          return discard_malformed("end tag </" + shown(name) + "> does not close <" +
+                                       (open_.empty() ? std::string() : shown(open_name(open_.size() - 1))) + ">",
+                                   error);
+        }
+        open_.pop_back();
         state_ = State::outside;
         if (--depth_ == 0) return finish_document(out, error);
         break;

@@ -9,7 +9,10 @@
 #include <csignal>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -172,6 +175,21 @@ double loopback_echo_per_second(double seconds) {
   return static_cast<double>(round_trips) / elapsed;
 }
 
+// The engine's CPU time so far (user + system), in seconds: per message it is
+// a figure that the machine's other load moves much less than msg/s.
+double cpu_seconds(pid_t pid) {
+  auto stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  // Fields after the command: state is field 3; utime and stime are 14 and 15.
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 long peak_rss_kib(pid_t pid) {
   auto status = read_text("/proc/" + std::to_string(pid) + "/status");
   auto at = status.find("VmHWM:");
@@ -180,7 +198,10 @@ long peak_rss_kib(pid_t pid) {
 
 }  // namespace
 
-int main() {
+// `bench_mllp --single N`: only the echo and N single-connection runs, for
+// quick before/after comparisons (ARTERY_BINARY picks the build under test).
+int main(int argc, char** argv) {
+  const int single_runs = argc == 3 && std::string(argv[1]) == "--single" ? std::max(1, std::atoi(argv[2])) : 0;
   TempDir dir("artery-bench-mllp");
   const int port = free_port();
   write_text(dir / "channels/transform.lua", R"(local M = {}
@@ -207,6 +228,19 @@ return M
     std::printf("  %-34s %9.0f msg/s   ACK p50 %6.3f ms   p99 %6.3f ms%s\n", what, r.per_second, r.p50_ms, r.p99_ms,
                 r.failures ? "   (FAILURES)" : "");
   };
+  if (single_runs > 0) {
+    for (int i = 0; i < single_runs; ++i) {
+      const double echo = loopback_echo_per_second(1.0);
+      const double cpu_before = cpu_seconds(engine.pid());
+      const Result r = run(port, 1, 2.0, 0);
+      const double cpu_us = r.per_second > 0 ? 1e6 * (cpu_seconds(engine.pid()) - cpu_before) / (r.per_second * 2.0) : 0;
+      std::printf("  1 connection %9.0f msg/s  p50 %6.3f ms  p99 %6.3f ms  echo %9.0f/s  engine %.0f %% of echo  "
+                  "engine CPU %.1f us/msg\n",
+                  r.per_second, r.p50_ms, r.p99_ms, echo, echo > 0 ? 100.0 * r.per_second / echo : 0.0, cpu_us);
+    }
+    engine.stop(SIGTERM);
+    return 0;
+  }
   const double echo = loopback_echo_per_second(2.0);
   const Result single = median_of(3, port, 1, 3.0, 0);
   print("1 connection, send/ACK loop", single);

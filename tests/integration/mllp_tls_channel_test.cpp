@@ -44,20 +44,7 @@ std::string listener_channel(const std::string& name, int port, const std::strin
 
 // What a plaintext sender gets from the port: "" when the engine closed it or
 // said nothing within 3 s.
-std::string plaintext_exchange(int port) {
-  int fd = connect_loopback(port);
-  if (fd < 0) return {};
-  timeval timeout{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  const std::string frame = "\x0b" + kMessage + "\x1c\x0d";
-  ::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
-  std::string answer;
-  char chunk[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, chunk, sizeof chunk, 0)) > 0) answer.append(chunk, static_cast<std::size_t>(n));
-  ::close(fd);
-  return answer;
-}
+std::string plaintext_exchange(int port) { return exchange_plaintext(port, "\x0b" + kMessage + "\x1c\x0d"); }
 
 // openssl s_client as the sender: verifies the server against the CA.
 std::string tls_exchange(int port, const fs::path& ca, const fs::path& work) {

@@ -51,7 +51,9 @@ std::vector<std::string> with_defaults(std::vector<std::string> args) {
     return false;
   };
   if (!args.empty() && (args[0] == "run" || args[0] == "validate" || args[0] == "test" || args[0] == "version")) {
-    if (!has("--plugins")) args.insert(args.end(), {"--plugins", ARTERY_PLUGIN_DIR});
+    const char* other = std::getenv("ARTERY_PLUGIN_DIR");  // with ARTERY_BINARY: that build's plugins
+    if (!has("--plugins"))
+      args.insert(args.end(), {"--plugins", other != nullptr && *other != '\0' ? other : ARTERY_PLUGIN_DIR});
   }
   return args;
 }
@@ -63,7 +65,9 @@ pid_t spawn(const std::vector<std::string>& args, int out_fd, const std::filesys
     ::dup2(out_fd, 1);
     ::dup2(out_fd, 2);
     std::vector<char*> argv;
-    std::string binary = ARTERY_BINARY;
+    // ARTERY_BINARY in the environment runs another build (a benchmark's before/after in one run).
+    const char* other = std::getenv("ARTERY_BINARY");
+    std::string binary = other != nullptr && *other != '\0' ? other : ARTERY_BINARY;
     argv.push_back(binary.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());

@@ -2,6 +2,7 @@
 // artery_plugin_v1, that returns a PluginDescriptor. Include only artery/*.
 #pragma once
 #include <artery/build_fingerprint.hpp>
+#include <artery/connector_metrics.hpp>
 #include <artery/message.hpp>
 #include <artery/options.hpp>
 #include <artery/version.hpp>
@@ -33,6 +34,15 @@ class ConnectorContext {
   // Relative paths in options resolve against base_dir (the channel file's folder).
   virtual std::filesystem::path base_dir() const = 0;
   virtual std::filesystem::path data_dir() const = 0;
+
+  // This connector's counters (names in connector_metrics.hpp): every plugin
+  // reports the same ones, the engine reads snapshots from any thread. Not
+  // virtual and held here, so counting costs a plugin one relaxed atomic add.
+  ConnectorMetrics& metrics() noexcept { return metrics_; }
+  const ConnectorMetrics& metrics() const noexcept { return metrics_; }
+
+ private:
+  ConnectorMetrics metrics_;
 };
 
 // Given to a started source: where it hands messages.

@@ -6,7 +6,8 @@ namespace artery {
 
 // The plugin ABI. A plugin built for another major, or for a newer minor than
 // this engine's, is refused: a newer minor may rely on host features we lack.
-// 2: the descriptor carries the build fingerprint (build_fingerprint.hpp).
+// 2: the descriptor carries the build fingerprint (build_fingerprint.hpp);
+// ConnectorContext::metrics() and the TCP listener kit.
 inline constexpr std::uint32_t kApiMajor = 2;
 inline constexpr std::uint32_t kApiMinor = 0;
 

@@ -84,6 +84,19 @@ void ChannelRuntime::build_outcomes() {
         std::make_unique<DeliveryOutcomes>(std::move(awaits), 4 * std::max<std::size_t>(1, env_.delivery_window));
 }
 
+std::vector<ChannelRuntime::ConnectorMetricsEntry> ChannelRuntime::connector_metrics() const {
+  std::vector<ConnectorMetricsEntry> out;
+  std::lock_guard lock(contexts_mutex_);
+  out.reserve(contexts_.size() + 1);
+  if (source_context_) out.push_back({source_context_->connector(), source_context_->metrics_snapshot()});
+  for (const auto& context : contexts_) {
+    ConnectorMetricsEntry entry{context->connector(), context->metrics_snapshot()};
+    if (entry.connector == "source") out.insert(out.begin(), std::move(entry));
+    else out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 bool ChannelRuntime::build_destinations(std::string& error) {
   const auto base = config_.file.parent_path();
   build_outcomes();
@@ -153,7 +166,10 @@ bool ChannelRuntime::build_destinations(std::string& error) {
         destination_scripts_.push_back(std::move(script));
       }
     }
-    contexts_.push_back(std::move(context));
+    {
+      std::lock_guard lock(contexts_mutex_);
+      contexts_.push_back(std::move(context));
+    }
     auto worker = std::make_unique<DestinationWorker>(std::move(setup));
     if (!worker->start(error)) {
       error = "destination " + dest.name + ": " + error;
@@ -319,9 +335,12 @@ bool ChannelRuntime::start(std::string& error) {
 }
 
 bool ChannelRuntime::start_source(std::string& error) {
-  if (!source_context_)
-    source_context_ = std::make_unique<StoreConnectorContext>(config_.name, "source", config_.file.parent_path(),
-                                                              env_.data_dir, env_.store);
+  if (!source_context_) {
+    auto context = std::make_unique<StoreConnectorContext>(config_.name, "source", config_.file.parent_path(),
+                                                           env_.data_dir, env_.store);
+    std::lock_guard lock(contexts_mutex_);
+    source_context_ = std::move(context);
+  }
   source_ = env_.plugins->create_source(config_.source.type, config_.source.options, *source_context_, error);
   if (!source_ || !source_->start(*this, error)) {
     error = "source (" + config_.source.type + "): " + error;
@@ -396,8 +415,11 @@ void ChannelRuntime::stop_parts() {
   outcomes_.reset();
   destination_scripts_.clear();
   scripts_.clear();
-  contexts_.clear();
-  source_context_.reset();
+  {
+    std::lock_guard lock(contexts_mutex_);
+    contexts_.clear();
+    source_context_.reset();
+  }
   ingress_.reset();
 }
 

@@ -59,6 +59,14 @@ class ChannelRuntime final : private SourceHost {
   ChannelState state() const { return state_; }
   Counters counters() const { return counters_.snapshot(); }
   std::map<std::string, Counters> destination_counters() const;
+  // The connector counters (artery/connector_metrics.hpp) of the running
+  // source ("source") and each destination (by name), source first; empty
+  // when the channel is not running. Any thread.
+  struct ConnectorMetricsEntry {
+    std::string connector;
+    ConnectorMetricsSnapshot metrics;
+  };
+  std::vector<ConnectorMetricsEntry> connector_metrics() const;
 
   // A message routed here by another channel: processed as if this channel's
   // source had received it, and stored with the link to where it came from.
@@ -95,6 +103,7 @@ class ChannelRuntime final : private SourceHost {
   std::map<std::string, std::unique_ptr<LiveCounters>> destination_counters_;
   std::unique_ptr<ChannelScriptServices> services_;
   std::vector<std::unique_ptr<lua::Script>> scripts_;  // one per worker
+  mutable std::mutex contexts_mutex_;  // contexts_ changes at start/stop while connector_metrics() reads
   std::vector<std::unique_ptr<StoreConnectorContext>> contexts_;
   std::vector<std::unique_ptr<DestinationWorker>> destinations_;
   std::unique_ptr<DeliveryOutcomes> outcomes_;  // chained destinations (`after:`); null without

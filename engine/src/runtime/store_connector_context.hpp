@@ -23,6 +23,10 @@ class StoreConnectorContext final : public ConnectorContext {
   std::filesystem::path base_dir() const override { return base_dir_; }
   std::filesystem::path data_dir() const override { return data_dir_; }
 
+  // A plain copy of the counters the connector reports (ConnectorContext::
+  // metrics()), taken without a lock: safe from any thread during traffic.
+  ConnectorMetricsSnapshot metrics_snapshot() const { return metrics().snapshot(); }
+
  private:
   std::string channel_, connector_, component_, space_;
   std::filesystem::path base_dir_, data_dir_;

@@ -217,3 +217,34 @@ TEST_CASE("destination: sends after stop complete as retry", "[mllp][destination
   d.destination.stop();
   CHECK(send(d.destination, hl7_message("LATE")).status == SendResult::Status::retry);
 }
+
+TEST_CASE("destination: its counters follow connections, sends, bytes and rejections", "[mllp][destination][metrics]") {
+  std::uint16_t port;
+  {
+    RunningSource probe;
+    port = probe.port();
+  }
+  StartedDestination d(to(port));
+  CHECK(send(d.destination, hl7_message("M0")).status == SendResult::Status::retry);  // nobody listening
+  auto m = d.context.metrics().snapshot();
+  CHECK(m.connections_refused == 1);
+  CHECK(m.connections_open == 0);
+
+  auto settings = loopback_settings();
+  settings.listen.port = port;
+  RunningSource server(settings, [](const artery::Message& message) {
+    return message.content.find("|BAD|") != std::string::npos ? status(Disposition::Status::rejected, "no")
+                                                               : Disposition{};
+  });
+  CHECK(send(d.destination, hl7_message("M1")).status == SendResult::Status::sent);
+  CHECK(send(d.destination, hl7_message("M2", "", "PID|1||X^^^|BAD|")).status == SendResult::Status::rejected);
+  m = d.context.metrics().snapshot();
+  CHECK(m.requests == 3);
+  CHECK(m.connections_total == 1);  // kept alive between the two sends
+  CHECK(m.connections_open == 1);
+  CHECK(m.bytes_out == framed(hl7_message("M1")).size() + framed(hl7_message("M2", "", "PID|1||X^^^|BAD|")).size());
+  CHECK(m.bytes_in > 0);
+  CHECK(m.errors_of(artery::ConnectorError::rejected) == 1);
+  d.destination.stop();
+  CHECK(d.context.metrics().snapshot().connections_open == 0);
+}

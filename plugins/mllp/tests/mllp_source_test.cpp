@@ -451,3 +451,66 @@ TEST_CASE("source answers a long pipeline in order, pausing reads under back-pre
   CHECK(in_order == n);
   CHECK(s.host.count() == static_cast<std::size_t>(n));
 }
+
+TEST_CASE("source: a crowd of 100 silent connections cannot lock a real sender out", "[mllp][source][listener]") {
+  // max_connections at and below the crowd: the longest-silent connection
+  // makes room for each newcomer instead of the newcomer being refused.
+  for (int limit : {100, 10}) {
+    INFO("max_connections " << limit);
+    auto settings = loopback_settings();
+    settings.max_connections = limit;
+    RunningSource s(settings);
+    std::vector<std::unique_ptr<Client>> crowd;
+    for (int i = 0; i < 100; ++i) crowd.push_back(std::make_unique<Client>(s.port()));
+    Client sender(s.port());
+    sender.send_frame(hl7_message("PAST-THE-CROWD"));
+    auto ack = parse_ack(sender.read_frame());
+    CHECK(ack.code == "AA");
+    CHECK(ack.control_id == "PAST-THE-CROWD");
+    // The first silent connection was closed to make room; the sender still works.
+    CHECK(crowd.front()->closed_by_peer());
+    sender.send_frame(hl7_message("STILL-HERE"));
+    CHECK(parse_ack(sender.read_frame()).control_id == "STILL-HERE");
+    const auto m = s.context.metrics().snapshot();
+    CHECK(m.connections_total == 101);
+    CHECK(m.connections_evicted >= 1);
+    CHECK(m.connections_refused == 0);
+    CHECK(m.requests == 2);
+    CHECK(s.context.logged("to make room for"));
+  }
+}
+
+TEST_CASE("source: connection, byte and request counters move over a real socket", "[mllp][source][metrics]") {
+  auto settings = loopback_settings();
+  settings.max_message_size = 4096;
+  RunningSource s(settings);
+  const std::string message = hl7_message("COUNT1");
+  std::size_t ack_bytes = 0;
+  {
+    Client c(s.port());
+    c.send_frame(message);
+    ack_bytes = framed(c.read_frame()).size();
+    // Counted when the write completes, which may be just after the client has the bytes.
+    REQUIRE(eventually([&] { return s.context.metrics().snapshot().bytes_out == ack_bytes; }));
+    auto m = s.context.metrics().snapshot();
+    CHECK(m.connections_open == 1);
+    CHECK(m.connections_total == 1);
+    CHECK(m.requests == 1);
+    CHECK(m.bytes_in == framed(message).size());
+    CHECK(m.errors_total() == 0);
+  }
+  // The client left: the gauge falls back, the totals stay.
+  REQUIRE(eventually([&] { return s.context.metrics().snapshot().connections_open == 0; }));
+  {
+    // An oversize frame is a protocol error, its AR answer a rejection of nothing stored.
+    Client c(s.port());
+    c.send_frame(std::string(5000, 'x'));
+    CHECK(parse_ack(c.read_frame()).code == "AR");
+    CHECK(c.closed_by_peer());
+  }
+  REQUIRE(eventually([&] { return s.context.metrics().snapshot().connections_open == 0; }));
+  auto m = s.context.metrics().snapshot();
+  CHECK(m.connections_total == 2);
+  CHECK(m.errors_of(artery::ConnectorError::protocol) == 1);
+  CHECK(m.requests == 1);
+}

@@ -6,6 +6,7 @@
 
 #include "mllp_destination.hpp"
 #include "mllp_test_support.hpp"
+#include "support/test_certificates.hpp"
 
 using namespace mllp_test;
 using artery::SendResult;
@@ -15,39 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A CA, a server certificate for localhost/127.0.0.1 and a client
-// certificate, both signed by the CA, plus an unrelated self-signed CA.
-struct Certificates {
-  fs::path dir;
-  Certificates() {
-    dir = fs::temp_directory_path() / ("artery-mllp-tls-" + std::to_string(::getpid()));
-    fs::create_directories(dir);
-    std::ofstream(dir / "server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
-    std::string d = dir.string();
-    std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    std::string script =
-        "cd '" + d + "' && "
-        "openssl req -x509 " + key + " -keyout ca.key -out ca.pem -days 2 -subj '/CN=Artery Test CA' && "
-        "openssl req -x509 " + key + " -keyout other.key -out other.pem -days 2 -subj '/CN=Other CA' && "
-        "openssl req " + key + " -keyout server.key -out server.csr -subj '/CN=localhost' && "
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
-        "-extfile server.ext && "
-        "openssl req " + key + " -keyout client.key -out client.csr -subj '/CN=artery-client' && "
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2";
-    script = "(" + script + ") >/dev/null 2>&1";
-    if (std::system(script.c_str()) != 0) throw std::runtime_error("openssl could not make test certificates");
-  }
-  ~Certificates() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  std::string operator()(const char* name) const { return (dir / name).string(); }
-};
-
-const Certificates& certificates() {
-  static Certificates c;
-  return c;
-}
+// The CA, server, client and unrelated certificates the openssl CLI made.
+const artery::testing::TestCertificates& certificates() { return artery::testing::TestCertificates::get(); }
 
 artery::mllp::SourceSettings tls_source(bool verify_client) {
   auto& c = certificates();

@@ -177,3 +177,46 @@ TEST_CASE("framer: a comment after a document does not swallow the next one", "[
   CHECK(events[0].text == "<R/>");
   CHECK(events[1].text == "<!-- between -->\n<S>1</S>");
 }
+
+TEST_CASE("framer: a mismatched end tag is malformed at once, and the next line frames", "[systemone][framer]") {
+  for (std::size_t step : {std::size_t{1}, std::size_t{3}, std::size_t{1000}}) {
+    INFO("step " << step);
+    auto events = frame("<a><b></a>\n<R><b></b></R>\n", step);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].status == Status::malformed);
+    CHECK_THAT(events[0].text, Catch::StartsWith("Invalid XML format"));
+    CHECK_THAT(events[0].text, Catch::Contains("</a>"));
+    CHECK(events[1].status == Status::document);
+    CHECK(events[1].text == "<R><b></b></R>");
+  }
+}
+
+TEST_CASE("framer: a '<' that starts no tag inside the root is malformed, through the end of its line", "[systemone][framer]") {
+  for (std::size_t step : {std::size_t{1}, std::size_t{1000}}) {
+    INFO("step " << step);
+    auto events = frame("<APIKey><<<<\n<R/>\n", step);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].status == Status::malformed);
+    CHECK_THAT(events[0].text, Catch::StartsWith("Invalid XML format"));
+    CHECK(events[1].text == "<R/>");
+  }
+}
+
+TEST_CASE("framer: a malformed line is reported once however it is split", "[systemone][framer]") {
+  // The rest of the broken line arrives in later reads and is dropped silently.
+  XmlDocumentFramer framer(1000);
+  std::string doc, error;
+  framer.feed("<A></B> <<<<");
+  CHECK(framer.next(doc, error) == Status::malformed);
+  framer.feed(" more </A> < junk");
+  CHECK(framer.next(doc, error) == Status::need_more);
+  framer.feed("\n<R>ok</R>");
+  CHECK(framer.next(doc, error) == Status::document);
+  CHECK(doc == "<R>ok</R>");
+}
+
+TEST_CASE("framer: matching names are checked with attributes, whitespace and prefixes", "[systemone][framer]") {
+  auto events = frame("<s:R a=\"1\"><s:B\n x='</s:R>'>t</s:B ><C/></s:R >\n", 2);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].status == Status::document);
+}

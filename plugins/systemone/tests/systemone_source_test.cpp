@@ -180,6 +180,25 @@ TEST_CASE("source: garbage gets an error answer and the connection keeps working
   CHECK(logged);
 }
 
+TEST_CASE("source: malformed XML is answered 'Invalid XML format' at once, and the connection keeps working", "[systemone][source]") {
+  // Before, these waited for a root close that cannot come, until idle_timeout.
+  Served s(Opts{{"idle_timeout", "10m"}});
+  auto c = Connection::to(s.port);
+  for (const std::string broken : {"<a><b></a>", "<APIKey><<<<"}) {
+    INFO(broken);
+    c.send(broken + "\n");
+    std::string line = c.read_line();
+    CHECK(line.find("Invalid XML format") != std::string::npos);
+    pugi::xml_document doc;
+    std::string error;
+    REQUIRE(artery::systemone::parse_xml(line, doc, false, error));
+    CHECK(std::string(doc.document_element().name()) == "ClientIntegrationResponse");
+  }
+  c.send(request("Echo", "AFTER-BROKEN") + "\n");
+  CHECK(response_text(parse(c.read_line()), "Response/Echo") == std::string("AFTER-BROKEN"));
+  CHECK(s.host.count() == 1);
+}
+
 TEST_CASE("source: DOCTYPE with an entity is refused and the entity never expanded", "[systemone][source]") {
   Served s;
   auto c = Connection::to(s.port);
@@ -274,6 +293,20 @@ TEST_CASE("source: device approval gives a new device an id and remembers it", "
   c2.send(request("Echo", "D4", "KEY", "abc") + "\n");
   CHECK(response_text(parse(c2.read_line()), "DeviceID") == std::string("abc"));
   CHECK(none.context.state.empty());
+}
+
+TEST_CASE("source: silent connections beyond max_connections make room for a real client", "[systemone][source]") {
+  Served s(Opts{{"max_connections", "10"}});
+  std::vector<Connection> crowd;
+  for (int i = 0; i < 20; ++i) crowd.push_back(Connection::to(s.port));
+  auto c = Connection::to(s.port);
+  c.send(request("Echo", "PAST-CROWD") + "\n");
+  CHECK(response_text(parse(c.read_line()), "Response/Echo") == std::string("PAST-CROWD"));
+  CHECK(crowd.front().peer_closed());
+  auto m = s.context.metrics().snapshot();
+  CHECK(m.connections_evicted >= 11);
+  CHECK(m.connections_refused == 0);
+  CHECK(m.requests == 1);
 }
 
 TEST_CASE("source: idle connections are closed", "[systemone][source]") {

@@ -45,11 +45,12 @@ class MemoryContext final : public artery::ConnectorContext {
     std::lock_guard lock(mutex_);
     state[std::string(key)] = std::string(value);
   }
-  std::filesystem::path base_dir() const override { return "."; }
+  std::filesystem::path base_dir() const override { return base; }
   std::filesystem::path data_dir() const override { return "."; }
 
   std::map<std::string, std::string> state;
   std::vector<std::string> logs;
+  std::filesystem::path base = ".";  // the "channel file's folder"
 
  private:
   std::mutex mutex_;

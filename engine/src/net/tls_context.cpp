@@ -1,13 +1,14 @@
-#include "tls_setup.hpp"
+#include <artery/tls_context.hpp>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-namespace artery::mllp {
+namespace artery {
 namespace ssl = boost::asio::ssl;
 
 namespace {
 
+// TLS 1.2 is the oldest version still considered safe (RFC 8996 retired 1.0/1.1).
 constexpr auto kProtocolOptions = ssl::context::default_workarounds | ssl::context::no_sslv2 |
                                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1;
 
@@ -28,7 +29,7 @@ bool load_identity(ssl::context& context, const TlsSettings& tls, std::string& e
 
 }  // namespace
 
-std::optional<ssl::context> make_server_tls(const TlsSettings& tls, std::string& error) {
+std::optional<ssl::context> make_server_tls_context(const TlsSettings& tls, std::string& error) {
   ssl::context context(ssl::context::tls_server);
   context.set_options(kProtocolOptions);
   if (!load_identity(context, tls, error)) return std::nullopt;
@@ -44,7 +45,7 @@ std::optional<ssl::context> make_server_tls(const TlsSettings& tls, std::string&
   return context;
 }
 
-std::optional<ssl::context> make_client_tls(const TlsSettings& tls, std::string& error) {
+std::optional<ssl::context> make_client_tls_context(const TlsSettings& tls, std::string& error) {
   ssl::context context(ssl::context::tls_client);
   context.set_options(kProtocolOptions);
   if (!load_identity(context, tls, error)) return std::nullopt;
@@ -62,7 +63,7 @@ std::optional<ssl::context> make_client_tls(const TlsSettings& tls, std::string&
   return context;
 }
 
-std::string peer_subject(SSL* ssl) {
+std::string tls_peer_subject(SSL* ssl) {
   X509* cert = SSL_get1_peer_certificate(ssl);
   if (cert == nullptr) return {};
   char buffer[512];
@@ -71,4 +72,4 @@ std::string peer_subject(SSL* ssl) {
   return buffer;
 }
 
-}  // namespace artery::mllp
+}  // namespace artery
