@@ -26,7 +26,7 @@ RuntimeEnvironment registry_environment(ChannelHarness& harness) {
 
 // For threads other than the test's: Catch2's assertions are not thread-safe.
 Disposition settle(const std::shared_future<Disposition>& future) {
-  if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) return {Disposition::Status::unavailable};
+  if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) return {Disposition::Status::unavailable, 0, {}, "no answer"};
   return future.get();
 }
 

@@ -17,7 +17,7 @@ using namespace artery::testing;
 
 namespace {
 
-std::string hl7(int i) {
+std::string numbered_oru(int i) {
   return "MSH|^~\\&|LAB|H|EHR|H|20261201120000||ORU^R01|M" + std::to_string(i) + "|P|2.5\rPID|1||" +
          std::to_string(1000 + i) + "\r";
 }
@@ -78,9 +78,9 @@ TEST_CASE("connector metrics: an MLLP source and a file destination count what w
     timeval timeout{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     for (int i = 0; i < messages; ++i) {
-      sent_bytes += hl7(i).size() + 3;
-      content_bytes += hl7(i).size();
-      acked += round_trip(fd, hl7(i)).find("MSA|AA|M" + std::to_string(i)) != std::string::npos;
+      sent_bytes += numbered_oru(i).size() + 3;
+      content_bytes += numbered_oru(i).size();
+      acked += round_trip(fd, numbered_oru(i)).find("MSA|AA|M" + std::to_string(i)) != std::string::npos;
     }
     ::close(fd);
   }
