@@ -1,6 +1,6 @@
 #include "systemone_settings.hpp"
 
-#include "connector_option_reader.hpp"
+#include <artery/option_reader.hpp>
 
 #include <iterator>
 #include <stdexcept>
@@ -65,22 +65,24 @@ void invalid(const ConnectorOptions& options, const std::string& key, const std:
 }  // namespace
 
 SourceSettings SourceSettings::read(const ConnectorOptions& options, const std::filesystem::path& base_dir) {
-  ConnectorOptionReader reader(options, source_option_specs());
+  const auto specs = source_option_specs();
+  OptionReader reader(options, specs.data(), specs.size());
   SourceSettings s;
-  s.listen = reader.address("listen");
-  s.close_framing = reader.choice("framing") == "close";
+  s.listen = reader.address("listen").value_or(Address{});
+  s.close_framing = reader.choice("framing", {"newline", "close"}) == 1;
   s.max_request_size = static_cast<std::size_t>(reader.size("max_request_size"));
-  if (s.max_request_size == 0) throw std::invalid_argument("max_request_size: must be more than 0");
   s.idle_timeout = reader.duration("idle_timeout");
   s.max_connections = static_cast<int>(reader.integer("max_connections", 1, 100'000));
   s.api_keys = reader.list("api_keys");
-  s.error_style = reader.choice("error_style") == "simple" ? ErrorStyle::simple : ErrorStyle::tpp;
-  s.auto_approve_devices = reader.choice("device_approval") == "auto";
-  s.tls.enabled = reader.flag("tls.enabled");
+  s.error_style = reader.choice("error_style", {"tpp", "simple"}) == 1 ? ErrorStyle::simple : ErrorStyle::tpp;
+  s.auto_approve_devices = reader.choice("device_approval", {"auto", "none"}) == 0;
+  s.tls.enabled = reader.boolean("tls.enabled");
   s.tls.cert = resolved(reader.string("tls.cert"), base_dir);
   s.tls.key = resolved(reader.string("tls.key"), base_dir);
   s.tls.ca = resolved(reader.string("tls.ca"), base_dir);
-  s.tls.verify_peer = reader.flag("tls.verify_client");
+  s.tls.verify_peer = reader.boolean("tls.verify_client");
+  if (!reader.ok()) throw std::invalid_argument(reader.error());
+  if (s.max_request_size == 0) invalid(options, "max_request_size", "must be more than 0");
   if (s.tls.enabled && (s.tls.cert.empty() || s.tls.key.empty())) invalid(options, "tls", "tls.cert and tls.key are required");
   if (s.tls.enabled && s.tls.verify_peer && s.tls.ca.empty())
     invalid(options, "tls.verify_client", "needs tls.ca to verify client certificates against");
@@ -88,23 +90,28 @@ SourceSettings SourceSettings::read(const ConnectorOptions& options, const std::
 }
 
 DestinationSettings DestinationSettings::read(const ConnectorOptions& options) {
-  ConnectorOptionReader reader(options, destination_option_specs());
+  const auto specs = destination_option_specs();
+  OptionReader reader(options, specs.data(), specs.size());
   DestinationSettings s;
-  s.remote = reader.address("remote");
-  s.api_key = reader.required_string("api_key");
+  s.remote = reader.address("remote").value_or(Address{});
+  s.api_key = reader.required("api_key");
   s.device_version = reader.string("device_version");
   s.function = reader.string("function");
   s.function_version = reader.string("function_version");
-  s.output_scheme_drugs = reader.choice("output_scheme_drugs");
-  s.output_scheme_codes = reader.choice("output_scheme_codes");
+  // Optional choices: absent means SystmOne's own default.
+  s.output_scheme_drugs = reader.string("output_scheme_drugs");
+  if (!s.output_scheme_drugs.empty()) reader.choice("output_scheme_drugs", {"Multilex", "Dmd"});
+  s.output_scheme_codes = reader.string("output_scheme_codes");
+  if (!s.output_scheme_codes.empty()) reader.choice("output_scheme_codes", {"CTV3", "Snomed"});
   s.response_timeout = reader.duration("response_timeout");
   s.connect_timeout = reader.duration("connect_timeout");
   s.rate_limit = reader.duration("rate_limit");
   s.record_rate_limit = reader.duration("record_rate_limit");
   s.max_response_size = static_cast<std::size_t>(reader.size("max_response_size"));
-  if (s.max_response_size == 0) throw std::invalid_argument("max_response_size: must be more than 0");
-  if (s.response_timeout.count() <= 0) throw std::invalid_argument("response_timeout: must be more than 0");
-  if (s.connect_timeout.count() <= 0) throw std::invalid_argument("connect_timeout: must be more than 0");
+  if (!reader.ok()) throw std::invalid_argument(reader.error());
+  if (s.max_response_size == 0) invalid(options, "max_response_size", "must be more than 0");
+  if (s.response_timeout.count() <= 0) invalid(options, "response_timeout", "must be more than 0");
+  if (s.connect_timeout.count() <= 0) invalid(options, "connect_timeout", "must be more than 0");
   return s;
 }
 

@@ -46,7 +46,7 @@ class OptionReader {
   std::optional<Address> address(std::string_view key);
   // Index of the value in `choices`; 0 (with an error) when not one of them.
   std::size_t choice(std::string_view key, std::initializer_list<std::string_view> choices);
-  // A list's items as text ([] when absent).
+  // A list's items as text ([] when absent); a flat "a, b" string is split at commas.
   std::vector<std::string> list(std::string_view key) const;
   // A path resolved against `base` (the channel file's folder); "" stays "".
   std::filesystem::path path(std::string_view key, const std::filesystem::path& base) const;

@@ -101,8 +101,23 @@ std::size_t OptionReader::choice(std::string_view key, std::initializer_list<std
 
 std::vector<std::string> OptionReader::list(std::string_view key) const {
   std::vector<std::string> out;
-  if (auto node = options_.tree.get_child_optional(dotted(key)))
+  auto node = options_.tree.get_child_optional(dotted(key));
+  if (node && !node->empty()) {
     for (const auto& [name, item] : *node) out.push_back(item.data());
+    return out;
+  }
+  // Options given flat (`artery send`'s key=value pairs): "a, b".
+  const std::string text = node ? node->data() : string(key);
+  std::size_t from = 0;
+  while (from < text.size()) {
+    auto comma = text.find(',', from);
+    std::string item = text.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(std::move(item));
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
   return out;
 }
 
