@@ -191,6 +191,10 @@ bool TcpListener::start(std::string& error) {
     im.guards.push_back(asio::make_work_guard(*im.contexts.back()));
   }
   if (!im.bind(error)) {
+    // Every I/O object goes before the io_context it was made on (ASan found
+    // the accept-pause timer outliving its context when a port was taken).
+    im.acceptor.reset();
+    im.accept_pause.reset();
     im.guards.clear();
     im.contexts.clear();
     return false;
