@@ -49,19 +49,6 @@ const std::size_t kDestinationOptionCount = std::size(kDestinationOptions);
 
 namespace {
 
-std::string resolve(const std::string& path, const std::string& base_dir) {
-  if (path.empty() || base_dir.empty()) return path;
-  std::filesystem::path p(path);
-  return p.is_absolute() ? path : (std::filesystem::path(base_dir) / p).string();
-}
-
-void read_tls_files(OptionReader& in, TlsSettings& tls, const std::string& base_dir) {
-  tls.enabled = in.boolean("tls.enabled");
-  tls.cert = resolve(in.string("tls.cert"), base_dir);
-  tls.key = resolve(in.string("tls.key"), base_dir);
-  tls.ca = resolve(in.string("tls.ca"), base_dir);
-}
-
 // A frame limit of 0 would refuse every message.
 std::size_t frame_limit(OptionReader& in, const char* key) {
   const auto size = in.size(key);
@@ -93,11 +80,7 @@ std::optional<SourceSettings> read_source_settings(const ConnectorOptions& optio
   }
   s.commit_ack = in.boolean("commit_ack");
   s.threads = static_cast<int>(in.integer("threads", 1, 64));
-  read_tls_files(in, s.tls, base_dir);
-  s.tls.verify_peer = in.boolean("tls.verify_client");
-  if (s.tls.enabled && (s.tls.cert.empty() || s.tls.key.empty())) in.fail("tls", "tls.cert and tls.key are required");
-  if (s.tls.enabled && s.tls.verify_peer && s.tls.ca.empty())
-    in.fail("tls.verify_client", "needs tls.ca to verify client certificates against");
+  s.tls = read_listener_tls(in, base_dir);
   if (!in.ok()) {
     error = in.error();
     return std::nullopt;
@@ -117,11 +100,7 @@ std::optional<DestinationSettings> read_destination_settings(const ConnectorOpti
   s.retry_ar = in.boolean("retry_ar");
   s.commit_ack = in.boolean("commit_ack");
   s.max_message_size = frame_limit(in, "max_message_size");
-  read_tls_files(in, s.tls, base_dir);
-  s.tls.verify_peer = in.boolean("tls.verify_server");
-  s.tls.server_name = in.string("tls.server_name");
-  if (s.tls.enabled && s.tls.cert.empty() != s.tls.key.empty())
-    in.fail("tls", "tls.cert and tls.key go together");
+  s.tls = read_client_tls(in, base_dir);
   if (s.ack_timeout.count() <= 0) in.fail("ack_timeout", "must be more than 0");
   if (s.connect_timeout.count() <= 0) in.fail("connect_timeout", "must be more than 0");
   if (!in.ok()) {

@@ -52,11 +52,6 @@ std::span<const OptionSpec> destination_option_specs() { return {kDestinationOpt
 
 namespace {
 
-std::string resolved(const std::string& path, const std::filesystem::path& base_dir) {
-  if (path.empty() || base_dir.empty() || std::filesystem::path(path).is_absolute()) return path;
-  return (base_dir / path).string();
-}
-
 void invalid(const ConnectorOptions& options, const std::string& key, const std::string& why) {
   std::string where = options.location_of(key);
   throw std::invalid_argument((where.empty() ? std::string{} : where + ": ") + key + ": " + why);
@@ -76,16 +71,9 @@ SourceSettings SourceSettings::read(const ConnectorOptions& options, const std::
   s.api_keys = reader.list("api_keys");
   s.error_style = reader.choice("error_style", {"tpp", "simple"}) == 1 ? ErrorStyle::simple : ErrorStyle::tpp;
   s.auto_approve_devices = reader.choice("device_approval", {"auto", "none"}) == 0;
-  s.tls.enabled = reader.boolean("tls.enabled");
-  s.tls.cert = resolved(reader.string("tls.cert"), base_dir);
-  s.tls.key = resolved(reader.string("tls.key"), base_dir);
-  s.tls.ca = resolved(reader.string("tls.ca"), base_dir);
-  s.tls.verify_peer = reader.boolean("tls.verify_client");
+  s.tls = read_listener_tls(reader, base_dir);
   if (!reader.ok()) throw std::invalid_argument(reader.error());
   if (s.max_request_size == 0) invalid(options, "max_request_size", "must be more than 0");
-  if (s.tls.enabled && (s.tls.cert.empty() || s.tls.key.empty())) invalid(options, "tls", "tls.cert and tls.key are required");
-  if (s.tls.enabled && s.tls.verify_peer && s.tls.ca.empty())
-    invalid(options, "tls.verify_client", "needs tls.ca to verify client certificates against");
   return s;
 }
 
