@@ -1,6 +1,7 @@
 // Requests, responses and their small text rules (header case, query and
 // cookie parsing, JSON quoting): no Beast here, so this builds fast.
 #include <artery/http_message.hpp>
+#include "json/json_string.hpp"
 
 #include <cstdio>
 
@@ -152,25 +153,7 @@ HttpResponse HttpResponse::streaming(std::string_view content_type, HttpStreamOp
 std::string json_quote(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);
-  out.push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escape[8];
-          std::snprintf(escape, sizeof escape, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += escape;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
+  append_json_string(out, text);
   return out;
 }
 

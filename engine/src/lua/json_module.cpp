@@ -4,6 +4,7 @@
 // whose keys are exactly 1..n is an array (an empty table is []), anything else
 // is an object with keys sorted for deterministic output; json.object(t) marks a
 // table as an object (decoded objects carry that mark, so {} round-trips).
+#include "json/json_string.hpp"
 #include "lua/modules.hpp"
 #include "lua/sandbox_state.hpp"
 
@@ -59,33 +60,6 @@ struct EncodeScratch {
   std::deque<std::string> integer_keys;
 };
 thread_local EncodeScratch scratch;
-
-void append_escaped(std::string& out, std::string_view text) {
-  static const char* hex = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-    }
-  }
-  out.append(text.data() + run, text.size() - run);
-  out.push_back('"');
-}
 
 void newline(std::string& out, bool pretty, int depth) {
   if (!pretty) return;
@@ -147,7 +121,7 @@ void encode_table(lua_State* L, int index, std::string& out, bool pretty, int de
     const KeyEntry key = scratch.keys[depth][i];  // the vector may move while children encode
     if (i) out.push_back(',');
     newline(out, pretty, depth + 1);
-    append_escaped(out, key.text);
+    append_json_string(out, key.text);
     out += pretty ? ": " : ":";
     if (key.integer) {
       lua_rawgeti(L, index, key.number);
@@ -186,7 +160,7 @@ void encode_value(lua_State* L, int index, std::string& out, bool pretty, int de
     case LUA_TSTRING: {
       std::size_t size = 0;
       const char* text = lua_tolstring(L, index, &size);
-      append_escaped(out, {text, size});
+      append_json_string(out, {text, size});
       return;
     }
     case LUA_TTABLE:
