@@ -1,4 +1,5 @@
 // Script runtime: the hl7, json, xml, crypto and uuid modules on real samples.
+#include "lua_script_file.hpp"
 #include "lua/script.hpp"
 
 #include <artery/hl7.hpp>
@@ -11,6 +12,8 @@
 
 using namespace artery;
 using namespace artery::lua;
+using artery::testing::load;
+using artery::testing::ScriptFile;
 
 namespace {
 
@@ -21,26 +24,6 @@ std::string read_fixture(const std::string& relative) {
   return text.str();
 }
 
-struct ScriptFile {
-  std::filesystem::path path;
-  explicit ScriptFile(const std::string& text) {
-    static int n = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("artery_lua_modules_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".lua");
-    std::ofstream(path, std::ios::binary) << text;
-  }
-  ~ScriptFile() { std::filesystem::remove(path); }
-};
-
-std::unique_ptr<Script> load(const ScriptFile& file) {
-  Script::Options options;
-  options.file = file.path;
-  std::string error;
-  auto script = Script::load(options, error);
-  INFO(error);
-  REQUIRE(script);
-  return script;
-}
 
 const char* kSample = "samples/hl7v2/oru_r01_v24_ms_glucose_sn_tz.hl7";
 

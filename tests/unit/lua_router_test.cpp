@@ -1,5 +1,6 @@
 // router.route() records routes in the script context (channel scripts only),
 // and a destination with `after:` sees ctx.responses / ctx.states.
+#include "lua_script_file.hpp"
 #include "lua/script.hpp"
 #include "runtime/router_destination.hpp"
 
@@ -10,29 +11,11 @@
 
 using namespace artery;
 using namespace artery::lua;
+using artery::testing::load;
+using artery::testing::ScriptFile;
 
 namespace {
 
-struct ScriptFile {
-  std::filesystem::path path;
-  explicit ScriptFile(const std::string& text) {
-    static int n = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("artery_lua_router_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".lua");
-    std::ofstream(path, std::ios::binary) << text;
-  }
-  ~ScriptFile() { std::filesystem::remove(path); }
-};
-
-std::unique_ptr<Script> load(const ScriptFile& file) {
-  Script::Options options;
-  options.file = file.path;
-  std::string error;
-  auto script = Script::load(options, error);
-  INFO(error);
-  REQUIRE(script);
-  return script;
-}
 
 const char* kAdt = "MSH|^~\\&|A|B|C|D|20261121||ADT^A01|X1|P|2.5\rPID|1||42\r";
 
