@@ -1,0 +1,35 @@
+// What the admin endpoints work with: the engine's parts, by reference. The
+// endpoints hold nothing of their own between requests except what is here.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace artery {
+class ChannelRegistry;
+class MessageStore;
+class PluginRegistry;
+class AuditLog;
+struct EngineConfig;
+}  // namespace artery
+
+namespace artery::admin {
+
+class AccountStore;
+class StatsSampler;
+
+struct AdminContext {
+  ChannelRegistry& channels;
+  MessageStore& store;
+  PluginRegistry& plugins;
+  AuditLog& audit;
+  const EngineConfig& config;
+  StatsSampler& stats;
+  AccountStore* accounts = nullptr;  // users, sessions and API tokens
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Redeploy reads the channel's file again (the API never takes a channel
+  // definition from the network): returns the problem, or "" when redeployed.
+  std::function<std::string(const std::string& channel)> redeploy;
+};
+
+}  // namespace artery::admin
