@@ -2,7 +2,10 @@
 // endpoints hold nothing of their own between requests except what is here.
 #pragma once
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 
 namespace artery {
@@ -26,10 +29,13 @@ struct AdminContext {
   const EngineConfig& config;
   StatsSampler& stats;
   AccountStore* accounts = nullptr;  // users, sessions and API tokens
+  std::filesystem::path console_dir;  // the built web console
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Redeploy reads the channel's file again (the API never takes a channel
   // definition from the network): returns the problem, or "" when redeployed.
   std::function<std::string(const std::string& channel)> redeploy;
+  // Channel -> age in seconds of its oldest queued delivery (health, metrics).
+  std::function<std::map<std::string, std::int64_t>()> oldest_queued_s;
 };
 
 }  // namespace artery::admin

@@ -1,5 +1,7 @@
 #include "cli/engine_settings.hpp"
 
+#include <artery/http_server.hpp>
+
 #include "log/logger.hpp"
 
 #include <cstdio>
@@ -11,6 +13,8 @@ std::string engine_flags_error(const Arguments& args) {
     if (*level != "debug" && *level != "info" && *level != "warn" && *level != "error")
       return "--log-level takes debug, info, warn or error, not '" + *level + "'";
   }
+  if (auto http = args.flag("--http"); http && !parse_http_listen(*http))
+    return "--http takes an address such as 127.0.0.1:8080 or :8080, or off; not '" + *http + "'";
   return "";
 }
 

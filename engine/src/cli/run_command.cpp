@@ -1,9 +1,12 @@
 // artery run: deploy the channels and serve until SIGINT/SIGTERM.
 #include "cli/commands.hpp"
 #include "cli/engine_settings.hpp"
+#include "admin/admin_server.hpp"
 #include "cli/usage.hpp"
 #include "log/logger.hpp"
 #include "runtime/engine.hpp"
+
+#include <artery/http_server.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -65,13 +68,28 @@ int run_command(int argc, char** argv) {
                              std::to_string(deployable) + " channels from " + config->channels_dir.string() +
                              ", data in " + config->data_dir.string());
 
-  // Said plainly so nobody waits on a port that is not open yet.
-  logger::info("engine", "admin HTTP API and console (" + config->http + ") are not part of this build yet");
+  std::unique_ptr<admin::AdminServer> admin_server;
+  const auto http = parse_http_listen(config->http);  // checked with the flags and artery.yaml
+  if (http && http->enabled) {
+    admin_server = std::make_unique<admin::AdminServer>(engine, admin::AdminServerOptions{
+                                                                   http->address, admin::default_console_dir()});
+    if (!admin_server->start(error)) {
+      // The channels run on; the operator is told plainly what is missing.
+      logger::error("engine", error + "; the channels run without the admin API and console");
+      admin_server.reset();
+    } else {
+      logger::info("engine", "admin API and console on http://" + http->address.host + ":" +
+                                 std::to_string(admin_server->port()) + "/");
+    }
+  } else {
+    logger::info("engine", "admin API and console are off (--http off)");
+  }
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   logger::info("engine", std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
                              "; stopping sources, draining, flushing the store");
+  if (admin_server) admin_server->stop();
   engine.stop();
   logger::info("engine", "stopped cleanly");
   return 0;

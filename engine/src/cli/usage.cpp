@@ -22,7 +22,7 @@ constexpr std::string_view kEngineFlagsHelp =
     "  --config FILE      engine settings (default: ./artery.yaml when it exists)\n"
     "  --channels DIR     the channels folder (default: ./channels)\n"
     "  --data DIR         the data folder: store and channel outputs (default: ./data)\n"
-    "  --http ADDR        admin HTTP address (default: 127.0.0.1:8080; not served yet)\n"
+    "  --http ADDR        admin API and web console address (default: 127.0.0.1:8080; off: none)\n"
     "  --plugins DIR      plugin folder (default: plugins/ next to the binary)\n"
     "  --log-level L      debug, info, warn or error (default: info)\n";
 

@@ -2,6 +2,8 @@
 // engine behaves the same whatever directory it is started from.
 #include "config/engine_config.hpp"
 
+#include <artery/http_server.hpp>
+
 #include "config/map_fields.hpp"
 #include "config/option_value.hpp"
 #include "config/yaml_source.hpp"
@@ -42,11 +44,10 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
   read_path("plugins", out.plugins_dir);
 
   if (const config::MapEntry* http = fields.find("http")) {
-    // Checked as an address now so a typo fails `artery validate`, not start-up.
-    std::string problem = config::check_option_value("address", http->value);
-    if (!problem.empty())
+    // Checked now so a typo fails `artery validate`, not start-up.
+    if (!http->value.IsScalar() || !parse_http_listen(http->value.Scalar()))
       fields.error(http->value.IsNull() ? http->key_node : http->value,
-                   "wrong type for 'http' in engine config: " + problem);
+                   "wrong value for 'http' in engine config: expected an address such as 127.0.0.1:8080, or off");
     else
       out.http = http->value.Scalar();
   }

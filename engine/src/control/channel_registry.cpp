@@ -262,6 +262,7 @@ std::optional<ChannelSnapshot> ChannelRegistry::snapshot(const std::string& name
   if (!entry) return std::nullopt;
   ChannelSnapshot out;
   std::shared_ptr<ChannelRuntime> runtime;
+  std::vector<std::pair<std::string, std::string>> types;  // destination name, connector type
   {
     std::lock_guard lock(entry->guard);
     out.name = entry->config.name;
@@ -271,19 +272,24 @@ std::optional<ChannelSnapshot> ChannelRegistry::snapshot(const std::string& name
     out.state = entry->state;
     out.reason = entry->reason;
     runtime = entry->runtime;
+    for (const auto& dest : entry->config.destinations) types.emplace_back(dest.name, dest.connector.type);
   }
   if (runtime) {
     // Atomics only: never waits for the channel's work.
     out.counters = runtime->counters();
-    for (const auto& [dest, counters] : runtime->destination_counters()) out.destinations.push_back({dest, counters});
+    for (const auto& [dest, counters] : runtime->destination_counters()) out.destinations.push_back({dest, {}, counters});
+    out.connectors = runtime->connector_metrics();
   } else if (base_.store) {
     // Never started in this run (stopped by an operator): the stored totals.
     auto stored = base_.store->counters();
     auto& mine = stored[out.name];
     out.counters = mine[""];
     for (const auto& [dest, counters] : mine)
-      if (!dest.empty()) out.destinations.push_back({dest, counters});
+      if (!dest.empty()) out.destinations.push_back({dest, {}, counters});
   }
+  for (auto& dest : out.destinations)
+    for (const auto& [name, type] : types)
+      if (name == dest.name) dest.type = type;
   return out;
 }
 

@@ -24,6 +24,7 @@ namespace artery {
 
 struct DestinationSnapshot {
   std::string name;
+  std::string type;   // the connector's plugin
   Counters counters;  // counters.queued is the destination's queue depth
 };
 
@@ -36,6 +37,8 @@ struct ChannelSnapshot {
   std::string reason;  // why it is failed (or stopped by an operator)
   Counters counters;   // the channel's totals; counters.queued is its queue depth
   std::vector<DestinationSnapshot> destinations;
+  // The running connectors' counters (source first); empty when not running.
+  std::vector<ChannelRuntime::ConnectorMetricsEntry> connectors;
 };
 
 struct ControlResult {

@@ -77,6 +77,22 @@ void Engine::stop() {
   store_.reset();
 }
 
+ControlResult Engine::redeploy(const std::string& name) {
+  auto current = registry_->snapshot(name);
+  if (!current) return ControlResult::failure("no channel named '" + name + "'");
+  Diagnostics diagnostics;
+  auto loaded = load_channel(current->file, plugins_, diagnostics);
+  if (!loaded) {
+    std::string why = current->file.string() + " is not valid; the running version stays:";
+    for (const auto& d : diagnostics) why += "\n" + d.str();
+    return ControlResult::failure(why);
+  }
+  if (loaded->name != name)
+    return ControlResult::failure(current->file.string() + " now defines channel '" + loaded->name + "', not '" +
+                                  name + "'; the running version stays");
+  return registry_->redeploy(std::move(*loaded));
+}
+
 void Engine::prune_loop() {
   std::unique_lock lock(prune_mutex_);
   while (!prune_wake_.wait_for(lock, std::chrono::seconds(60), [&] { return stopping_; })) {

@@ -41,6 +41,9 @@ class Engine {
   MessageStore& store() { return *store_; }
   // The deployed channels: every operation and snapshot goes through it.
   ChannelRegistry& channels() { return *registry_; }
+  // Reads the channel's file again and redeploys it (validated first: an
+  // invalid file leaves the running version as it is, and says why).
+  ControlResult redeploy(const std::string& name);
   // What start() could not deploy. Disabled channels are not failures.
   const std::vector<ChannelStartFailure>& start_failures() const { return start_failures_; }
 

@@ -1,0 +1,87 @@
+#include "admin/admin_server.hpp"
+
+#include "admin/admin_context.hpp"
+#include "admin/admin_routes.hpp"
+#include "admin/api/endpoints.hpp"
+#include "admin/stats_sampler.hpp"
+#include "log/logger.hpp"
+#include "runtime/engine.hpp"
+#include "store/audit_log.hpp"
+
+#include <artery/http.hpp>
+
+#include <cstdlib>
+
+namespace artery::admin {
+
+// Declared in their order of construction: the routes' handlers refer to the
+// context, which refers to the sampler and the audit log; the server goes first.
+struct AdminServer::Parts {
+  std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<StatsSampler> stats;
+  std::unique_ptr<Authenticator> authenticator;
+  std::unique_ptr<AdminContext> context;
+  std::unique_ptr<AdminRoutes> routes;
+  std::unique_ptr<HttpServer> server;
+};
+
+AdminServer::AdminServer(Engine& engine, AdminServerOptions options)
+    : engine_(engine), options_(std::move(options)) {}
+
+AdminServer::~AdminServer() { stop(); }
+
+std::unique_ptr<Authenticator> make_authenticator(AdminContext& context);
+
+bool AdminServer::start(std::string& error) {
+  auto parts = std::make_unique<Parts>();
+  try {
+    parts->audit = std::make_unique<AuditLog>(engine_.config().data_dir / "artery.db");
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+  parts->stats = std::make_unique<StatsSampler>(engine_.channels());
+  parts->context = std::make_unique<AdminContext>(AdminContext{
+      engine_.channels(), engine_.store(), engine_.plugins(), *parts->audit, engine_.config(), *parts->stats,
+      nullptr, options_.console_dir, std::chrono::steady_clock::now(),
+      [this](const std::string& name) { return engine_.redeploy(name).error; }, {}});
+  AdminContext& context = *parts->context;
+  parts->authenticator = make_authenticator(context);
+
+  HttpRouter router;
+  parts->routes = std::make_unique<AdminRoutes>(router, *parts->authenticator);
+  register_admin_api(*parts->routes, context);
+
+  HttpServerOptions server_options;
+  server_options.host = options_.listen.host;
+  server_options.port = options_.listen.port;
+  server_options.log_name = "admin";
+  // SSE streams stay open; the idle timeout only applies between requests.
+  parts->server = std::make_unique<HttpServer>(std::move(server_options), std::move(router));
+  parts->stats->start();
+  if (!parts->server->start(error)) {
+    error = "admin HTTP API on " + options_.listen.host + ":" + std::to_string(options_.listen.port) + ": " + error;
+    parts->stats->stop();
+    return false;
+  }
+  parts_ = std::move(parts);
+  return true;
+}
+
+void AdminServer::stop() {
+  if (!parts_) return;
+  parts_->server->stop();
+  parts_->stats->stop();
+  parts_.reset();
+}
+
+std::uint16_t AdminServer::port() const { return parts_ ? parts_->server->port() : 0; }
+
+std::filesystem::path default_console_dir() {
+  if (const char* dir = std::getenv("ARTERY_CONSOLE_DIR"); dir && *dir) return dir;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("console") : self.parent_path() / "console";
+}
+
+}  // namespace artery::admin

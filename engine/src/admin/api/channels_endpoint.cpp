@@ -1,0 +1,67 @@
+// GET /api/channels and GET /api/channels/{name}: every channel's state and
+// counters from the sampler's latest snapshot (one registry pass a second,
+// whatever the number of dashboards), one channel fresh from the registry.
+#include "admin/admin_context.hpp"
+#include "admin/admin_routes.hpp"
+#include "admin/api/endpoints.hpp"
+#include "admin/channel_json.hpp"
+#include "admin/stats_sampler.hpp"
+
+#include <boost/json.hpp>
+
+namespace artery::admin {
+namespace {
+
+constexpr const char* kChannelSchema = R"({"type":"object","properties":{
+"name":{"type":"string"},"description":{"type":"string"},"file":{"type":"string"},"source":{"type":"string"},
+"state":{"type":"string","enum":["started","paused","stopped","failed","starting","stopping"]},
+"reason":{"type":"string"},"counters":{"$ref":"#/components/schemas/Counters"},
+"rates":{"type":"object","properties":{"received_per_second":{"type":"number"},"sent_per_second":{"type":"number"},"errored_per_second":{"type":"number"}}},
+"destinations":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"type":"string"},"counters":{"$ref":"#/components/schemas/Counters"}}}},
+"connectors":{"type":"array","items":{"type":"object"}}}})";
+
+boost::json::object rates_json(const ChannelRates& r) {
+  return {{"received_per_second", r.received_per_second},
+          {"sent_per_second", r.sent_per_second},
+          {"errored_per_second", r.errored_per_second}};
+}
+
+}  // namespace
+
+void register_channels(AdminRoutes& routes, AdminContext& context) {
+  routes.add(
+      "GET", "/api/channels", Access::at_least(Role::viewer),
+      [&context](const HttpRequest&, const Principal&) {
+        auto rates = context.stats.rates(std::chrono::seconds(10));
+        auto latest = context.stats.latest();
+        // Fresh when the sampler has not run yet; otherwise at most a second old.
+        auto channels = latest ? latest->channels : context.channels.snapshot();
+        boost::json::array list;
+        for (const auto& channel : channels) {
+          auto json = channel_json(channel, false);
+          json["rates"] = rates_json(rates[channel.name]);
+          list.push_back(std::move(json));
+        }
+        boost::json::object body{{"channels", std::move(list)},
+                                 {"sampled_at_ms", latest ? latest->at_ms : 0}};
+        return json_ok(boost::json::serialize(body));
+      },
+      {"Every channel with its state, counters and recent rates", "channels", {}, "",
+       R"({"type":"object","properties":{"channels":{"type":"array","items":)" + std::string(kChannelSchema) +
+           R"(},"sampled_at_ms":{"type":"integer"}}})",
+       "application/json", {}});
+
+  routes.add(
+      "GET", "/api/channels/{name}", Access::at_least(Role::viewer),
+      [&context](const HttpRequest& request, const Principal&) {
+        auto channel = context.channels.snapshot(request.param("name"));
+        if (!channel) return json_error(404, "no channel named '" + request.param("name") + "'");
+        auto json = channel_json(*channel, true);
+        json["rates"] = rates_json(context.stats.rates(std::chrono::seconds(10))[channel->name]);
+        return json_ok(boost::json::serialize(json));
+      },
+      {"One channel: state, counters per destination, connector counters", "channels",
+       {{"name", "path", "string", "the channel's name", true}}, "", kChannelSchema, "application/json", {404}});
+}
+
+}  // namespace artery::admin

@@ -1,0 +1,23 @@
+// Every admin endpoint, one registration function per file in this folder;
+// register_admin_api (register.cpp) is the one place that lists them all.
+#pragma once
+
+namespace artery::admin {
+
+class AdminRoutes;
+struct AdminContext;
+
+void register_health(AdminRoutes& routes, AdminContext& context);           // GET /api/health
+void register_channels(AdminRoutes& routes, AdminContext& context);         // GET /api/channels[/{name}]
+void register_channel_actions(AdminRoutes& routes, AdminContext& context);  // POST /api/channels/{name}/{action}
+void register_plugins(AdminRoutes& routes, AdminContext& context);          // GET /api/plugins
+void register_events(AdminRoutes& routes, AdminContext& context);           // GET /api/events (SSE)
+void register_messages(AdminRoutes& routes, AdminContext& context);         // GET /api/messages[/{id}]
+void register_reprocess(AdminRoutes& routes, AdminContext& context);        // POST /api/messages/{id}/reprocess
+void register_audit(AdminRoutes& routes, AdminContext& context);            // GET /api/audit
+void register_openapi(AdminRoutes& routes, AdminContext& context);          // GET /api/openapi.json
+void register_console(AdminRoutes& routes, AdminContext& context);          // GET /{path...} (the web console)
+
+void register_admin_api(AdminRoutes& routes, AdminContext& context);
+
+}  // namespace artery::admin
