@@ -56,7 +56,7 @@ TEST_CASE("account store: users, passwords and the last admin", "[admin][account
   CHECK(listed[1].created_ms > 0);
 
   // The hash is stored, never the password.
-  const std::string users_table = dump_table(file, "users");
+  const std::string users_table = dump_table(file, "admin_users");
   CHECK(users_table.find("pbkdf2-sha256$600000$") != std::string::npos);
   CHECK(users_table.find("vera's long password") == std::string::npos);
 
@@ -115,7 +115,7 @@ TEST_CASE("account store: sessions expire idle and absolute, end on logout and p
   CHECK_FALSE(accounts.use_session(""));
 
   // The database holds the digest, not the cookie value.
-  const std::string sessions_table = dump_table(file, "sessions");
+  const std::string sessions_table = dump_table(file, "admin_sessions");
   CHECK(sessions_table.find(opened.secret) == std::string::npos);
   CHECK(sessions_table.find(secret_digest(opened.secret)) != std::string::npos);
 
@@ -175,7 +175,7 @@ TEST_CASE("account store: API tokens shown once, stored hashed, revocable", "[ad
   CHECK_FALSE(accounts.use_token("artery_wrong"));
   CHECK_FALSE(accounts.use_token(created.secret.substr(7)));  // without its prefix
 
-  const std::string tokens_table = dump_table(file, "api_tokens");
+  const std::string tokens_table = dump_table(file, "admin_tokens");
   CHECK(tokens_table.find(created.secret) == std::string::npos);
 
   auto short_lived = accounts.create_token("admin", "for a minute", 300ms);

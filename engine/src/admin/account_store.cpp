@@ -1,10 +1,10 @@
 #include "admin/account_store.hpp"
 
+#include <algorithm>
+
 #include "admin/password_hash.hpp"
 #include "admin/secret_token.hpp"
 #include "store/sqlite_connection.hpp"
-
-#include <algorithm>
 
 namespace artery::admin {
 namespace {
@@ -66,18 +66,20 @@ AccountStore::AccountStore(const std::filesystem::path& database, SessionLifetim
     connection_->exec("PRAGMA busy_timeout = 10000");
     // The CLI may open the file first: the engine's store expects WAL anyway.
     connection_->exec("PRAGMA journal_mode = WAL");
+    // admin_*: the store's schema has an older, unused `users` table of
+    // another shape; these tables are the accounts' own.
     connection_->exec(
-        "CREATE TABLE IF NOT EXISTS users ("
+        "CREATE TABLE IF NOT EXISTS admin_users ("
         " name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,"
         " disabled INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, password_changed_ms INTEGER NOT NULL);"
-        "CREATE TABLE IF NOT EXISTS sessions ("
+        "CREATE TABLE IF NOT EXISTS admin_sessions ("
         " id TEXT PRIMARY KEY, secret_digest TEXT NOT NULL UNIQUE, user TEXT NOT NULL, csrf_token TEXT NOT NULL,"
         " created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user);"
-        "CREATE TABLE IF NOT EXISTS api_tokens ("
+        "CREATE INDEX IF NOT EXISTS admin_sessions_by_user ON admin_sessions(user);"
+        "CREATE TABLE IF NOT EXISTS admin_tokens ("
         " id TEXT PRIMARY KEY, secret_digest TEXT NOT NULL UNIQUE, name TEXT NOT NULL, user TEXT NOT NULL,"
         " created_ms INTEGER NOT NULL, last_used_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS api_tokens_by_user ON api_tokens(user);");
+        "CREATE INDEX IF NOT EXISTS admin_tokens_by_user ON admin_tokens(user);");
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot open the user accounts in " + database.string() + ": " + e.what());
   }
@@ -96,7 +98,7 @@ std::string AccountStore::password_problem(std::string_view password) {
 
 std::size_t AccountStore::user_count() {
   std::lock_guard lock(mutex_);
-  return static_cast<std::size_t>(std::stoll(connection_->query_text("SELECT count(*) FROM users")));
+  return static_cast<std::size_t>(std::stoll(connection_->query_text("SELECT count(*) FROM admin_users")));
 }
 
 std::size_t AccountStore::admin_count() {
@@ -106,17 +108,17 @@ std::size_t AccountStore::admin_count() {
 
 std::size_t AccountStore::admin_count_locked() {
   return static_cast<std::size_t>(
-      std::stoll(connection_->query_text("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0")));
+      std::stoll(connection_->query_text("SELECT count(*) FROM admin_users WHERE role = 'admin' AND disabled = 0")));
 }
 
 std::vector<UserAccount> AccountStore::users() {
   std::lock_guard lock(mutex_);
   sqlite::StatementUse select(connection_->statement(
-      "SELECT name, role, disabled, created_ms, password_changed_ms FROM users ORDER BY name"));
+      "SELECT name, role, disabled, created_ms, password_changed_ms FROM admin_users ORDER BY name"));
   std::vector<UserAccount> out;
   while (select->step()) {
-    out.push_back({select->string_at(0), role_from(select->string_at(1)), select->int64_at(2) != 0,
-                   select->int64_at(3), select->int64_at(4)});
+    out.push_back({select->string_at(0), role_from(select->string_at(1)), select->int64_at(2) != 0, select->int64_at(3),
+                   select->int64_at(4)});
   }
   return out;
 }
@@ -128,7 +130,7 @@ std::optional<UserAccount> AccountStore::user(std::string_view name) {
 
 std::optional<UserAccount> AccountStore::user_locked(std::string_view name) {
   sqlite::StatementUse select(connection_->statement(
-      "SELECT name, role, disabled, created_ms, password_changed_ms FROM users WHERE name = ?1"));
+      "SELECT name, role, disabled, created_ms, password_changed_ms FROM admin_users WHERE name = ?1"));
   select->bind_text(1, name);
   if (!select->step()) return std::nullopt;
   return UserAccount{select->string_at(0), role_from(select->string_at(1)), select->int64_at(2) != 0,
@@ -148,7 +150,7 @@ UserAccount AccountStore::add_user(const std::string& name, Role role, std::stri
   if (user_locked(name)) throw AccountError(AccountError::Kind::conflict, "user '" + name + "' exists already");
   const std::int64_t now = now_ms();
   sqlite::StatementUse insert(connection_->statement(
-      "INSERT INTO users (name, role, password_hash, disabled, created_ms, password_changed_ms)"
+      "INSERT INTO admin_users (name, role, password_hash, disabled, created_ms, password_changed_ms)"
       " VALUES (?1, ?2, ?3, 0, ?4, ?4)"));
   insert->bind_text(1, name);
   insert->bind_text(2, role_name(role));
@@ -172,7 +174,7 @@ std::size_t AccountStore::set_password(const std::string& name, std::string_view
   WriteTransaction transaction(*connection_);
   require_user_locked(name);
   sqlite::StatementUse update(
-      connection_->statement("UPDATE users SET password_hash = ?2, password_changed_ms = ?3 WHERE name = ?1"));
+      connection_->statement("UPDATE admin_users SET password_hash = ?2, password_changed_ms = ?3 WHERE name = ?1"));
   update->bind_text(1, name);
   update->bind_text(2, hash);
   update->bind(3, now_ms());
@@ -188,9 +190,8 @@ void AccountStore::set_role(const std::string& name, Role role) {
   auto account = user_locked(name);
   if (!account) throw AccountError(AccountError::Kind::not_found, "no user '" + name + "'");
   if (account->role == Role::admin && role != Role::admin && !account->disabled && admin_count_locked() <= 1)
-    throw AccountError(AccountError::Kind::conflict,
-                       "'" + name + "' is the last admin: make another user admin first");
-  sqlite::StatementUse update(connection_->statement("UPDATE users SET role = ?2 WHERE name = ?1"));
+    throw AccountError(AccountError::Kind::conflict, "'" + name + "' is the last admin: make another user admin first");
+  sqlite::StatementUse update(connection_->statement("UPDATE admin_users SET role = ?2 WHERE name = ?1"));
   update->bind_text(1, name);
   update->bind_text(2, role_name(role));
   update->run();
@@ -203,9 +204,8 @@ void AccountStore::set_disabled(const std::string& name, bool disabled) {
   auto account = user_locked(name);
   if (!account) throw AccountError(AccountError::Kind::not_found, "no user '" + name + "'");
   if (disabled && account->role == Role::admin && !account->disabled && admin_count_locked() <= 1)
-    throw AccountError(AccountError::Kind::conflict,
-                       "'" + name + "' is the last admin: make another user admin first");
-  sqlite::StatementUse update(connection_->statement("UPDATE users SET disabled = ?2 WHERE name = ?1"));
+    throw AccountError(AccountError::Kind::conflict, "'" + name + "' is the last admin: make another user admin first");
+  sqlite::StatementUse update(connection_->statement("UPDATE admin_users SET disabled = ?2 WHERE name = ?1"));
   update->bind_text(1, name);
   update->bind(2, disabled ? 1 : 0);
   update->run();
@@ -219,10 +219,9 @@ void AccountStore::remove_user(const std::string& name) {
   auto account = user_locked(name);
   if (!account) throw AccountError(AccountError::Kind::not_found, "no user '" + name + "'");
   if (account->role == Role::admin && !account->disabled && admin_count_locked() <= 1)
-    throw AccountError(AccountError::Kind::conflict,
-                       "'" + name + "' is the last admin: make another user admin first");
-  for (const char* sql : {"DELETE FROM users WHERE name = ?1", "DELETE FROM sessions WHERE user = ?1",
-                          "DELETE FROM api_tokens WHERE user = ?1"}) {
+    throw AccountError(AccountError::Kind::conflict, "'" + name + "' is the last admin: make another user admin first");
+  for (const char* sql : {"DELETE FROM admin_users WHERE name = ?1", "DELETE FROM admin_sessions WHERE user = ?1",
+                          "DELETE FROM admin_tokens WHERE user = ?1"}) {
     sqlite::StatementUse remove(connection_->statement(sql));
     remove->bind_text(1, name);
     remove->run();
@@ -235,8 +234,9 @@ std::optional<UserAccount> AccountStore::check_password(std::string_view name, s
   std::string hash;
   {
     std::lock_guard lock(mutex_);
-    sqlite::StatementUse select(connection_->statement(
-        "SELECT name, role, disabled, created_ms, password_changed_ms, password_hash FROM users WHERE name = ?1"));
+    sqlite::StatementUse select(
+        connection_->statement("SELECT name, role, disabled, created_ms, password_changed_ms, password_hash FROM "
+                               "admin_users WHERE name = ?1"));
     select->bind_text(1, name);
     if (select->step()) {
       account = UserAccount{select->string_at(0), role_from(select->string_at(1)), select->int64_at(2) != 0,
@@ -275,13 +275,13 @@ OpenedSession AccountStore::open_session(const std::string& user) {
     // Sessions nobody ended: gone once past their lifetime, so the table
     // holds live sessions only.
     sqlite::StatementUse purge(
-        connection_->statement("DELETE FROM sessions WHERE last_seen_ms < ?1 OR created_ms < ?2"));
+        connection_->statement("DELETE FROM admin_sessions WHERE last_seen_ms < ?1 OR created_ms < ?2"));
     purge->bind(1, now - lifetime_.idle.count());
     purge->bind(2, now - lifetime_.absolute.count());
     purge->run();
   }
   sqlite::StatementUse insert(connection_->statement(
-      "INSERT INTO sessions (id, secret_digest, user, csrf_token, created_ms, last_seen_ms)"
+      "INSERT INTO admin_sessions (id, secret_digest, user, csrf_token, created_ms, last_seen_ms)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?5)"));
   const std::string digest = secret_digest(opened.secret);
   insert->bind_text(1, opened.info.id);
@@ -301,16 +301,21 @@ std::optional<SessionInfo> AccountStore::use_session(std::string_view secret) {
   SessionInfo info;
   {
     sqlite::StatementUse select(connection_->statement(
-        "SELECT s.id, s.user, u.role, s.csrf_token, s.created_ms, s.last_seen_ms FROM sessions s"
-        " JOIN users u ON u.name = s.user WHERE s.secret_digest = ?1 AND u.disabled = 0"));
+        "SELECT s.id, s.user, u.role, s.csrf_token, s.created_ms, s.last_seen_ms FROM admin_sessions s"
+        " JOIN admin_users u ON u.name = s.user WHERE s.secret_digest = ?1 AND u.disabled = 0"));
     select->bind_text(1, digest);
     if (!select->step()) return std::nullopt;
-    info = {select->string_at(0), select->string_at(1), role_from(select->string_at(2)), select->string_at(3),
-            select->int64_at(4), select->int64_at(5), 0};
+    info = {select->string_at(0),
+            select->string_at(1),
+            role_from(select->string_at(2)),
+            select->string_at(3),
+            select->int64_at(4),
+            select->int64_at(5),
+            0};
   }
   const std::int64_t absolute_end = info.created_ms + lifetime_.absolute.count();
   if (now >= info.last_seen_ms + lifetime_.idle.count() || now >= absolute_end) {
-    sqlite::StatementUse remove(connection_->statement("DELETE FROM sessions WHERE id = ?1"));
+    sqlite::StatementUse remove(connection_->statement("DELETE FROM admin_sessions WHERE id = ?1"));
     remove->bind_text(1, info.id);
     remove->run();
     return std::nullopt;
@@ -319,7 +324,7 @@ std::optional<SessionInfo> AccountStore::use_session(std::string_view secret) {
   // (at most a minute) is precise enough and keeps reads cheap.
   const std::int64_t slide_step = std::min<std::int64_t>(lifetime_.idle.count() / 10, 60'000);
   if (now - info.last_seen_ms >= slide_step) {
-    sqlite::StatementUse touch(connection_->statement("UPDATE sessions SET last_seen_ms = ?2 WHERE id = ?1"));
+    sqlite::StatementUse touch(connection_->statement("UPDATE admin_sessions SET last_seen_ms = ?2 WHERE id = ?1"));
     touch->bind_text(1, info.id);
     touch->bind(2, now);
     touch->run();
@@ -331,7 +336,7 @@ std::optional<SessionInfo> AccountStore::use_session(std::string_view secret) {
 
 bool AccountStore::close_session(std::string_view id) {
   std::lock_guard lock(mutex_);
-  sqlite::StatementUse remove(connection_->statement("DELETE FROM sessions WHERE id = ?1"));
+  sqlite::StatementUse remove(connection_->statement("DELETE FROM admin_sessions WHERE id = ?1"));
   remove->bind_text(1, id);
   remove->run();
   return connection_->changes() > 0;
@@ -343,7 +348,7 @@ std::size_t AccountStore::close_sessions_of(std::string_view user) {
 }
 
 std::size_t AccountStore::close_sessions_locked(std::string_view user) {
-  sqlite::StatementUse remove(connection_->statement("DELETE FROM sessions WHERE user = ?1"));
+  sqlite::StatementUse remove(connection_->statement("DELETE FROM admin_sessions WHERE user = ?1"));
   remove->bind_text(1, user);
   remove->run();
   return static_cast<std::size_t>(connection_->changes());
@@ -353,13 +358,18 @@ std::vector<SessionInfo> AccountStore::sessions_of(std::string_view user) {
   const std::int64_t now = now_ms();
   std::lock_guard lock(mutex_);
   sqlite::StatementUse select(connection_->statement(
-      "SELECT s.id, s.user, u.role, s.csrf_token, s.created_ms, s.last_seen_ms FROM sessions s"
-      " JOIN users u ON u.name = s.user WHERE s.user = ?1 ORDER BY s.created_ms DESC"));
+      "SELECT s.id, s.user, u.role, s.csrf_token, s.created_ms, s.last_seen_ms FROM admin_sessions s"
+      " JOIN admin_users u ON u.name = s.user WHERE s.user = ?1 ORDER BY s.created_ms DESC"));
   select->bind_text(1, user);
   std::vector<SessionInfo> out;
   while (select->step()) {
-    SessionInfo info{select->string_at(0), select->string_at(1), role_from(select->string_at(2)),
-                     select->string_at(3), select->int64_at(4), select->int64_at(5), 0};
+    SessionInfo info{select->string_at(0),
+                     select->string_at(1),
+                     role_from(select->string_at(2)),
+                     select->string_at(3),
+                     select->int64_at(4),
+                     select->int64_at(5),
+                     0};
     info.expires_ms =
         std::min(info.last_seen_ms + lifetime_.idle.count(), info.created_ms + lifetime_.absolute.count());
     if (info.expires_ms > now) out.push_back(std::move(info));
@@ -378,8 +388,8 @@ ApiTokenInfo token_from(sqlite::Statement& row) {
 }
 
 constexpr const char* kTokenColumns =
-    "SELECT t.id, t.name, t.user, u.role, t.created_ms, t.last_used_ms, t.expires_ms FROM api_tokens t"
-    " JOIN users u ON u.name = t.user";
+    "SELECT t.id, t.name, t.user, u.role, t.created_ms, t.last_used_ms, t.expires_ms FROM admin_tokens t"
+    " JOIN admin_users u ON u.name = t.user";
 
 }  // namespace
 
@@ -397,7 +407,7 @@ CreatedApiToken AccountStore::create_token(const std::string& user, const std::s
   if (!account) throw AccountError(AccountError::Kind::not_found, "no user '" + user + "'");
   created.info.role = account->role;
   sqlite::StatementUse insert(connection_->statement(
-      "INSERT INTO api_tokens (id, secret_digest, name, user, created_ms, last_used_ms, expires_ms)"
+      "INSERT INTO admin_tokens (id, secret_digest, name, user, created_ms, last_used_ms, expires_ms)"
       " VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"));
   const std::string digest = secret_digest(created.secret);
   insert->bind_text(1, created.info.id);
@@ -411,15 +421,16 @@ CreatedApiToken AccountStore::create_token(const std::string& user, const std::s
 }
 
 std::optional<ApiTokenInfo> AccountStore::use_token(std::string_view secret) {
-  if (secret.size() <= kTokenPrefix.size() || secret.size() > 128 || secret.substr(0, kTokenPrefix.size()) != kTokenPrefix)
+  if (secret.size() <= kTokenPrefix.size() || secret.size() > 128 ||
+      secret.substr(0, kTokenPrefix.size()) != kTokenPrefix)
     return std::nullopt;
   const std::string digest = secret_digest(secret);
   const std::int64_t now = now_ms();
   std::lock_guard lock(mutex_);
   std::optional<ApiTokenInfo> info;
   {
-    sqlite::StatementUse select(connection_->statement(std::string(kTokenColumns) +
-                                                       " WHERE t.secret_digest = ?1 AND u.disabled = 0"));
+    sqlite::StatementUse select(
+        connection_->statement(std::string(kTokenColumns) + " WHERE t.secret_digest = ?1 AND u.disabled = 0"));
     select->bind_text(1, digest);
     if (!select->step()) return std::nullopt;
     info = token_from(*select);
@@ -427,7 +438,7 @@ std::optional<ApiTokenInfo> AccountStore::use_token(std::string_view secret) {
   if (info->expires_ms != 0 && now >= info->expires_ms) return std::nullopt;
   // Once a minute is enough to answer "is this token still used?".
   if (now - info->last_used_ms >= 60'000) {
-    sqlite::StatementUse touch(connection_->statement("UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1"));
+    sqlite::StatementUse touch(connection_->statement("UPDATE admin_tokens SET last_used_ms = ?2 WHERE id = ?1"));
     touch->bind_text(1, info->id);
     touch->bind(2, now);
     touch->run();
@@ -456,7 +467,7 @@ std::vector<ApiTokenInfo> AccountStore::tokens(std::string_view user) {
 
 bool AccountStore::revoke_token(std::string_view id) {
   std::lock_guard lock(mutex_);
-  sqlite::StatementUse remove(connection_->statement("DELETE FROM api_tokens WHERE id = ?1"));
+  sqlite::StatementUse remove(connection_->statement("DELETE FROM admin_tokens WHERE id = ?1"));
   remove->bind_text(1, id);
   remove->run();
   return connection_->changes() > 0;

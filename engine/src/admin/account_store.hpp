@@ -9,8 +9,6 @@
 // database (and the audit log) calls a session or token "id" is a separate
 // short public id that cannot be used to authenticate.
 #pragma once
-#include "admin/principal.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -21,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "admin/principal.hpp"
 
 namespace artery::sqlite {
 class Connection;
@@ -71,7 +71,7 @@ struct OpenedSession {
 };
 
 struct ApiTokenInfo {
-  std::string id;  // public id, e.g. "t3f9a0c2e1b7d4a58"
+  std::string id;    // public id, e.g. "t3f9a0c2e1b7d4a58"
   std::string name;  // what the user called it ("nightly export")
   std::string user;
   Role role = Role::viewer;  // its user's role now
@@ -98,7 +98,7 @@ class AccountStore {
 
   // ---- users. Every method is thread-safe. Refusals throw AccountError. ----
   std::size_t user_count();
-  std::size_t admin_count();  // enabled admins
+  std::size_t admin_count();         // enabled admins
   std::vector<UserAccount> users();  // by name
   std::optional<UserAccount> user(std::string_view name);
   // Names: 1-64 letters, digits, '.', '_', '-', '@'. Passwords: at least
@@ -126,7 +126,7 @@ class AccountStore {
   // nullopt when unknown, revoked, expired (idle or absolute) or its user is
   // disabled or gone.
   std::optional<SessionInfo> use_session(std::string_view secret);
-  bool close_session(std::string_view id);   // logout; false when there was none
+  bool close_session(std::string_view id);  // logout; false when there was none
   std::size_t close_sessions_of(std::string_view user);
   std::vector<SessionInfo> sessions_of(std::string_view user);  // live ones, newest first
 
@@ -140,7 +140,7 @@ class AccountStore {
   std::optional<ApiTokenInfo> use_token(std::string_view secret);
   std::optional<ApiTokenInfo> token(std::string_view id);
   std::vector<ApiTokenInfo> tokens(std::string_view user = {});  // "" = everybody's; newest first
-  bool revoke_token(std::string_view id);  // false when there was none
+  bool revoke_token(std::string_view id);                        // false when there was none
 
  private:
   std::optional<UserAccount> user_locked(std::string_view name);

@@ -67,8 +67,10 @@ void LoginThrottle::forget_old(std::chrono::steady_clock::time_point now) {
   for (auto it = failures_.begin(); it != failures_.end();) {
     const auto& entry = it->second;
     const bool window_over = entry.times.empty() || entry.times.back() + policy_.window <= now;
-    if (window_over && entry.blocked_until <= now) it = failures_.erase(it);
-    else ++it;
+    if (window_over && entry.blocked_until <= now)
+      it = failures_.erase(it);
+    else
+      ++it;
   }
 }
 

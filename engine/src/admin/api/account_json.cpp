@@ -1,8 +1,9 @@
 #include "admin/api/account_json.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
-#include <algorithm>
+#include "admin/admin_context.hpp"
 
 namespace artery::admin {
 
@@ -34,9 +35,12 @@ std::optional<JsonFields> read_json_fields(const HttpRequest& request, const std
       return std::nullopt;
     }
     const auto& v = member.value();
-    if (v.is_string()) fields.strings[key] = std::string(v.as_string());
-    else if (v.is_bool()) fields.booleans[key] = v.as_bool();
-    else if (v.is_int64()) fields.integers[key] = v.as_int64();
+    if (v.is_string())
+      fields.strings[key] = std::string(v.as_string());
+    else if (v.is_bool())
+      fields.booleans[key] = v.as_bool();
+    else if (v.is_int64())
+      fields.integers[key] = v.as_int64();
     else if (v.is_uint64() && v.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
       fields.integers[key] = static_cast<std::int64_t>(v.as_uint64());
     else if (!v.is_null()) {
@@ -76,6 +80,14 @@ HttpResponse account_error_response(const AccountError& error) {
     case AccountError::Kind::conflict: return HttpResponse::error(409, error.what());
   }
   return HttpResponse::error(400, error.what());
+}
+
+AdminHandler needs_accounts(AdminContext& context, AdminHandler handler) {
+  return [&context, handler = std::move(handler)](const HttpRequest& request, const Principal& who) {
+    if (!context.accounts)
+      return json_error(503, "the user accounts could not be opened at start (see the engine's log)");
+    return handler(request, who);
+  };
 }
 
 }  // namespace artery::admin

@@ -1,6 +1,10 @@
 // POST /api/login and POST /api/logout: the only way a session starts or
 // ends from the network. Every attempt is audited, ok or not, with the
 // address; repeated failures are throttled before any password is hashed.
+#include <boost/json.hpp>
+#include <memory>
+#include <stdexcept>
+
 #include "admin/account_store.hpp"
 #include "admin/admin_context.hpp"
 #include "admin/admin_routes.hpp"
@@ -8,11 +12,6 @@
 #include "admin/audit_trail.hpp"
 #include "admin/login_throttle.hpp"
 #include "admin/session_authenticator.hpp"
-
-#include <boost/json.hpp>
-
-#include <memory>
-#include <stdexcept>
 
 namespace artery::admin {
 namespace {
@@ -37,17 +36,16 @@ HttpResponse login(const HttpRequest& request, AdminContext& context, LoginThrot
   if (!fields) return json_error(400, error);
   auto user = fields->string("user");
   auto password = fields->string("password");
-  if (!user || user->empty() || !password)
-    return json_error(400, "a login needs \"user\" and \"password\" (strings)");
+  if (!user || user->empty() || !password) return json_error(400, "a login needs \"user\" and \"password\" (strings)");
 
   Principal tried;  // the audit names the user tried, logged in or not
   tried.user = *user;
   if (auto wait = throttle.retry_after(*user, request.peer_address); wait.count() > 0) {
     audit(context, request, tried,
-          {"login_failed", "", 0, false, "throttled: too many failed logins; retry after " +
-                                             std::to_string(wait.count()) + " s"});
-    HttpResponse refused = json_error(429, "too many failed logins; try again in " + std::to_string(wait.count()) +
-                                               " seconds");
+          {"login_failed", "", 0, false,
+           "throttled: too many failed logins; retry after " + std::to_string(wait.count()) + " s"});
+    HttpResponse refused =
+        json_error(429, "too many failed logins; try again in " + std::to_string(wait.count()) + " seconds");
     refused.headers.set("Retry-After", std::to_string(wait.count()));
     return refused;
   }
@@ -87,13 +85,13 @@ HttpResponse logout(const HttpRequest& request, const Principal& who, AdminConte
 }  // namespace
 
 void register_login(AdminRoutes& routes, AdminContext& context) {
-  if (!context.accounts) throw std::logic_error("register_login: the admin context has no account store");
   // Owned by the routes' handlers: one throttle for the life of the server.
   auto throttle = std::make_shared<LoginThrottle>();
 
   routes.add(
       "POST", "/api/login", Access::anyone(),
-      [&context, throttle](const HttpRequest& request, const Principal&) { return login(request, context, *throttle); },
+      needs_accounts(context, [&context, throttle](const HttpRequest& request,
+                                                   const Principal&) { return login(request, context, *throttle); }),
       {"Log in: starts a session (cookie artery_session) and returns its CSRF token",
        "session",
        {},
@@ -104,11 +102,16 @@ void register_login(AdminRoutes& routes, AdminContext& context) {
        "application/json",
        {400, 401, 429}});
 
-  routes.add(
-      "POST", "/api/logout", Access::at_least(Role::viewer),
-      [&context](const HttpRequest& request, const Principal& who) { return logout(request, who, context); },
-      {"Log out: ends the caller's session", "session", {}, "",
-       R"({"type":"object","properties":{"logged_out":{"type":"boolean"}}})", "application/json", {400}});
+  routes.add("POST", "/api/logout", Access::at_least(Role::viewer),
+             needs_accounts(context, [&context](const HttpRequest& request,
+                                                const Principal& who) { return logout(request, who, context); }),
+             {"Log out: ends the caller's session",
+              "session",
+              {},
+              "",
+              R"({"type":"object","properties":{"logged_out":{"type":"boolean"}}})",
+              "application/json",
+              {400}});
 }
 
 }  // namespace artery::admin

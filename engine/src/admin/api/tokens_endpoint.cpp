@@ -1,15 +1,14 @@
 // /api/tokens: API tokens for scripts and the command line. A user sees and
 // revokes his own; an admin sees and revokes everybody's. The token's text is
 // in the creation answer only: the store keeps its digest.
+#include <boost/json.hpp>
+#include <stdexcept>
+
 #include "admin/account_store.hpp"
 #include "admin/admin_context.hpp"
 #include "admin/admin_routes.hpp"
 #include "admin/api/account_json.hpp"
 #include "admin/audit_trail.hpp"
-
-#include <boost/json.hpp>
-
-#include <stdexcept>
 
 namespace artery::admin {
 namespace {
@@ -64,52 +63,56 @@ HttpResponse revoke_token(const HttpRequest& request, const Principal& who, Admi
   const std::string& id = request.param("id");
   auto token = context.accounts->token(id);
   // Somebody else's token is "not found" to a non-admin: ids are not to be probed.
-  if (!token || (token->user != who.user && who.role != Role::admin))
-    return json_error(404, "no token '" + id + "'");
+  if (!token || (token->user != who.user && who.role != Role::admin)) return json_error(404, "no token '" + id + "'");
   context.accounts->revoke_token(id);
-  audit(context, request, who, {"token.revoke", "", 0, true, "token " + id + " (" + token->name + ") of " + token->user});
+  audit(context, request, who,
+        {"token.revoke", "", 0, true, "token " + id + " (" + token->name + ") of " + token->user});
   return json_ok("{\"revoked\":" + json_quote(id) + "}");
 }
 
 }  // namespace
 
 void register_tokens(AdminRoutes& routes, AdminContext& context) {
-  if (!context.accounts) throw std::logic_error("register_tokens: the admin context has no account store");
   const std::string token_schema =
       R"({"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"user":{"type":"string"},)"
       R"("role":{"type":"string"},"created_ms":{"type":"integer"},"last_used_ms":{"type":"integer"},)"
       R"("expires_ms":{"type":"integer","description":"0: does not expire"}}})";
 
-  routes.add(
-      "GET", "/api/tokens", Access::at_least(Role::viewer),
-      [&context](const HttpRequest& request, const Principal& who) { return list_tokens(request, who, context); },
-      {"List API tokens: your own (an admin sees everybody's, or one user's with ?user=)",
-       "tokens",
-       {{"user", "query", "string", "admin only: one user's tokens", false}},
-       "",
-       R"({"type":"object","properties":{"tokens":{"type":"array","items":)" + token_schema + "}}}",
-       "application/json",
-       {}});
+  routes.add("GET", "/api/tokens", Access::at_least(Role::viewer),
+             needs_accounts(context, [&context](const HttpRequest& request,
+                                                const Principal& who) { return list_tokens(request, who, context); }),
+             {"List API tokens: your own (an admin sees everybody's, or one user's with ?user=)",
+              "tokens",
+              {{"user", "query", "string", "admin only: one user's tokens", false}},
+              "",
+              R"({"type":"object","properties":{"tokens":{"type":"array","items":)" + token_schema + "}}}",
+              "application/json",
+              {}});
 
-  routes.add(
-      "POST", "/api/tokens", Access::at_least(Role::viewer),
-      [&context](const HttpRequest& request, const Principal& who) { return create_token(request, who, context); },
-      {"Create an API token (send it as 'Authorization: Bearer <token>'); its text is shown in this answer only",
-       "tokens",
-       {},
-       R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"},)"
-       R"("user":{"type":"string","description":"admin only: another user's token"},)"
-       R"("expires_in_s":{"type":"integer","minimum":1}}})",
-       R"({"type":"object","properties":{"id":{"type":"string"},"token":{"type":"string"},)"
-       R"("name":{"type":"string"},"user":{"type":"string"},"expires_ms":{"type":"integer"}}})",
-       "application/json",
-       {400, 404}});
+  routes.add("POST", "/api/tokens", Access::at_least(Role::viewer),
+             needs_accounts(context, [&context](const HttpRequest& request,
+                                                const Principal& who) { return create_token(request, who, context); }),
+             {"Create an API token (send it as 'Authorization: Bearer <token>'); its text is shown in this answer only",
+              "tokens",
+              {},
+              R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"},)"
+              R"("user":{"type":"string","description":"admin only: another user's token"},)"
+              R"("expires_in_s":{"type":"integer","minimum":1}}})",
+              R"({"type":"object","properties":{"id":{"type":"string"},"token":{"type":"string"},)"
+              R"("name":{"type":"string"},"user":{"type":"string"},"expires_ms":{"type":"integer"}}})",
+              "application/json",
+              {400, 404}});
 
-  routes.add(
-      "DELETE", "/api/tokens/{id}", Access::at_least(Role::viewer),
-      [&context](const HttpRequest& request, const Principal& who) { return revoke_token(request, who, context); },
-      {"Revoke an API token (your own; an admin any)", "tokens", {{"id", "path", "string", "the token's id", true}},
-       "", R"({"type":"object","properties":{"revoked":{"type":"string"}}})", "application/json", {404}});
+  routes.add("DELETE", "/api/tokens/{id}", Access::at_least(Role::viewer),
+             needs_accounts(context, [&context](const HttpRequest& request,
+                                                const Principal& who) { return revoke_token(request, who, context); }),
+             {"Revoke an API token (your own; an admin any)",
+              "tokens",
+              {{"id", "path", "string", "the token's id", true}},
+              "",
+              R"({"type":"object","properties":{"revoked":{"type":"string"}}})",
+              "application/json",
+              {404}});
 }
 
 }  // namespace artery::admin

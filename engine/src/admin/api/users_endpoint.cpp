@@ -1,14 +1,13 @@
 // /api/users: the admin manages users; anybody logged in may change his own
 // password (proving the current one). Every change is audited.
+#include <boost/json.hpp>
+#include <stdexcept>
+
 #include "admin/account_store.hpp"
 #include "admin/admin_context.hpp"
 #include "admin/admin_routes.hpp"
 #include "admin/api/account_json.hpp"
 #include "admin/audit_trail.hpp"
-
-#include <boost/json.hpp>
-
-#include <stdexcept>
 
 namespace artery::admin {
 namespace {
@@ -59,8 +58,9 @@ HttpResponse change_user(const HttpRequest& request, const Principal& who, Admin
   auto disabled = fields->booleans.find("disabled");
   const bool changes_disabled = disabled != fields->booleans.end();
   if (!role_text && !password && !changes_disabled)
-    return json_error(400, "nothing to change: send \"role\", \"password\" (with \"current_password\" for your own) "
-                           "or \"disabled\"");
+    return json_error(400,
+                      "nothing to change: send \"role\", \"password\" (with \"current_password\" for your own) "
+                      "or \"disabled\"");
   const bool self = name == who.user;
   const bool admin = who.role == Role::admin;
   if (!admin && (!self || role_text || changes_disabled))
@@ -99,15 +99,15 @@ HttpResponse change_user(const HttpRequest& request, const Principal& who, Admin
     }
     if (password) {
       revoked = context.accounts->set_password(name, *password);
-      done += std::string(done.empty() ? "" : ", ") + "password changed (" + std::to_string(revoked) +
-              " sessions ended)";
+      done +=
+          std::string(done.empty() ? "" : ", ") + "password changed (" + std::to_string(revoked) + " sessions ended)";
     }
   } catch (const AccountError& e) {
     audit(context, request, who, {"user.change", "", 0, false, name + ": " + e.what()});
     return account_error_response(e);
   }
-  audit(context, request, who, {password && !role && !changes_disabled ? "user.password" : "user.change", "", 0, true,
-                                name + ": " + done});
+  audit(context, request, who,
+        {password && !role && !changes_disabled ? "user.password" : "user.change", "", 0, true, name + ": " + done});
   auto account = context.accounts->user(name);
   if (!account) return json_error(404, "no user '" + name + "'");
   std::string body = user_json(*account);
@@ -136,19 +136,22 @@ HttpResponse remove_user(const HttpRequest& request, const Principal& who, Admin
 }  // namespace
 
 void register_users(AdminRoutes& routes, AdminContext& context) {
-  if (!context.accounts) throw std::logic_error("register_users: the admin context has no account store");
   const ApiParam name_param{"name", "path", "string", "the user's name", true};
 
-  routes.add(
-      "GET", "/api/users", Access::at_least(Role::admin),
-      [&context](const HttpRequest&, const Principal&) { return list_users(context); },
-      {"List the users", "users", {}, "",
-       std::string(R"({"type":"object","properties":{"users":{"type":"array","items":)") + kUserSchema + "}}}",
-       "application/json", {}});
+  routes.add("GET", "/api/users", Access::at_least(Role::admin),
+             needs_accounts(context, [&context](const HttpRequest&, const Principal&) { return list_users(context); }),
+             {"List the users",
+              "users",
+              {},
+              "",
+              std::string(R"({"type":"object","properties":{"users":{"type":"array","items":)") + kUserSchema + "}}}",
+              "application/json",
+              {}});
 
   routes.add(
       "POST", "/api/users", Access::at_least(Role::admin),
-      [&context](const HttpRequest& request, const Principal& who) { return add_user(request, who, context); },
+      needs_accounts(context, [&context](const HttpRequest& request,
+                                         const Principal& who) { return add_user(request, who, context); }),
       {"Add a user (password: at least 12 characters)",
        "users",
        {},
@@ -158,25 +161,30 @@ void register_users(AdminRoutes& routes, AdminContext& context) {
        "application/json",
        {400, 409}});
 
-  routes.add(
-      "PUT", "/api/users/{name}", Access::at_least(Role::viewer),
-      [&context](const HttpRequest& request, const Principal& who) { return change_user(request, who, context); },
-      {"Change a user's role, password or access (admin), or your own password (with current_password); "
-       "a password change ends the user's sessions",
-       "users",
-       {name_param},
-       R"({"type":"object","properties":{"role":{"type":"string","enum":["viewer","operator","admin"]},)"
-       R"("password":{"type":"string","minLength":12},"current_password":{"type":"string"},)"
-       R"("disabled":{"type":"boolean"}}})",
-       kUserSchema,
-       "application/json",
-       {400, 404, 409}});
+  routes.add("PUT", "/api/users/{name}", Access::at_least(Role::viewer),
+             needs_accounts(context, [&context](const HttpRequest& request,
+                                                const Principal& who) { return change_user(request, who, context); }),
+             {"Change a user's role, password or access (admin), or your own password (with current_password); "
+              "a password change ends the user's sessions",
+              "users",
+              {name_param},
+              R"({"type":"object","properties":{"role":{"type":"string","enum":["viewer","operator","admin"]},)"
+              R"("password":{"type":"string","minLength":12},"current_password":{"type":"string"},)"
+              R"("disabled":{"type":"boolean"}}})",
+              kUserSchema,
+              "application/json",
+              {400, 404, 409}});
 
-  routes.add(
-      "DELETE", "/api/users/{name}", Access::at_least(Role::admin),
-      [&context](const HttpRequest& request, const Principal& who) { return remove_user(request, who, context); },
-      {"Remove a user with his sessions and tokens (never the last admin)", "users", {name_param}, "",
-       R"({"type":"object","properties":{"removed":{"type":"string"}}})", "application/json", {404, 409}});
+  routes.add("DELETE", "/api/users/{name}", Access::at_least(Role::admin),
+             needs_accounts(context, [&context](const HttpRequest& request,
+                                                const Principal& who) { return remove_user(request, who, context); }),
+             {"Remove a user with his sessions and tokens (never the last admin)",
+              "users",
+              {name_param},
+              "",
+              R"({"type":"object","properties":{"removed":{"type":"string"}}})",
+              "application/json",
+              {404, 409}});
 }
 
 }  // namespace artery::admin
