@@ -271,7 +271,7 @@ TEST_CASE("admin roles and CSRF: a viewer cannot stop a channel, an operator can
   CHECK(text(removed[0], "detail") == "removed vera");
 }
 
-TEST_CASE("admin passwords: a change ends the user's sessions; one's own needs the current password",
+TEST_CASE("admin passwords: a change ends the user's sessions, one's own needs the current password",
           "[admin][auth][integration]") {
   RunningEngine running;
   const int port = running.http_port;
