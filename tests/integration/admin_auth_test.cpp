@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <thread>
 
@@ -29,7 +30,8 @@ struct RunningEngine {
   int mllp_port = free_port();
   std::unique_ptr<EngineProcess> engine;
 
-  explicit RunningEngine(const std::string& admin_block = "") {
+  // `admin_password` "": no ARTERY_ADMIN_PASSWORD, the engine generates one.
+  explicit RunningEngine(const std::string& admin_block = "", const std::string& admin_password = kAdminPassword) {
     fs::create_directories(dir / "channels");
     write_text(dir / "channels/lab.yaml", "name: lab\n"
                                           "source:\n"
@@ -41,7 +43,8 @@ struct RunningEngine {
                                           "    directory: " + (dir / "out").string() + "\n"
                                           "    filename: ${control_id}.hl7\n");
     write_text(dir / "artery.yaml", admin_block);
-    ::setenv("ARTERY_ADMIN_PASSWORD", kAdminPassword, 1);
+    if (!admin_password.empty()) ::setenv("ARTERY_ADMIN_PASSWORD", admin_password.c_str(), 1);
+    else ::unsetenv("ARTERY_ADMIN_PASSWORD");
     engine = std::make_unique<EngineProcess>(
         std::vector<std::string>{"run", "--config", (dir / "artery.yaml").string(), "--channels",
                                  (dir / "channels").string(), "--data", (dir / "data").string(), "--http",
@@ -387,4 +390,34 @@ TEST_CASE("artery user: add, list, passwd and remove on the store of a running e
   CHECK(run_artery({"user", "remove", "olga", "--data", data}, output) == 1);
   CHECK(run_artery({"user", "passwd", "--data", data}, output) == 2);
   CHECK(run_artery({"user", "list", "--data", (running.dir / "nowhere").string()}, output) == 1);
+}
+
+TEST_CASE("first admin: without ARTERY_ADMIN_PASSWORD a generated password is printed once and works",
+          "[admin][auth][integration]") {
+  std::string password;
+  TempDir keep("artery-first-admin");
+  {
+    RunningEngine running("", "");
+    const std::string log = running.engine->log();
+    const std::string said = "first start: created user 'admin' with password ";
+    auto at = log.find(said);
+    REQUIRE(at != std::string::npos);
+    password = log.substr(at + said.size(), log.find('\n', at) - at - said.size());
+    CHECK(password.size() == 32);
+    CHECK(log.find("change it") != std::string::npos);
+    log_in(running.http_port, "admin", password);
+    CHECK(running.engine->stop(SIGTERM) == 0);
+    fs::copy(running.dir / "data", keep / "data", fs::copy_options::recursive);
+    fs::create_directories(keep / "channels");
+  }
+  // A second start on the same store creates nothing and prints nothing.
+  const int port = free_port();
+  EngineProcess again({"run", "--channels", (keep / "channels").string(), "--data", (keep / "data").string(), "--http",
+                       "127.0.0.1:" + std::to_string(port)},
+                      keep / "engine.log");
+  const bool up = again.wait_for_log("admin API and console on http://127.0.0.1:" + std::to_string(port));
+  INFO(again.log());
+  REQUIRE(up);
+  CHECK(again.log().find("first start") == std::string::npos);
+  log_in(port, "admin", password);
 }

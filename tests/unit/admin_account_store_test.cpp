@@ -3,6 +3,7 @@
 // digests, and a second connection (what `artery user` is) seeing changes.
 // Passwords are hashed at full strength, so the cases keep hashes few.
 #include "admin/account_store.hpp"
+#include "admin/first_admin.hpp"
 #include "admin/secret_token.hpp"
 
 #include <sqlite3.h>
@@ -12,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 using namespace artery::admin;
@@ -225,4 +227,24 @@ TEST_CASE("account store: a second connection on the file (artery user) and thre
     });
   for (auto& thread : threads) thread.join();
   CHECK(found == 800);
+}
+
+TEST_CASE("first admin: from ARTERY_ADMIN_PASSWORD, refused when too short, never a reset", "[admin][accounts]") {
+  TempDir dir;
+  AccountStore accounts(dir / "artery.db");
+  ::setenv("ARTERY_ADMIN_PASSWORD", "too short", 1);
+  CHECK_THROWS_WITH(ensure_first_admin(accounts), Catch::Contains("ARTERY_ADMIN_PASSWORD") &&
+                                                       Catch::Contains("at least 12 characters"));
+  CHECK(accounts.user_count() == 0);
+  ::setenv("ARTERY_ADMIN_PASSWORD", "the first admin's password", 1);
+  ensure_first_admin(accounts);
+  auto admin = accounts.user("admin");
+  REQUIRE(admin);
+  CHECK(admin->role == Role::admin);
+  // Set again at a later start, it changes nothing: users exist.
+  ::setenv("ARTERY_ADMIN_PASSWORD", "another password entirely", 1);
+  ensure_first_admin(accounts);
+  ::unsetenv("ARTERY_ADMIN_PASSWORD");
+  CHECK(accounts.user_count() == 1);
+  CHECK(accounts.check_password("admin", "the first admin's password"));
 }
