@@ -142,6 +142,15 @@ TEST_CASE("admin login: bad password 401, session cookie attributes, who am I, l
   CHECK(http_get(port, "/api/session", admin.read()).status == 401);  // the old cookie is dead on the server
 
   Login again = log_in(port, "admin", kAdminPassword);
+  // The account endpoints are in the OpenAPI document with the role each needs.
+  auto paths = json::parse(http_get(port, "/api/openapi.json").body).as_object().at("paths").as_object();
+  for (const char* path : {"/api/login", "/api/logout", "/api/session", "/api/users", "/api/users/{name}",
+                           "/api/tokens", "/api/tokens/{id}"}) {
+    INFO(path);
+    CHECK(paths.contains(path));
+  }
+  CHECK(paths.at("/api/users").as_object().at("post").as_object().at("x-artery-role").as_string() == "admin");
+
   auto failed = audit_entries(port, again, "login_failed");
   REQUIRE(failed.size() == 2);
   CHECK(text(failed[0], "user") == "nobody");
