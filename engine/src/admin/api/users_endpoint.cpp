@@ -8,6 +8,7 @@
 #include "admin/admin_routes.hpp"
 #include "admin/api/account_json.hpp"
 #include "admin/audit_trail.hpp"
+#include "admin/session_authenticator.hpp"
 
 namespace artery::admin {
 namespace {
@@ -116,8 +117,8 @@ HttpResponse change_user(const HttpRequest& request, const Principal& who, Admin
   HttpResponse response = json_ok(std::move(body));
   // His own session ended with the old password: the browser drops the cookie.
   if (password && self && who.via == Principal::Via::session)
-    response.headers.add("Set-Cookie", "artery_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0" +
-                                           std::string(request.tls ? "; Secure" : ""));
+    response.headers.add("Set-Cookie", std::string(kSessionCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0" +
+                                           (request.tls ? "; Secure" : ""));
   return response;
 }
 
