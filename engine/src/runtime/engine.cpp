@@ -1,6 +1,8 @@
 #include "runtime/engine.hpp"
 
 #include "log/logger.hpp"
+#include "notify/email_destination.hpp"
+#include "notify/webhook_destination.hpp"
 #include "runtime/channel_destination.hpp"
 #include "runtime/lua_destination.hpp"
 
@@ -11,6 +13,8 @@ namespace artery {
 void register_builtin_plugins(PluginRegistry& registry) {
   registry.add_builtin(lua_destination_descriptor());
   registry.add_builtin(channel_plugin_descriptor());
+  registry.add_builtin(webhook_destination_descriptor());
+  registry.add_builtin(email_destination_descriptor());
 }
 
 Engine::Engine(EngineConfig config) : config_(std::move(config)) { register_builtin_plugins(plugins_); }

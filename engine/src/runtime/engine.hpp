@@ -59,7 +59,8 @@ class Engine {
   bool stopping_ = false;
 };
 
-// Registers what is compiled into the engine (the `lua` destination).
+// Registers what is compiled into the engine (the `lua`, `channel`, `webhook`
+// and `email` destinations).
 void register_builtin_plugins(PluginRegistry& registry);
 
 
