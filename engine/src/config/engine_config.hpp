@@ -1,5 +1,6 @@
 // Engine settings: artery.yaml, overridden by command-line flags.
 #pragma once
+#include "alerts/alert_config.hpp"
 #include "config/diagnostic.hpp"
 #include "store/message_store.hpp"
 #include "lua/script.hpp"
@@ -18,6 +19,7 @@ struct EngineConfig {
   Durability durability = Durability::normal;
   lua::Limits lua_limits;
   std::string log_level = "info";
+  AlertsConfig alerts;  // `alerts:` (docs/alerts.md); no rules: no alerting
 };
 
 // Reads artery.yaml (all keys optional). nullopt with diagnostics on error.

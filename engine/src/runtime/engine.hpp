@@ -1,5 +1,6 @@
 // The running engine: store, plugins and the deployed channels.
 #pragma once
+#include "alerts/alert_runner.hpp"
 #include "config/engine_config.hpp"
 #include "control/channel_registry.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -43,6 +44,9 @@ class Engine {
   ChannelRegistry& channels() { return *registry_; }
   // What start() could not deploy. Disabled channels are not failures.
   const std::vector<ChannelStartFailure>& start_failures() const { return start_failures_; }
+  // The alert runner (docs/alerts.md), after start(); it has no rules when
+  // the engine config has no `alerts:`. nullptr before start and after stop.
+  AlertRunner* alerts() { return alerts_.get(); }
 
 
  private:
@@ -52,6 +56,7 @@ class Engine {
   PluginRegistry plugins_;
   std::unique_ptr<MessageStore> store_;
   std::unique_ptr<ChannelRegistry> registry_;
+  std::unique_ptr<AlertRunner> alerts_;
   std::vector<ChannelStartFailure> start_failures_;
   std::thread pruner_;
   std::mutex prune_mutex_;

@@ -398,4 +398,18 @@ std::optional<MessageRecord> MessageStore::get(std::int64_t id) {
   return record;
 }
 
+std::map<std::string, std::int64_t> MessageStore::oldest_queued_ms() {
+  std::map<std::string, std::int64_t> out;
+  auto connection = impl_->reader();
+  // Each destination's queue head is the first entry of its slice of
+  // deliveries_pending (message ids follow arrival); the channel's oldest is
+  // the earliest of its destinations' heads.
+  sqlite::StatementUse q(connection->statement(
+      "SELECT head.channel, min(m.received_at) FROM "
+      "(SELECT channel, destination, min(message_id) AS id FROM deliveries WHERE state = 'QUEUED' "
+      "GROUP BY channel, destination) AS head JOIN messages m ON m.id = head.id GROUP BY head.channel"));
+  while (q->step()) out.emplace(q->string_at(0), q->int64_at(1));
+  return out;
+}
+
 }  // namespace artery
