@@ -88,6 +88,23 @@ std::optional<std::string> expand(const std::string& what, const std::string& te
   return out;
 }
 
+std::string percent_encode(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Secret::resolve(std::string& problem) const {
@@ -192,7 +209,11 @@ std::optional<HttpSendRequest> webhook_request(const WebhookSettings& settings,
                                                const std::map<std::string, std::string>& vars, std::string body,
                                                const std::string& data_type, std::string& error) {
   HttpSendRequest request;
-  auto url = expand("url", settings.url, vars, error);
+  // A value put into the URL is one path segment or query value: escaped so
+  // "Ann Evans" or "a/b?c" cannot change the URL's shape.
+  std::map<std::string, std::string> escaped;
+  for (const auto& [name, value] : vars) escaped.emplace(name, percent_encode(value));
+  auto url = expand("url", settings.url, escaped, error);
   if (!url) return std::nullopt;
   request.url = std::move(*url);
   request.method = settings.method;
