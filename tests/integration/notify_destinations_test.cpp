@@ -115,3 +115,37 @@ TEST_CASE("an email destination over STARTTLS with AUTH, and one refused for a w
   CHECK(smtp.messages().size() == 1);
   CHECK(engine.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("a webhook over https verifies the server: the right CA delivers, another CA is refused") {
+  TempDir dir("artery-notify-https");
+  const auto& certs = TestCertificates::get();
+  WebhookSink hook(free_port(), certs("server.pem"), certs("server.key"));
+  hook.start();
+  const int good_port = free_port(), bad_port = free_port();
+  auto channel = [&](const std::string& name, int port, const std::string& ca, const std::string& host) {
+    return "name: " + name + "\nsource:\n  type: mllp\n  listen: 127.0.0.1:" + std::to_string(port) +
+           "\ndestinations:\n  - name: hook\n    type: webhook\n    url: " + hook.url("/" + name, host) +
+           "\n    auth: {type: basic, username: artery, password: s3cret}\n    tls: {ca: " + ca +
+           "}\n    retry: {max: 0}\n";
+  };
+  // localhost: SNI and the host name check use the name, the certificate has it.
+  write_text(dir / "channels/good.yaml", channel("good", good_port, certs("ca.pem"), "localhost"));
+  write_text(dir / "channels/bad.yaml", channel("bad", bad_port, certs("other.pem"), "127.0.0.1"));
+  std::string output;
+  INFO(output);
+  REQUIRE(run_artery({"validate", (dir / "channels").string()}, output) == 0);
+  EngineProcess engine({"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string()},
+                       dir / "engine.log");
+  REQUIRE(engine.wait_for_log("running 2 of 2 channels"));
+  write_text(dir / "order.hl7", kOrder);
+  run_artery({"send", "mllp", "127.0.0.1:" + std::to_string(good_port), (dir / "order.hl7").string()}, output);
+  run_artery({"send", "mllp", "127.0.0.1:" + std::to_string(bad_port), (dir / "order.hl7").string()}, output);
+  INFO(engine.log());
+  REQUIRE(eventually([&] { return hook.requests().size() == 1; }, std::chrono::seconds(15)));
+  CHECK(hook.requests()[0].target == "/good");
+  CHECK(hook.requests()[0].authorization == "Basic YXJ0ZXJ5OnMzY3JldA==");
+  REQUIRE(engine.wait_for_log("TLS handshake with 127.0.0.1:" + std::to_string(hook.port()), std::chrono::seconds(10)));
+  CHECK_THAT(engine.log(), Catch::Contains("certificate verify failed"));
+  CHECK(hook.requests().size() == 1);
+  CHECK(engine.stop(SIGTERM) == 0);
+}

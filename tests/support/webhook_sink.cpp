@@ -16,6 +16,9 @@ void WebhookSink::start() {
   router.add("PUT", "/{path...}", record);
   HttpServerOptions options;
   options.port = static_cast<std::uint16_t>(port_);
+  options.tls.enabled = !cert_.empty();
+  options.tls.cert = cert_;
+  options.tls.key = key_;
   server_ = std::make_unique<HttpServer>(options, std::move(router));
   std::string error;
   if (!server_->start(error)) throw std::runtime_error("webhook test server: " + error);

@@ -19,15 +19,20 @@ struct ReceivedRequest {
 class WebhookSink {
  public:
   explicit WebhookSink(int port) : port_(port) {}
+  // An https:// endpoint with this certificate and key.
+  WebhookSink(int port, std::string cert, std::string key) : port_(port), cert_(std::move(cert)), key_(std::move(key)) {}
   ~WebhookSink() { stop(); }
   void start();  // REQUIREs that it binds
   void stop();
   int port() const { return port_; }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path, const std::string& host = "127.0.0.1") const {
+    return (cert_.empty() ? "http://" : "https://") + host + ":" + std::to_string(port_) + path;
+  }
   std::vector<ReceivedRequest> requests() const;
 
  private:
   int port_;
+  std::string cert_, key_;
   std::unique_ptr<HttpServer> server_;
   mutable std::mutex mutex_;
   std::vector<ReceivedRequest> requests_;

@@ -74,13 +74,14 @@ void read_alert_targets(const config::MapEntry& entry, config::YamlSource& sourc
     t.name = target.key;
     t.type = *type;
     t.base_dir = source.absolute_dir();
+    const std::size_t errors_before = source.error_count();
     t.options = config::check_connector_options(target.value, anchor, *alert_target_schema(*type), {"type"},
                                                 *type + " " + what, source);
     // The same reader the sender uses, so a bad URL or a lone tls.cert fails here.
     std::string problem;
     const bool readable = *type == "webhook" ? notify::read_webhook_settings(t.options, t.base_dir, problem).has_value()
                                              : notify::read_email_settings(t.options, t.base_dir, problem).has_value();
-    if (!readable && source.error_count() == 0) {
+    if (!readable && source.error_count() == errors_before) {  // not already reported by the key check
       source.error_in(located(problem, source.location(anchor)));
       continue;
     }

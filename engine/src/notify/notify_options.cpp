@@ -183,6 +183,9 @@ std::optional<EmailSettings> read_email_settings(const ConnectorOptions& options
   s.password = read_secret(read, "password");
   if (s.smtp.username.empty() && (!s.password.value.empty() || !s.password.env.empty()))
     read.fail("username", "a password is given but no username");
+  // AUTH PLAIN and LOGIN carry the password as base64: never over plaintext.
+  if (!s.smtp.username.empty() && s.smtp.tls_mode == SmtpTls::none)
+    read.fail("username", "AUTH would send the password in the clear with tls.mode none; use starttls or implicit");
   s.smtp.helo_name = read.string("helo_name");
   s.smtp.connect_timeout = read.duration("connect_timeout");
   s.smtp.timeout = read.duration("timeout");
