@@ -135,3 +135,59 @@ TEST_CASE("validate reports a bad alerts block at file:line:col") {
   CHECK_THAT(output, Catch::Contains("artery.yaml:14:") && Catch::Contains("more than one condition"));
   CHECK_THAT(output, Catch::Contains("artery.yaml:15:") && Catch::Contains("needs one condition"));
 }
+
+TEST_CASE("queue depth and queue age alerts fire while a destination is down and resolve once it drains") {
+  TempDir dir("artery-alerts-queue");
+  WebhookSink alerts_hook(free_port());
+  alerts_hook.start();
+  WebhookSink downstream(free_port());  // the channel's destination: down at first
+  const int mllp_port = free_port(), blocker_port = free_port();
+
+  write_text(dir / "channels/orders.yaml",
+             "name: orders\nsource:\n  type: mllp\n  listen: 127.0.0.1:" + std::to_string(mllp_port) +
+                 "\ndestinations:\n  - name: downstream\n    type: webhook\n    url: " + downstream.url("/in") +
+                 "\n    retry: {max: 1000, initial: 200ms, max_delay: 300ms}\n");
+  // A second channel that cannot start: its port is taken.
+  WebhookSink blocker(blocker_port);
+  blocker.start();
+  write_text(dir / "channels/blocked.yaml",
+             "name: blocked\nsource:\n  type: mllp\n  listen: 127.0.0.1:" + std::to_string(blocker_port) + "\n");
+  write_text(dir / "artery.yaml",
+             "channels: channels\ndata: data\nalerts:\n  interval: 200ms\n  targets:\n"
+             "    hook: {type: webhook, url: \"" + alerts_hook.url("/alerts/${rule}") + "\"}\n"
+             "  rules:\n"
+             "    - {name: deep, channel: orders, queue_depth: 3, notify: hook}\n"
+             "    - {name: old, channel: orders, oldest_queued: 1s, notify: hook}\n"
+             "    - {name: down, channel: \"*\", state: not_started, notify: hook}\n");
+  std::string output;
+  REQUIRE(run_artery({"validate", "--config", (dir / "artery.yaml").string()}, output) == 0);
+  EngineProcess engine({"run", "--config", (dir / "artery.yaml").string()}, dir / "engine.log");
+  REQUIRE(engine.wait_for_log("running 1 of 2 channels"));
+  INFO(engine.log());
+
+  auto to = [&](const std::string& rule) {
+    std::vector<std::string> bodies;
+    for (const auto& r : alerts_hook.requests())
+      if (r.target == "/alerts/" + rule) bodies.push_back(r.body);
+    return bodies;
+  };
+  // The channel that failed to start is the first alert.
+  REQUIRE(eventually([&] { return to("down").size() == 1; }, std::chrono::seconds(10)));
+  CHECK_THAT(to("down")[0], Catch::Contains("\"channel\":\"blocked\"") && Catch::Contains("channel is failed"));
+
+  write_text(dir / "order.hl7", kOrder);
+  run_artery({"send", "mllp", "127.0.0.1:" + std::to_string(mllp_port), (dir / "order.hl7").string(), "--repeat",
+              "5"},
+             output);
+  REQUIRE(eventually([&] { return to("deep").size() == 1 && to("old").size() == 1; }, std::chrono::seconds(15)));
+  CHECK_THAT(to("deep")[0], Catch::Contains("\"event\":\"fired\"") && Catch::Contains("5 deliveries queued"));
+  CHECK_THAT(to("old")[0], Catch::Contains("oldest queued delivery waiting"));
+
+  downstream.start();  // the queue drains
+  REQUIRE(eventually([&] { return downstream.requests().size() == 5; }, std::chrono::seconds(15)));
+  REQUIRE(eventually([&] { return to("deep").size() == 2 && to("old").size() == 2; }, std::chrono::seconds(10)));
+  CHECK_THAT(to("deep")[1], Catch::Contains("\"event\":\"resolved\"") && Catch::Contains("0 deliveries queued"));
+  CHECK_THAT(to("old")[1], Catch::Contains("\"event\":\"resolved\"") && Catch::Contains("no delivery queued"));
+  CHECK(to("down").size() == 1);  // still failed: no repeat, no resolved
+  CHECK(engine.stop(SIGTERM) == 0);
+}
