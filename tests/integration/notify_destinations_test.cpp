@@ -149,3 +149,36 @@ TEST_CASE("a webhook over https verifies the server: the right CA delivers, anot
   CHECK(hook.requests().size() == 1);
   CHECK(engine.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("an email destination with implicit TLS, and STARTTLS refused by a server that does not offer it") {
+  TempDir dir("artery-notify-implicit");
+  const auto& certs = TestCertificates::get();
+  SmtpSink implicit(free_port(), dir / "implicit", certs("server.pem"), certs("server.key"), true);
+  SmtpSink plain(free_port(), dir / "plain");  // offers no STARTTLS
+  const int implicit_port = free_port(), plain_port = free_port();
+  auto channel = [&](const std::string& name, int port, int smtp_port, const std::string& tls) {
+    return "name: " + name + "\nsource:\n  type: mllp\n  listen: 127.0.0.1:" + std::to_string(port) +
+           "\ndestinations:\n  - name: mail\n    type: email\n    host: 127.0.0.1\n    port: " +
+           std::to_string(smtp_port) + "\n    tls: " + tls +
+           "\n    username: artery\n    password_env: ARTERY_TEST_SMTP_PASSWORD\n"
+           "    from: artery@example.org\n    to: [a@example.org]\n    retry: {max: 0}\n";
+  };
+  write_text(dir / "channels/implicit.yaml",
+             channel("implicit", implicit_port, implicit.port(), "{mode: implicit, ca: " + certs("ca.pem") + "}"));
+  write_text(dir / "channels/plain.yaml", channel("plain", plain_port, plain.port(), "{mode: starttls}"));
+  ::setenv("ARTERY_TEST_SMTP_PASSWORD", "secret", 1);
+  EngineProcess engine({"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string()},
+                       dir / "engine.log");
+  REQUIRE(engine.wait_for_log("running 2 of 2 channels"));
+  write_text(dir / "order.hl7", kOrder);
+  std::string output;
+  run_artery({"send", "mllp", "127.0.0.1:" + std::to_string(implicit_port), (dir / "order.hl7").string()}, output);
+  run_artery({"send", "mllp", "127.0.0.1:" + std::to_string(plain_port), (dir / "order.hl7").string()}, output);
+  INFO(engine.log());
+  REQUIRE(eventually([&] { return implicit.messages().size() == 1; }, std::chrono::seconds(15)));
+  CHECK(implicit.envelopes()[0] == "artery@example.org\na@example.org\nartery\n");
+  // No silent fallback to plaintext: the password never goes out.
+  REQUIRE(engine.wait_for_log("does not offer STARTTLS", std::chrono::seconds(10)));
+  CHECK(plain.messages().empty());
+  CHECK(engine.stop(SIGTERM) == 0);
+}

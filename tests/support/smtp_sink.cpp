@@ -25,7 +25,7 @@ std::vector<std::string> files_ending(const std::filesystem::path& dir, const st
 
 }  // namespace
 
-SmtpSink::SmtpSink(int port, std::filesystem::path dir, std::string cert, std::string key)
+SmtpSink::SmtpSink(int port, std::filesystem::path dir, std::string cert, std::string key, bool implicit)
     : port_(port), dir_(std::move(dir)) {
   std::filesystem::create_directories(dir_);
   const std::string script = std::string(ARTERY_SOURCE_DIR) + "/tests/fixtures/integration/smtp_sink.py";
@@ -37,7 +37,7 @@ SmtpSink::SmtpSink(int port, std::filesystem::path dir, std::string cert, std::s
       ::execl("/usr/bin/python3", "python3", script.c_str(), port_text.c_str(), dir_.c_str(), nullptr);
     else
       ::execl("/usr/bin/python3", "python3", script.c_str(), port_text.c_str(), dir_.c_str(), cert.c_str(),
-              key.c_str(), nullptr);
+              key.c_str(), implicit ? "implicit" : "starttls", nullptr);
     ::_exit(127);
   }
   if (!eventually([&] { return std::filesystem::exists(dir_ / "ready"); }, std::chrono::seconds(20)))

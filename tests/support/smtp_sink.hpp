@@ -13,7 +13,8 @@ namespace artery::testing {
 class SmtpSink {
  public:
   // Starts the server and waits until it listens (throws if it does not).
-  SmtpSink(int port, std::filesystem::path dir, std::string cert = {}, std::string key = {});
+  // `implicit`: TLS from the first byte instead of STARTTLS.
+  SmtpSink(int port, std::filesystem::path dir, std::string cert = {}, std::string key = {}, bool implicit = false);
   ~SmtpSink();  // stops it
   SmtpSink(const SmtpSink&) = delete;
   SmtpSink& operator=(const SmtpSink&) = delete;
