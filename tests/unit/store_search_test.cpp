@@ -46,6 +46,7 @@ struct Sample {
   MessageState state = MessageState::sent;
   std::int64_t received_at_ms = 0;
   std::string transformed;
+  std::string transformed_type;
 };
 
 NewMessage make(const Sample& s) {
@@ -57,6 +58,7 @@ NewMessage make(const Sample& s) {
   m.raw = "MSH|^~\\&|LAB|HOSP|EPR|HOSP|20240101||" + s.message_type + "|" + s.control_id + "|P|2.5\rPID|1||" +
           s.patient_id + "^^^MRN||DOE^JANE\rNTE|1||" + s.words;
   m.transformed = s.transformed;
+  m.transformed_type = s.transformed_type;
   m.message_type = s.message_type;
   m.control_id = s.control_id;
   m.patient_id = s.patient_id;
@@ -125,7 +127,11 @@ struct Fixture {
       s.state = states[i % 4];
       s.received_at_ms = t0 + i * 1000;
       s.words = i % 5 == 0 ? "potassium high" : "sodium normal";
-      if (i == 13) s.transformed = R"({"note":"transformed zebra"})";
+      if (i == 13) {
+        s.transformed = R"({"note":"transformed zebra"})";
+        s.transformed_type = "json";
+      }
+      if (i == 14) s.transformed = "MSH|^~\\&|LAB|HOSP|EPR|HOSP|20240101||ORU^R01|CTL14|P|2.5\rNTE|1||yak";
       ids.push_back(insert_now(*store, s));
     }
   }
@@ -244,8 +250,10 @@ TEST_CASE("search: free text through the full-text index", "[store][search]") {
   CHECK(f.run(q).messages.size() == 20);
   q.text = "potass";  // whole words only
   CHECK(f.run(q).messages.empty());
-  q.text = "zebra";  // in transformed content
+  q.text = "zebra";  // in transformed content of another type (JSON from HL7)
   CHECK(ids_of(f.run(q)) == std::vector<std::int64_t>{f.ids[13]});
+  q.text = "yak";  // an HL7 transform of HL7 is not indexed (it repeats raw)
+  CHECK(f.run(q).messages.empty());
   q.text = "CTL17";  // the control id as it appears in the raw message
   CHECK(ids_of(f.run(q)) == std::vector<std::int64_t>{f.ids[17]});
 
