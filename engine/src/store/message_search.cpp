@@ -123,28 +123,37 @@ std::vector<std::int64_t> find_ids(sqlite::Connection& c, const Search& s) {
   const std::string order = " ORDER BY m.id DESC LIMIT ?14";
 
   // 1. A search key: the exact metadata filters, the most selective first.
-  std::string key;
-  if (!q.control_id.empty()) key = "c" + q.control_id;
-  else if (!q.patient_id.empty()) key = "p" + q.patient_id;
-  else if (!q.message_type.empty()) key = "t" + q.message_type;
-  if (!key.empty()) {
+  // message_keys finds the messages holding the key's words; the condition
+  // on the column itself (in conditions()) keeps the match exact.
+  const std::string& key_value = !q.control_id.empty() ? q.control_id : !q.patient_id.empty() ? q.patient_id : q.message_type;
+  if (!key_value.empty()) {
+    std::string key;
+    try {
+      key = fts_match_expression(key_value);
+    } catch (const std::invalid_argument&) {
+      // A key of more than max_search_words words: found by the scan below.
+    }
     // The newest messages, not indexed yet, by their columns; the text filter
-    // cannot see them, so with one they are left out.
+    // cannot see them, so with one they are left out. A key without any word
+    // character is not in the index at all: then everything is scanned.
     if (s.fts.empty()) {
       const std::int64_t newest = single_int(c, "SELECT max(id) FROM messages", 0, 0);
       Search tail = s;
-      tail.lower_id = std::max({s.lower_id, s.watermark + 1, newest - unindexed_scan_limit + 1});
+      if (!key.empty()) tail.lower_id = std::max({s.lower_id, s.watermark + 1, newest - unindexed_scan_limit + 1});
+      // NOT INDEXED: the primary key's id range bounds the scan, whatever else is set.
       if (tail.lower_id <= newest)
-        collect(c, "SELECT m.id FROM messages m WHERE 1" + conditions(tail, false, false) + order, tail, {}, {}, ids);
+        collect(c, "SELECT m.id FROM messages m NOT INDEXED WHERE 1" + conditions(tail, false, false) + order, tail,
+                {}, {}, ids);
     }
-    if (static_cast<int>(ids.size()) < s.fetch) {
+    if (!key.empty() && static_cast<int>(ids.size()) < s.fetch) {
       Search indexed = s;
       indexed.fetch = s.fetch - static_cast<int>(ids.size());
-      // CROSS JOIN: the key's entries drive, newest first, so LIMIT stops the walk.
+      // CROSS JOIN: the key's doclist drives, newest first, so LIMIT stops the walk.
       collect(c,
-              "SELECT m.id FROM message_keys k CROSS JOIN messages m ON m.id = k.id "
-              "WHERE k.key = ?12 AND k.id < ?5 AND k.id >= ?6 AND k.id <= ?13" +
-                  conditions(indexed, false, true) + " ORDER BY k.id DESC LIMIT ?14",
+              "SELECT m.id FROM message_keys CROSS JOIN messages m ON m.id = message_keys.rowid "
+              "WHERE message_keys MATCH ?12 AND message_keys.rowid < ?5 AND message_keys.rowid >= ?6 "
+              "AND message_keys.rowid <= ?13" +
+                  conditions(indexed, false, true) + " ORDER BY message_keys.rowid DESC LIMIT ?14",
               indexed, {}, key, ids);
     }
     return ids;

@@ -14,7 +14,8 @@ inline constexpr int max_search_limit = 1000;
 // that a message's id is assigned within this long of its received time.
 inline constexpr std::int64_t received_time_skew_ms = 60000;
 // Key filters also scan the newest messages not indexed yet, up to this many
-// (after an upgrade from v2, until the backfill has caught up, only these).
+// (far more than the indexer's lag; after an upgrade from v2, until the
+// backfill has caught up, only these).
 inline constexpr std::int64_t unindexed_scan_limit = 100000;
 
 // On a read connection, outside a transaction (it opens its own). Throws

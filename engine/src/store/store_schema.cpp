@@ -46,14 +46,16 @@ DROP INDEX IF EXISTS messages_by_patient_id;
 CREATE INDEX IF NOT EXISTS messages_by_state ON messages(state, id);
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages(received_at);
 
--- Search keys, written by the SearchIndexer in batches after the writer's
--- commits: 'c' || control_id, 'p' || patient_id, 't' || message_type (empty
--- values are not indexed). (key, id) walks one key's messages newest first.
-CREATE TABLE IF NOT EXISTS message_keys (
-  key TEXT NOT NULL,
-  id INTEGER NOT NULL,
-  PRIMARY KEY (key, id)
-) WITHOUT ROWID;
+-- Search keys: control id, patient id and message type, for exact filters,
+-- written by the SearchIndexer in batches after the writer's commits. An FTS5
+-- index rather than a (key, id) B-tree: the keys are random, so a B-tree batch
+-- rewrites leaf pages all over an index larger than the cache (the cost that
+-- had the control id and patient id indexes dropped), while FTS5 writes each
+-- batch as one new segment and merges segments in order. It finds candidates
+-- by the key's words; search then compares the column itself, so the match
+-- stays exact.
+CREATE VIRTUAL TABLE IF NOT EXISTS message_keys USING fts5(
+  control_id, patient_id, message_type, content='messages', content_rowid='id', detail=none, tokenize='ascii');
 
 -- Full-text index over raw and transformed content, also written by the
 -- SearchIndexer. External content (content='messages'), not contentless:

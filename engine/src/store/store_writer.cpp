@@ -132,7 +132,7 @@ StoreWriter::StoreWriter(std::unique_ptr<sqlite::Connection> connection, const s
     sqlite::Statement intake(connection_->handle(), "SELECT value FROM store_meta WHERE key = 'intake_applied'");
     if (intake.step()) intake_applied_ = intake.int64_at(0);
   }
-  indexer_ = std::make_unique<SearchIndexer>(file);
+  indexer_ = std::make_unique<SearchIndexer>(*connection_);
   indexer_->committed(next_id_ - 1);  // a backfill (upgraded store) or a tail left by the last run
   checkpointer_ = std::make_unique<WalCheckpointer>(connection_->handle(), file, durability == Durability::fsync);
   queue_.reserve(max_batch);
@@ -147,7 +147,6 @@ StoreWriter::~StoreWriter() {
   wake_.notify_one();
   room_.notify_all();
   thread_.join();
-  indexer_.reset();
   checkpointer_.reset();  // before the writer connection closes
 }
 
@@ -231,7 +230,17 @@ void StoreWriter::run() {
     }
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !counters_.empty(); });
+      auto work = [this] { return stopping_ || !queue_.empty() || !counters_.empty(); };
+      if (auto deadline = indexer_->deadline()) {
+        if (!wake_.wait_until(lock, *deadline, work)) {
+          // Idle with messages to index: index them now.
+          lock.unlock();
+          indexer_->run();
+          continue;
+        }
+      } else {
+        wake_.wait(lock, work);
+      }
       if (queue_.empty() && !stopping_) {
         // Counter deltas alone are not worth a commit of their own straight
         // away; they wait a little for a batch to join, then go by themselves.
@@ -264,9 +273,9 @@ void StoreWriter::run() {
     }
     commit(batch, counters);
     if (given_up_) return;
-    // The search indexes' bounded lag: past it, the next batch waits for the
-    // indexer (and producers, once max_queued writes wait, for the writer).
-    indexer_->wait_for_room(std::chrono::seconds(1));
+    // Between batches, never inside one: the acknowledged writes queued
+    // meanwhile wait at most one index transaction.
+    if (indexer_->due(SearchIndexer::Clock::now())) indexer_->run();
     last_batch = batch.size();
     batch.clear();
     counters.clear();
@@ -568,7 +577,7 @@ StoreWriter::Outcome StoreWriter::apply(PruneChunkOp& op) {
     record->bind(1, next_id_ - 1);
     record->run();
   }
-  SearchIndexer::forget_pruned(*connection_);
+  indexer_->forget_pruned();
   sqlite::StatementUse(connection_->statement(prune_deliveries_sql))->run();
   sqlite::StatementUse(connection_->statement(prune_messages_sql))->run();
   return {connection_->changes(), {}};

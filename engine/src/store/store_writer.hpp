@@ -135,7 +135,7 @@ class StoreWriter {
   std::unique_ptr<sqlite::Connection> connection_;
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<WalCheckpointer> checkpointer_;
-  // Told of each commit; indexes on its own thread (see SearchIndexer).
+  // Runs on this thread between batches (see SearchIndexer).
   std::unique_ptr<SearchIndexer> indexer_;
   // Ids are assigned here rather than by SQLite so that they never go back,
   // even when retention deletes the newest messages (see store_meta.id_floor).
