@@ -197,9 +197,6 @@ constexpr const char* summary_columns =
 
 MessagePage search_messages(sqlite::Connection& c, const MessageQuery& query) {
   MessagePage page;
-  if (query.limit > max_search_limit)
-    throw std::invalid_argument("a search returns at most " + std::to_string(max_search_limit) +
-                                " messages per page (limit " + std::to_string(query.limit) + ")");
   Search s{query, {}, fts_match_expression(query.text)};
   if (query.limit <= 0) return page;
   if (query.state) s.states.emplace_back(to_string(*query.state));

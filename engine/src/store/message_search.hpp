@@ -9,7 +9,6 @@
 
 namespace artery {
 
-inline constexpr int max_search_limit = 1000;
 // Time filters become id ranges through messages_by_time, on the assumption
 // that a message's id is assigned within this long of its received time.
 inline constexpr std::int64_t received_time_skew_ms = 60000;
@@ -19,8 +18,7 @@ inline constexpr std::int64_t received_time_skew_ms = 60000;
 inline constexpr std::int64_t unindexed_scan_limit = 100000;
 
 // On a read connection, outside a transaction (it opens its own). Throws
-// sqlite::Error, std::invalid_argument for a limit above max_search_limit or a
-// text of too many words.
+// sqlite::Error, std::invalid_argument for a text of too many words.
 MessagePage search_messages(sqlite::Connection& connection, const MessageQuery& query);
 
 }  // namespace artery

@@ -108,7 +108,9 @@ struct MessageQuery {
   std::int64_t until_ms = 0;  // received before (0 = no bound)
   std::int64_t before_id = 0;  // paging: ids below this (0 = newest)
   std::int64_t origin_message_id = 0;  // only messages routed from this one (0 = any)
-  int limit = 100;  // at most 1000
+  // Page size. The store sets no maximum (older callers read whole channels);
+  // an API facing users should cap it.
+  int limit = 100;
   // false: summaries only. raw, transformed, error, vars_json and
   // attributes_json stay empty and are not read, so a listing never loads content.
   bool with_content = true;
@@ -180,7 +182,8 @@ class MessageStore {
   std::map<std::string, std::string> values(const std::string& channel);  // whole k/v space
   // Persisted counters: channel -> destination ("" = channel) -> counters.
   std::map<std::string, std::map<std::string, Counters>> counters();
-  // Throws std::invalid_argument for a query it cannot run (a limit above 1000).
+  // Throws std::invalid_argument for a text of more than max_search_words
+  // words (store/text_search_terms.hpp), sqlite::Error when SQLite fails.
   MessagePage search_page(const MessageQuery& query);
   std::vector<MessageRecord> search(const MessageQuery& query);  // search_page(query).messages
   // The search indexes' watermark: complete up to this message id.
