@@ -97,7 +97,8 @@ struct MessageQuery {
   std::string control_id;     // MSH-10
   std::string patient_id;
   std::string message_type;   // "ORU^R01"
-  // Free text: every word in it must occur in the raw or transformed content.
+  // Free text: every word in it must occur in the raw content, or in the
+  // transformed content when that is of another data type (JSON from HL7).
   // A word is a run of ASCII letters and digits (and non-ASCII bytes);
   // everything else separates words, so "ORU^R01" means ORU and R01, anywhere.
   // Case-insensitive for ASCII, whole words (no prefixes). Text without any
