@@ -14,6 +14,8 @@ void register_plugins(AdminRoutes& routes, AdminContext& context);          // G
 void register_events(AdminRoutes& routes, AdminContext& context);           // GET /api/events (SSE)
 void register_messages(AdminRoutes& routes, AdminContext& context);         // GET /api/messages[/{id}]
 void register_reprocess(AdminRoutes& routes, AdminContext& context);        // POST /api/messages/{id}/reprocess
+void register_bulk_reprocess(AdminRoutes& routes, AdminContext& context);   // POST /api/messages/reprocess
+void register_queue_purge(AdminRoutes& routes, AdminContext& context);      // POST /api/channels/{name}/queue/purge
 void register_audit(AdminRoutes& routes, AdminContext& context);            // GET /api/audit
 void register_openapi(AdminRoutes& routes, AdminContext& context);          // GET /api/openapi.json
 void register_console(AdminRoutes& routes, AdminContext& context);          // GET /{path...} (the web console)
