@@ -268,7 +268,7 @@ int reprocess(int argc, char** argv) {
 }  // namespace
 
 int messages_command(int argc, char** argv) {
-  if (argc < 3) return usage_error("messages", "name what to do: search, show or reprocess");
+  if (argc < 3 || argv[2][0] == '-') return usage_error("messages", "name what to do: search, show or reprocess");
   std::string_view what = argv[2];
   if (what == "search") return search(argc, argv);
   if (what == "show") return show(argc, argv);

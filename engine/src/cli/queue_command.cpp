@@ -95,7 +95,7 @@ int purge(int argc, char** argv) {
 }  // namespace
 
 int queue_command(int argc, char** argv) {
-  if (argc < 3) return usage_error("queue", "name what to do: purge");
+  if (argc < 3 || argv[2][0] == '-') return usage_error("queue", "name what to do: purge");
   std::string_view what = argv[2];
   if (what == "purge") return purge(argc, argv);
   return usage_error("queue", "unknown subcommand '" + std::string(what) + "' (purge)");
