@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   }
   const bool known = command == "run" || command == "validate" || command == "test" || command == "version" ||
                      command == "--version" || command == "send" || command == "channels" ||
-                     command == "channel" || command == "messages" || command == "queue";
+                     command == "channel" || command == "messages" || command == "queue" || command == "user";
   if (!known) {
     std::fprintf(stderr, "artery: unknown command '%s'\n\n%s", argv[1], usage_of("").c_str());
     return 2;
@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   if (command == "channel") return channel_command(argc, argv);
   if (command == "messages") return messages_command(argc, argv);
   if (command == "queue") return queue_command(argc, argv);
+  if (command == "user") return user_command(argc, argv);
   return send_command(argc, argv);
 }
 

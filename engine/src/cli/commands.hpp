@@ -13,4 +13,5 @@ int channels_command(int argc, char** argv);
 int channel_command(int argc, char** argv);
 int messages_command(int argc, char** argv);
 int queue_command(int argc, char** argv);
+int user_command(int argc, char** argv);
 }  // namespace artery::cli
