@@ -204,8 +204,13 @@ int show(int argc, char** argv) {
                   text_at(d, "state").c_str(), static_cast<long long>(integer_at(d, "attempts")),
                   utc_time(integer_at(d, "updated_ms")).c_str());
       if (!content) continue;
-      if (flag_at(d, "sent_unchanged")) std::printf("sent: the message's payload, unchanged\n");
-      else print_content("sent", text_at(d, "sent_content"));
+      // Nothing was sent yet while no attempt was made.
+      if (integer_at(d, "attempts") == 0) {
+      } else if (flag_at(d, "sent_unchanged")) {
+        std::printf("sent: the message's payload, unchanged\n");
+      } else {
+        print_content("sent", text_at(d, "sent_content"));
+      }
       if (auto response = text_at(d, "response"); !response.empty()) print_content("response", response);
       if (auto error = text_at(d, "error"); !error.empty()) print_content("error", error);
     }
