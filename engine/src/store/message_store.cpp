@@ -413,3 +413,46 @@ std::map<std::string, std::int64_t> MessageStore::oldest_queued_ms() {
 }
 
 }  // namespace artery
+
+// ---- queue purge ----
+
+namespace artery {
+
+std::int64_t MessageStore::purge_queued(const std::string& channel, const std::string& destination,
+                                        const std::string& reason) {
+  // Everything written before the call (a retry's update of the delivery
+  // that was in flight, acknowledged messages) is in SQLite first, so the
+  // rows read below are the whole queue as it stands now.
+  flush();
+  struct Queued {
+    std::int64_t message_id;
+    std::string destination;
+    int attempts;
+  };
+  std::vector<Queued> rows;
+  {
+    auto connection = impl_->reader();
+    // Ids and attempts only: a queue of 100,000 large messages costs a few MB here.
+    sqlite::StatementUse q(connection->statement(
+        "SELECT message_id, destination, attempts FROM deliveries "
+        "WHERE channel = ?1 AND (?2 = '' OR destination = ?2) AND state = 'QUEUED' ORDER BY message_id"));
+    q->bind_text(1, channel);
+    q->bind_text(2, destination);
+    while (q->step()) rows.push_back({q->int64_at(0), q->string_at(1), static_cast<int>(q->int64_at(2))});
+  }
+  // Through the writer like any delivery's final update (it rolls the
+  // message's state up); the writer batches them into few transactions.
+  for (auto& row : rows) {
+    DeliveryUpdate update;
+    update.message_id = row.message_id;
+    update.destination = std::move(row.destination);
+    update.state = MessageState::error;
+    update.attempts = row.attempts;
+    update.error = reason;
+    update_delivery(std::move(update));
+  }
+  flush();
+  return static_cast<std::int64_t>(rows.size());
+}
+
+}  // namespace artery

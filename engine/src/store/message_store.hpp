@@ -205,6 +205,15 @@ class MessageStore {
   std::int64_t prune(const std::string& channel, std::optional<std::chrono::milliseconds> max_age,
                      std::optional<std::int64_t> max_count);
 
+  // Queue purge (an operator's `artery queue purge`): every QUEUED delivery of
+  // the channel's `destination` ("" = all of its destinations) becomes ERROR
+  // with `reason`, so nothing vanishes silently; the messages' states follow.
+  // Blocks until committed; returns how many deliveries it ended. Counters
+  // are the caller's (the live ones belong to the runtime), and so is making
+  // sure no worker is delivering from that queue meanwhile
+  // (DestinationWorker::purge does both).
+  std::int64_t purge_queued(const std::string& channel, const std::string& destination, const std::string& reason);
+
   struct Impl;
 
  private:
