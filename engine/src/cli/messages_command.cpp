@@ -84,16 +84,6 @@ int search(int argc, char** argv) {
   const char* command = "messages search";
   if (!args.error.empty()) return usage_error(command, args.error);
   if (!args.positional.empty()) return usage_error(command, "unexpected argument '" + args.positional.front() + "'");
-  // The API searches one term, matched against control id, patient id,
-  // message type and content; the exact id filters are applied to what it returns.
-  int terms = 0;
-  std::string term;
-  for (const char* flag : {"--control-id", "--patient-id", "--text"})
-    if (auto value = args.flag(flag)) {
-      ++terms;
-      term = *value;
-    }
-  if (terms > 1) return usage_error(command, "give one of --control-id, --patient-id and --text");
   long limit = 50;
   if (auto text = args.flag("--limit")) {
     auto n = positive_number(*text);
@@ -113,14 +103,9 @@ int search(int argc, char** argv) {
   add("channel", args.flag("--channel").value_or(""));
   add("status", status);
   add("since", args.flag("--since").value_or(""));
-  add("q", term);
-  const auto control_id = args.flag("--control-id");
-  const auto patient_id = args.flag("--patient-id");
-  auto wanted = [&](const json::object& m) {
-    if (control_id && text_at(m, "control_id") != *control_id) return false;
-    if (patient_id && text_at(m, "patient_id") != *patient_id) return false;
-    return true;
-  };
+  add("q", args.flag("--text").value_or(""));
+  add("control_id", args.flag("--control-id").value_or(""));
+  add("patient_id", args.flag("--patient-id").value_or(""));
 
   // Pages of at most 500 (the API's limit), newest first, until `limit`.
   json::array found;
@@ -136,7 +121,7 @@ int search(int argc, char** argv) {
     if (!answer) return 1;
     if (auto* list = answer->if_contains("messages"); list && list->is_array())
       for (auto& m : list->as_array())
-        if (m.is_object() && wanted(m.as_object())) found.push_back(m);
+        if (m.is_object()) found.push_back(m);
     more = flag_at(*answer, "more");
     before = integer_at(*answer, "next_before");
     if (!more || before <= 0 || static_cast<long>(found.size()) >= limit) break;

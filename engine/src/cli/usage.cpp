@@ -133,17 +133,17 @@ constexpr std::string_view kMessages =
     "\n";
 
 constexpr std::string_view kMessagesSearch =
-    "usage: artery messages search [--channel C] [--status S] [--since 1h] [--control-id X | --patient-id P |\n"
-    "                              --text WORDS] [--limit N] [--json]\n"
+    "usage: artery messages search [--channel C] [--status S] [--since 1h] [--control-id X] [--patient-id P]\n"
+    "                              [--text WORDS] [--limit N] [--json]\n"
     "\n"
-    "Stored messages, newest first, without their content.\n"
+    "Stored messages, newest first, without their content; every filter given must match.\n"
     "\n"
     "  --channel C        only this channel\n"
     "  --status S         RECEIVED, FILTERED, TRANSFORMED, QUEUED, SENT or ERROR (also --state)\n"
     "  --since T          an age (90s, 15m, 2h, 7d), an ISO 8601 time or epoch milliseconds\n"
     "  --control-id X     the HL7 message control id (MSH-10), exactly\n"
     "  --patient-id P     the patient id, exactly\n"
-    "  --text WORDS       words in the content (or a control id, patient id, message type)\n"
+    "  --text WORDS       words in the content, each as a whole word, any case\n"
     "  --limit N          at most N messages, 1 to 10000; default 50\n"
     "  --json             {\"messages\": [...], \"more\": bool}, for scripts\n";
 

@@ -32,14 +32,30 @@ std::optional<MessageQuery> read_query(const HttpRequest& request, std::string& 
     if (key == "channel") {
       query.channel = value;
     } else if (key == "status" || key == "state") {
-      query.state = message_state_from(value);
-      if (!query.state) problem = "unknown status '" + value + "' (RECEIVED, FILTERED, TRANSFORMED, QUEUED, SENT, ERROR)";
+      // One state, or several separated by commas: status=QUEUED,ERROR.
+      for (std::size_t at = 0; at <= value.size();) {
+        const auto comma = std::min(value.find(',', at), value.size());
+        const std::string one = value.substr(at, comma - at);
+        auto state = message_state_from(one);
+        if (!state) {
+          problem = "unknown status '" + one + "' (RECEIVED, FILTERED, TRANSFORMED, QUEUED, SENT, ERROR)";
+          break;
+        }
+        query.states.push_back(*state);
+        at = comma + 1;
+      }
     } else if (key == "q") {
       query.text = value;
-    } else if (key == "since") {
+    } else if (key == "control_id") {
+      query.control_id = value;
+    } else if (key == "patient_id") {
+      query.patient_id = value;
+    } else if (key == "message_type") {
+      query.message_type = value;
+    } else if (key == "since" || key == "until") {
       auto at = parse_time_or_age(value);
-      if (!at) problem = "since: '" + value + "' is neither a time (2026-12-01T10:00:00Z, epoch ms) nor an age (15m, 2h, 7d)";
-      else query.since_ms = *at;
+      if (!at) problem = key + ": '" + value + "' is neither a time (2026-12-01T10:00:00Z, epoch ms) nor an age (15m, 2h, 7d)";
+      else (key == "since" ? query.since_ms : query.until_ms) = *at;
     } else if (key == "before") {
       auto id = integer(value);
       if (!id || *id <= 0) problem = "before: '" + value + "' is not a message id";
@@ -67,29 +83,41 @@ void register_messages(AdminRoutes& routes, AdminContext& context) {
         std::string problem;
         auto query = read_query(request, problem);
         if (!query) return json_error(400, problem);
-        // One more than asked tells whether there is a next page.
-        const int asked = query->limit;
-        query->limit = asked + 1;
-        auto found = context.store.search(*query);
-        const bool more = static_cast<int>(found.size()) > asked;
-        if (more) found.resize(static_cast<std::size_t>(asked));
+        query->with_content = false;  // a listing never reads message content
+        MessagePage page;
+        try {
+          page = context.store.search_page(*query);
+        } catch (const std::invalid_argument& e) {
+          return json_error(400, e.what());
+        }
         boost::json::array list;
-        for (const auto& m : found) list.push_back(message_summary_json(m));
-        boost::json::object body{{"messages", std::move(list)}, {"more", more}};
-        if (more) body["next_before"] = found.back().id;
+        for (const auto& m : page.messages) {
+          auto one = message_summary_json(m);
+          one["bytes"] = m.raw_bytes;
+          list.push_back(std::move(one));
+        }
+        boost::json::object body{{"messages", std::move(list)},
+                                 {"more", page.has_more},
+                                 // Free text finds what the indexer has reached (docs/operations.md).
+                                 {"indexed_through", page.indexed_through}};
+        if (page.has_more) body["next_before"] = page.messages.back().id;
         return json_ok(boost::json::serialize(body));
       },
       {"Searches stored messages, newest first, without their content",
        "messages",
        {{"channel", "query", "string", "only this channel", false},
-        {"status", "query", "string", "RECEIVED, FILTERED, TRANSFORMED, QUEUED, SENT or ERROR", false},
-        {"q", "query", "string", "words in the content, or a control id / patient id / message type", false},
-        {"since", "query", "string", "an ISO 8601 time, epoch milliseconds, or an age such as 15m, 2h, 7d", false},
+        {"status", "query", "string", "RECEIVED, FILTERED, TRANSFORMED, QUEUED, SENT or ERROR; several with commas", false},
+        {"q", "query", "string", "words in the content: each must occur as a whole word (case-insensitive)", false},
+        {"control_id", "query", "string", "exactly this control id (MSH-10)", false},
+        {"patient_id", "query", "string", "exactly this patient id", false},
+        {"message_type", "query", "string", "exactly this message type (ORU^R01)", false},
+        {"since", "query", "string", "received at or after: an ISO 8601 time, epoch milliseconds, or an age such as 15m, 2h, 7d", false},
+        {"until", "query", "string", "received before: the same forms as since", false},
         {"before", "query", "integer", "paging: messages with a smaller id (the previous page's next_before)", false},
         {"limit", "query", "integer", "1 to 500, default 50", false},
         {"origin", "query", "integer", "only messages routed or reprocessed from this one", false}},
        "",
-       R"({"type":"object","properties":{"messages":{"type":"array","items":{"$ref":"#/components/schemas/MessageSummary"}},"more":{"type":"boolean"},"next_before":{"type":"integer"}}})",
+       R"({"type":"object","properties":{"messages":{"type":"array","items":{"$ref":"#/components/schemas/MessageSummary"}},"more":{"type":"boolean"},"next_before":{"type":"integer"},"indexed_through":{"type":"integer","description":"the newest message id free-text search covers"}}})",
        "application/json",
        {400}});
 
