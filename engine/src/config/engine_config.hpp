@@ -18,6 +18,9 @@ struct EngineConfig {
   Durability durability = Durability::normal;
   lua::Limits lua_limits;
   std::string log_level = "info";
+  // GET /metrics without logging in (for Prometheus scrapers); otherwise it
+  // needs the viewer role like the rest of the admin API.
+  bool metrics_public = false;
 };
 
 // Reads artery.yaml (all keys optional). nullopt with diagnostics on error.

@@ -279,6 +279,7 @@ std::optional<ChannelSnapshot> ChannelRegistry::snapshot(const std::string& name
     out.counters = runtime->counters();
     for (const auto& [dest, counters] : runtime->destination_counters()) out.destinations.push_back({dest, {}, counters});
     out.connectors = runtime->connector_metrics();
+    out.processing = runtime->processing_time();
   } else if (base_.store) {
     // Never started in this run (stopped by an operator): the stored totals.
     auto stored = base_.store->counters();

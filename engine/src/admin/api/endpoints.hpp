@@ -15,6 +15,7 @@ void register_events(AdminRoutes& routes, AdminContext& context);           // G
 void register_messages(AdminRoutes& routes, AdminContext& context);         // GET /api/messages[/{id}]
 void register_reprocess(AdminRoutes& routes, AdminContext& context);        // POST /api/messages/{id}/reprocess
 void register_audit(AdminRoutes& routes, AdminContext& context);            // GET /api/audit
+void register_metrics(AdminRoutes& routes, AdminContext& context);          // GET /metrics (Prometheus)
 void register_openapi(AdminRoutes& routes, AdminContext& context);          // GET /api/openapi.json
 void register_console(AdminRoutes& routes, AdminContext& context);          // GET /{path...} (the web console)
 
