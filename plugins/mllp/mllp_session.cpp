@@ -25,6 +25,13 @@ std::string frame(std::string_view content) {
   return out;
 }
 
+// The session whose frame this thread is submitting right now. A channel that
+// processes on the submitting thread (one worker, the default) answers before
+// submit() returns: that answer is resolved in place, without a round trip
+// through the connection's queue, and written with the others of the same
+// read. Thread-local, so another thread's answer can never take this path.
+thread_local const MllpSession* t_submitting = nullptr;
+
 const std::string kCommitAck = std::string{kStartBlock, 0x06, kEndBlock, kCarriageReturn};
 const std::string kCommitNak = std::string{kStartBlock, 0x15, kEndBlock, kCarriageReturn};
 
@@ -50,6 +57,7 @@ void MllpSession::on_data(std::string_view bytes) {
     }
     if (closing_) break;
   }
+  flush();  // the answers resolved while submitting, all in one write
   if (framer_.junk_bytes() != junk_seen_) {
     connection_.metrics().add_error(ConnectorError::protocol);
     state_->log(LogLevel::warn, "discarded " + std::to_string(framer_.junk_bytes() - junk_seen_) +
@@ -105,8 +113,16 @@ void MllpSession::on_frame(std::string_view content) {
   // The disposition arrives on an engine thread; the handle brings it back to
   // this connection's thread, or drops it if the connection is gone.
   auto answer = [handle = connection_.handle(), this, seq](Disposition d) {
+    if (t_submitting == this) {
+      resolve(seq, std::move(d), false);
+      return;
+    }
     handle.post([this, seq, d = std::move(d)]() mutable { resolve(seq, std::move(d)); });
   };
+  struct Submitting {
+    explicit Submitting(const MllpSession* s) { t_submitting = s; }
+    ~Submitting() { t_submitting = nullptr; }
+  } submitting(this);
   std::optional<std::vector<std::string>> parts;
   if (slot.header.batch || body.find("\rMSH") != std::string::npos || body.find("\nMSH") != std::string::npos)
     parts = hl7::split_batch(body);
@@ -143,7 +159,7 @@ void MllpSession::on_oversize(std::string_view head) {
   flush();
 }
 
-void MllpSession::resolve(std::uint64_t seq, Disposition disposition) {
+void MllpSession::resolve(std::uint64_t seq, Disposition disposition, bool write) {
   if (seq < head_seq_ || seq - head_seq_ >= pending_.size()) return;
   PendingReply& slot = pending_[seq - head_seq_];
   const bool success =
@@ -167,7 +183,7 @@ void MllpSession::resolve(std::uint64_t seq, Disposition disposition) {
     state_->log(LogLevel::debug, "message " + slot.header.control_id + " from " + connection_.peer().remote +
                                      " not accepted: " + one_line(disposition.error));
   slot.ready = true;
-  flush();
+  if (write) flush();
 }
 
 // Writes every answer that is ready, in arrival order, as one write.

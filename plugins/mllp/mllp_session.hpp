@@ -50,7 +50,8 @@ class MllpSession final : public TcpSession {
 
   void on_frame(std::string_view content);
   void on_oversize(std::string_view head);
-  void resolve(std::uint64_t seq, Disposition disposition);
+  // `write`: flush what is ready now; false when on_data flushes at its end.
+  void resolve(std::uint64_t seq, Disposition disposition, bool write = true);
   void flush();
 
   std::shared_ptr<MllpSourceState> state_;

@@ -55,6 +55,9 @@ std::vector<std::string> with_defaults(std::vector<std::string> args) {
     if (!has("--plugins"))
       args.insert(args.end(), {"--plugins", other != nullptr && *other != '\0' ? other : ARTERY_PLUGIN_DIR});
   }
+  // Tests run in parallel: none may take the admin API's default port unless
+  // it asks for an address (an artery.yaml given with --config may set one).
+  if (!args.empty() && args[0] == "run" && !has("--http") && !has("--config")) args.insert(args.end(), {"--http", "off"});
   return args;
 }
 
