@@ -3,12 +3,15 @@
 // sent over loopback, the metrics read over real HTTP, and the body checked
 // by Prometheus's own `promtool check metrics`.
 #include "support/engine_process.hpp"
+#include "support/http_client.hpp"
 #include "support/loopback.hpp"
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include <sys/socket.h>
@@ -19,33 +22,6 @@
 using namespace artery::testing;
 
 namespace {
-
-struct HttpAnswer {
-  int status = 0;
-  std::string head;  // status line and headers
-  std::string body;
-};
-
-// One HTTP/1.1 GET with Connection: close, read until the server closes.
-HttpAnswer http_get(int port, const std::string& target) {
-  HttpAnswer answer;
-  int fd = connect_loopback(port);
-  REQUIRE(fd >= 0);
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
-  std::string bytes;
-  char chunk[16384];
-  for (ssize_t n; (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;) bytes.append(chunk, static_cast<std::size_t>(n));
-  ::close(fd);
-  auto end = bytes.find("\r\n\r\n");
-  REQUIRE(end != std::string::npos);
-  answer.head = bytes.substr(0, end);
-  answer.body = bytes.substr(end + 4);
-  answer.status = std::stoi(answer.head.substr(9, 3));  // "HTTP/1.1 200 OK"
-  return answer;
-}
 
 // The value of one exact series (`name{labels}`) in an exposition, NaN when absent.
 double sample(const std::string& text, const std::string& series) {
@@ -107,7 +83,8 @@ struct MetricsEngine {
   int http_port = free_port();
   std::unique_ptr<EngineProcess> engine;
 
-  explicit MetricsEngine(const std::string& engine_config) {
+  // `admin_password`: the first admin's (ARTERY_ADMIN_PASSWORD), to log in with.
+  explicit MetricsEngine(const std::string& engine_config, const std::string& admin_password = "") {
     write_text(dir / "artery.yaml", engine_config + "channels: channels\ndata: data\n");
     write_text(dir / "scripts/adt.lua",
                "local M = {}\n"
@@ -120,10 +97,12 @@ struct MetricsEngine {
                "script: ../scripts/adt.lua\n"
                "destinations:\n"
                "  - name: archive\n    type: file\n    directory: ../out\n    filename: \"${control_id}.hl7\"\n");
+    if (!admin_password.empty()) ::setenv("ARTERY_ADMIN_PASSWORD", admin_password.c_str(), 1);
     engine = std::make_unique<EngineProcess>(
         std::vector<std::string>{"run", "--config", (dir / "artery.yaml").string(), "--http",
                                  "127.0.0.1:" + std::to_string(http_port)},
         dir / "engine.log");
+    ::unsetenv("ARTERY_ADMIN_PASSWORD");
     REQUIRE(engine->wait_for_log("admin API and console on http://"));
     REQUIRE(engine->wait_for_log("running 1 of 1 channels"));
   }
@@ -150,8 +129,7 @@ TEST_CASE("GET /metrics counts MLLP traffic and passes promtool check metrics") 
   }, std::chrono::seconds(20)));
   INFO(text);
 
-  auto answer = http_get(m.http_port, "/metrics");
-  CHECK(answer.head.find("Content-Type: text/plain; version=0.0.4; charset=utf-8") != std::string::npos);
+  CHECK(http_get(m.http_port, "/metrics").header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
 
   CHECK(sample(text, R"(artery_channel_messages_total{channel="adt-in",state="received"})") == 4);
   CHECK(sample(text, R"(artery_channel_messages_total{channel="adt-in",state="filtered"})") == 1);
@@ -186,10 +164,39 @@ TEST_CASE("GET /metrics counts MLLP traffic and passes promtool check metrics") 
   CHECK(said.empty());  // promtool prints one line per problem it finds, lint warnings included
 }
 
-TEST_CASE("GET /metrics needs a login unless the engine config opens it") {
-  MetricsEngine m("");  // metrics_public defaults to false
-  auto answer = http_get(m.http_port, "/metrics");
-  CHECK(answer.status == 401);
-  CHECK(answer.body.find("not logged in") != std::string::npos);
-  CHECK(answer.body.find("artery_") == std::string::npos);
+TEST_CASE("GET /metrics needs a login unless the engine config opens it; a viewer's API token is enough") {
+  const std::string admin_password = "the metrics test admin's password";
+  MetricsEngine m("", admin_password);  // metrics_public defaults to false
+  auto anonymous = http_get(m.http_port, "/metrics");
+  CHECK(anonymous.status == 401);
+  CHECK(anonymous.body.find("not logged in") != std::string::npos);
+  CHECK(anonymous.body.find("artery_") == std::string::npos);
+
+  // How a Prometheus server scrapes a closed /metrics: a viewer's API token
+  // as `authorization: {credentials: ...}` in its scrape config.
+  auto login = [&](const std::string& user, const std::string& password) {
+    auto reply = http_post_json(m.http_port, "/api/login",
+                                boost::json::serialize(boost::json::object{{"user", user}, {"password", password}}));
+    INFO(reply.body);
+    REQUIRE(reply.status == 200);
+    auto cookie = reply.header("set-cookie");
+    std::string csrf(boost::json::parse(reply.body).as_object().at("csrf_token").as_string());
+    return std::vector<std::pair<std::string, std::string>>{{"Cookie", cookie.substr(0, cookie.find(';'))},
+                                                            {"X-CSRF-Token", csrf}};
+  };
+  auto admin = login("admin", admin_password);
+  auto added = http_post_json(m.http_port, "/api/users",
+                              R"({"name":"prometheus","role":"viewer","password":"scraper's long password"})", admin);
+  INFO(added.body);
+  REQUIRE(added.status == 201);
+  auto viewer = login("prometheus", "scraper's long password");
+  auto created = http_post_json(m.http_port, "/api/tokens", R"({"name":"prometheus scrape"})", viewer);
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  const std::string token(boost::json::parse(created.body).as_object().at("token").as_string());
+
+  auto scraped = http_get(m.http_port, "/metrics", {{"Authorization", "Bearer " + token}});
+  CHECK(scraped.status == 200);
+  CHECK(sample(scraped.body, R"(artery_channel_state{channel="adt-in",state="started"})") == 1);
+  CHECK(http_get(m.http_port, "/metrics", {{"Authorization", "Bearer not-a-token"}}).status == 401);
 }
