@@ -164,7 +164,7 @@ TEST_CASE("GET /metrics counts MLLP traffic and passes promtool check metrics") 
   CHECK(said.empty());  // promtool prints one line per problem it finds, lint warnings included
 }
 
-TEST_CASE("GET /metrics needs a login unless the engine config opens it; a viewer's API token is enough") {
+TEST_CASE("GET /metrics needs a login unless the engine config opens it and a viewer's API token is enough") {
   const std::string admin_password = "the metrics test admin's password";
   MetricsEngine m("", admin_password);  // metrics_public defaults to false
   auto anonymous = http_get(m.http_port, "/metrics");

@@ -40,8 +40,8 @@ void channel_families(PrometheusText& out, const std::vector<ChannelSnapshot>& c
       out.sample({{"channel", c.name}, {"state", to_string(state)}}, std::int64_t{c.state == state ? 1 : 0});
 
   out.family("artery_channel_messages_total", MetricType::counter,
-             "Messages of the channel by outcome: received by its source, filtered or errored by its script, "
-             "and its destinations' sent and errored deliveries summed");
+             "The channel's messages: received by its source; filtered and errored by its script or its "
+             "destinations; sent by its destinations");
   for (const auto& c : channels) {
     const std::pair<const char*, std::int64_t> states[] = {{"received", c.counters.received},
                                                            {"filtered", c.counters.filtered},
@@ -88,7 +88,7 @@ void processing_family(PrometheusText& out, const std::vector<ChannelSnapshot>& 
   }();
   out.family("artery_processing_seconds", MetricType::histogram,
              "Time from the source handing a message to the channel until it is committed to the store "
-             "(filter, transform, queueing for a worker, the commit); since the channel was started");
+             "(filter, transform, queueing for a worker, the commit); since the channel last started");
   for (const auto& c : channels)
     out.histogram({{"channel", c.name}}, bounds, c.processing.counts, static_cast<double>(c.processing.sum_ns) / 1e9);
 }
