@@ -15,8 +15,8 @@
 namespace artery {
 namespace {
 
-const std::vector<std::string> kEngineKeys = {"channels", "data",      "plugins", "http",
-                                              "durability", "lua",    "log_level", "admin", "alerts"};
+const std::vector<std::string> kEngineKeys = {"channels",  "data",  "plugins", "http",          "durability", "lua",
+                                              "log_level", "admin", "alerts",  "metrics_public"};
 const std::vector<std::string> kLuaKeys = {"instructions", "memory"};
 const std::vector<std::string> kAdminKeys = {"session_idle", "session_absolute"};
 const std::vector<std::string> kAlertsKeys = {"interval", "targets", "rules"};
@@ -240,6 +240,7 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
   if (auto durability = fields.choice("durability", "enum:normal|fsync"))
     out.durability = *durability == "fsync" ? Durability::fsync : Durability::normal;
   if (auto level = fields.choice("log_level", "enum:debug|info|warn|error")) out.log_level = *level;
+  if (auto open = fields.boolean("metrics_public")) out.metrics_public = *open;
 
   if (const config::MapEntry* lua = fields.find("lua")) {
     config::MapFields lua_fields(lua->value, config::YamlSource::mark_of(lua->key_node), "lua", kLuaKeys, source);

@@ -28,6 +28,9 @@ struct EngineConfig {
   std::string log_level = "info";
   AdminSettings admin;
   AlertsConfig alerts;  // `alerts:` (docs/alerts.md); no rules: no alerting
+  // GET /metrics without logging in (for Prometheus scrapers); otherwise it
+  // needs the viewer role like the rest of the admin API.
+  bool metrics_public = false;
 };
 
 // Reads artery.yaml (all keys optional). nullopt with diagnostics on error.

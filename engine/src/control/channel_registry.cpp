@@ -284,6 +284,7 @@ ChannelSnapshot ChannelRegistry::snapshot_of(Entry& entry, std::optional<StoredC
     out.counters = runtime->counters();
     for (const auto& [dest, counters] : runtime->destination_counters()) out.destinations.push_back({dest, {}, counters});
     out.connectors = runtime->connector_metrics();
+    out.processing = runtime->processing_time();
   } else if (base_.store) {
     // Never started in this run (stopped by an operator): the stored totals,
     // read once for all such channels of one snapshot.

@@ -39,6 +39,8 @@ struct ChannelSnapshot {
   std::vector<DestinationSnapshot> destinations;
   // The running connectors' counters (source first); empty when not running.
   std::vector<ChannelRuntime::ConnectorMetricsEntry> connectors;
+  // ChannelRuntime::processing_time(); zeros for a channel not started in this run.
+  LatencyHistogram::Snapshot processing;
 };
 
 struct ControlResult {

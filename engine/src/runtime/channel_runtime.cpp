@@ -547,6 +547,7 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
     ingress->done({Disposition::Status::unavailable, 0, {}, "store commit failed: " + error});
     return;
   }
+  processing_.record(std::chrono::steady_clock::now() - ingress->arrived);
   reply.message_id = id;
   Counters delta;
   delta.received = 1;

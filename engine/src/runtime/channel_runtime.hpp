@@ -10,6 +10,7 @@
 #include "runtime/channel_counters.hpp"
 #include "runtime/channel_script_services.hpp"
 #include "runtime/destination_worker.hpp"
+#include "runtime/latency_histogram.hpp"
 #include "runtime/store_connector_context.hpp"
 #include "store/message_store.hpp"
 
@@ -67,6 +68,10 @@ class ChannelRuntime final : private SourceHost {
     ConnectorMetricsSnapshot metrics;
   };
   std::vector<ConnectorMetricsEntry> connector_metrics() const;
+  // Time from ingress (the source's submit, or a route from another channel)
+  // to the store commit's callback — the point an after-commit ACK goes out —
+  // of every message committed since this runtime was created. Any thread.
+  LatencyHistogram::Snapshot processing_time() const { return processing_.snapshot(); }
 
   // An operator's queue purge: the queued deliveries of `destination` ("" =
   // every destination, the router's queue too) end as ERROR with `reason`
@@ -85,6 +90,8 @@ class ChannelRuntime final : private SourceHost {
     std::function<void(Disposition)> done;
     std::int64_t received_at_ms;
     RouteOrigin origin;  // empty unless routed here from another channel
+    // Set where the Ingress is made (submit, route_in): the processing time's start.
+    std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
   };
 
   void submit(Message message, std::function<void(Disposition)> done) override;
@@ -107,6 +114,7 @@ class ChannelRuntime final : private SourceHost {
   RuntimeEnvironment env_;
   std::atomic<ChannelState> state_{ChannelState::stopped};
   LiveCounters counters_;
+  LatencyHistogram processing_;
   std::map<std::string, std::unique_ptr<LiveCounters>> destination_counters_;
   std::unique_ptr<ChannelScriptServices> services_;
   std::vector<std::unique_ptr<lua::Script>> scripts_;  // one per worker
