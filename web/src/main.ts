@@ -52,7 +52,7 @@ function shell(): void {
   const logout = h('button', { class: 'secondary small', 'data-action': 'logout' }, 'Log out');
   logout.addEventListener('click', async () => {
     await logOut().catch(() => {});
-    leave();
+    leave(false);
   });
   banner?.stop();
   banner = healthBanner();
@@ -73,13 +73,14 @@ function shell(): void {
 
 // Back to the login page: after logout, or when the session ended (expired,
 // revoked, password changed) and the engine answered 401.
-function leave(): void {
+// A lost session comes back to the same page after the login; a logout does not.
+function leave(keepPlace = true): void {
   forgetSession();
   stopLive();
   banner?.stop();
   banner = null;
   const back = location.pathname === '/login' ? '/' : location.pathname + location.search;
-  history.replaceState(null, '', `/login?next=${encodeURIComponent(back)}`);
+  history.replaceState(null, '', keepPlace && back !== '/' ? `/login?next=${encodeURIComponent(back)}` : '/login');
   showLogin();
 }
 

@@ -54,7 +54,13 @@ export function rateChart(title: string): RateChart {
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
     axes: [
-      { stroke: '#5b6472', grid: { stroke: '#e6e9ee' } },
+      {
+        stroke: '#5b6472',
+        grid: { stroke: '#e6e9ee' },
+        space: 70,
+        // Whole seconds: the points are a second apart.
+        values: (_u, splits) => splits.map((s) => new Date(s * 1000).toLocaleTimeString([], { hour12: false })),
+      },
       { stroke: '#5b6472', grid: { stroke: '#e6e9ee' }, size: 48 },
     ],
     series: [

@@ -106,7 +106,7 @@ export function channelPage(root: HTMLElement, [name]: string[]): () => void {
         cells = {} as Record<keyof Counters, HTMLElement>;
         for (const k of COUNTERS) cells[k] = h('td', { class: 'num', 'data-counter': k });
         dest.body.appendChild(
-          h('tr', { 'data-destination': d.name }, h('th', { scope: 'row' }, d.name), h('td', null, d.type), COUNTERS.map((k) => cells![k])),
+          h('tr', { 'data-destination': d.name }, h('th', { scope: 'row' }, d.name), h('td', null, d.type || '—'), COUNTERS.map((k) => cells![k])),
         );
         destRows.set(d.name, cells);
       }
