@@ -260,19 +260,24 @@ ControlResult ChannelRegistry::resume(const std::string& name) {
 std::optional<ChannelSnapshot> ChannelRegistry::snapshot(const std::string& name) const {
   auto entry = find(name);
   if (!entry) return std::nullopt;
+  std::optional<StoredCounters> stored;
+  return snapshot_of(*entry, stored);
+}
+
+ChannelSnapshot ChannelRegistry::snapshot_of(Entry& entry, std::optional<StoredCounters>& stored) const {
   ChannelSnapshot out;
   std::shared_ptr<ChannelRuntime> runtime;
   std::vector<std::pair<std::string, std::string>> types;  // destination name, connector type
   {
-    std::lock_guard lock(entry->guard);
-    out.name = entry->config.name;
-    out.description = entry->config.description;
-    out.file = entry->config.file;
-    out.source_type = entry->config.source.type;
-    out.state = entry->state;
-    out.reason = entry->reason;
-    runtime = entry->runtime;
-    for (const auto& dest : entry->config.destinations) types.emplace_back(dest.name, dest.connector.type);
+    std::lock_guard lock(entry.guard);
+    out.name = entry.config.name;
+    out.description = entry.config.description;
+    out.file = entry.config.file;
+    out.source_type = entry.config.source.type;
+    out.state = entry.state;
+    out.reason = entry.reason;
+    runtime = entry.runtime;
+    for (const auto& dest : entry.config.destinations) types.emplace_back(dest.name, dest.connector.type);
   }
   if (runtime) {
     // Atomics only: never waits for the channel's work.
@@ -280,9 +285,10 @@ std::optional<ChannelSnapshot> ChannelRegistry::snapshot(const std::string& name
     for (const auto& [dest, counters] : runtime->destination_counters()) out.destinations.push_back({dest, {}, counters});
     out.connectors = runtime->connector_metrics();
   } else if (base_.store) {
-    // Never started in this run (stopped by an operator): the stored totals.
-    auto stored = base_.store->counters();
-    auto& mine = stored[out.name];
+    // Never started in this run (stopped by an operator): the stored totals,
+    // read once for all such channels of one snapshot.
+    if (!stored) stored = base_.store->counters();
+    auto& mine = (*stored)[out.name];
     out.counters = mine[""];
     for (const auto& [dest, counters] : mine)
       if (!dest.empty()) out.destinations.push_back({dest, {}, counters});
@@ -294,9 +300,15 @@ std::optional<ChannelSnapshot> ChannelRegistry::snapshot(const std::string& name
 }
 
 std::vector<ChannelSnapshot> ChannelRegistry::snapshot() const {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    std::shared_lock lock(mutex_);
+    for (const auto& [name, entry] : channels_) entries.push_back(entry);
+  }
   std::vector<ChannelSnapshot> out;
-  for (const auto& name : names())
-    if (auto one = snapshot(name)) out.push_back(std::move(*one));
+  out.reserve(entries.size());
+  std::optional<StoredCounters> stored;
+  for (const auto& entry : entries) out.push_back(snapshot_of(*entry, stored));
   return out;
 }
 

@@ -89,6 +89,8 @@ class ChannelRegistry final : public ChannelDirectory {
  private:
   struct Entry;
   std::shared_ptr<Entry> find(const std::string& name) const;
+  using StoredCounters = std::map<std::string, std::map<std::string, Counters>>;
+  ChannelSnapshot snapshot_of(Entry& entry, std::optional<StoredCounters>& stored) const;
   ControlResult start_locked(Entry& entry);
   void stop_locked(Entry& entry);
   void remember(const std::string& name, const std::string& choice);  // "" forgets
