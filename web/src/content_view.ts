@@ -63,7 +63,6 @@ export function hl7View(text: string): HTMLElement {
     }
     if (run) line.appendChild(document.createTextNode(run));
     pre.appendChild(line);
-    pre.appendChild(document.createTextNode('\n'));
   }
   return pre;
 }

@@ -58,6 +58,7 @@ export function rateChart(title: string): RateChart {
         stroke: '#5b6472',
         grid: { stroke: '#e6e9ee' },
         space: 70,
+        incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300],
         // Whole seconds: the points are a second apart.
         values: (_u, splits) => splits.map((s) => new Date(s * 1000).toLocaleTimeString([], { hour12: false })),
       },

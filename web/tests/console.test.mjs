@@ -196,6 +196,7 @@ destinations:
 test('the web console in Chromium against artery run', { timeout: 240000 }, async (t) => {
   assert.ok(fs.existsSync(path.join(CONSOLE, 'index.html')), `the console is not built: no ${CONSOLE}/index.html`);
   assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium; make deps does it)`);
+  fs.rmSync(SHOTS, { recursive: true, force: true });
   fs.mkdirSync(SHOTS, { recursive: true });
 
   const engine = await startEngine();
