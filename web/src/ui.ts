@@ -71,10 +71,16 @@ export function confirmAction(title: string, text: string, confirmLabel: string,
   });
 }
 
-// A modal with one password field (new passwords for users).
-export function askPassword(title: string, text: string): Promise<string | null> {
+// A modal for a new password (and the current one, when users change their
+// own); resolves null when cancelled.
+export function askPassword(
+  title: string,
+  text: string,
+  withCurrent = false,
+): Promise<{ password: string; current: string } | null> {
   return new Promise((resolve) => {
-    const input = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', minlength: 12, required: true });
+    const input = h('input', { type: 'password', name: 'new_password', autocomplete: 'new-password', minlength: 12, required: true });
+    const current = h('input', { type: 'password', name: 'current_password', autocomplete: 'current-password', required: true });
     const dialog = h(
       'dialog',
       { class: 'confirm' },
@@ -83,7 +89,8 @@ export function askPassword(title: string, text: string): Promise<string | null>
         { method: 'dialog' },
         h('h2', null, title),
         h('p', null, text),
-        h('label', null, 'New password', input),
+        withCurrent ? h('label', null, 'Current password', current) : null,
+        h('label', null, 'New password (12 characters or more)', input),
         h(
           'div',
           { class: 'buttons' },
@@ -93,7 +100,7 @@ export function askPassword(title: string, text: string): Promise<string | null>
       ),
     );
     dialog.addEventListener('close', () => {
-      resolve(dialog.returnValue === 'ok' ? input.value : null);
+      resolve(dialog.returnValue === 'ok' ? { password: input.value, current: current.value } : null);
       dialog.remove();
     });
     document.body.appendChild(dialog);

@@ -353,16 +353,35 @@ test('the web console in Chromium against artery run', { timeout: 240000 }, asyn
       await shot('audit');
     });
 
-    await step('an admin adds a viewer on the users page', async () => {
+    await step('an admin adds a viewer, changes a role and a password, removes a user', async () => {
       await page.click('nav.main a[href="/users"]');
       await page.locator('table.users tr[data-user=admin]').waitFor();
       await page.fill('form.inline-form input[name=name]', 'nina');
       await page.selectOption('form.inline-form select[name=role]', 'viewer');
-      await page.fill('form.inline-form input[name=password]', VIEWER_PASSWORD);
+      await page.fill('form.inline-form input[name=password]', 'the first viewer password');
       await page.click('form.inline-form button[type=submit]');
       await page.locator('table.users tr[data-user=nina]').waitFor();
       assert.equal(await page.locator('table.users tr[data-user=nina] select').inputValue(), 'viewer');
+      // A role change, and back.
+      await page.selectOption('table.users tr[data-user=nina] select', 'operator');
+      await page.locator('.notice.ok', { hasText: 'nina is now operator.' }).waitFor();
+      await page.selectOption('table.users tr[data-user=nina] select', 'viewer');
+      await page.locator('.notice.ok', { hasText: 'nina is now viewer.' }).waitFor();
+      // A new password: the viewer logs in with it below.
+      await page.click('table.users tr[data-user=nina] button:has-text("Set password")');
+      await page.fill('dialog.confirm input[name=new_password]', VIEWER_PASSWORD);
+      await page.click('dialog.confirm button[value=ok]');
+      await page.locator('.notice.ok', { hasText: 'nina’s password is changed.' }).waitFor();
+      // Another user, removed again after a confirmation.
+      await page.fill('form.inline-form input[name=name]', 'temp-user');
+      await page.fill('form.inline-form input[name=password]', 'a temporary password');
+      await page.click('form.inline-form button[type=submit]');
+      await page.locator('table.users tr[data-user=temp-user]').waitFor();
       await shot('users');
+      await page.click('table.users tr[data-user=temp-user] button:has-text("Remove")');
+      await page.click('dialog.confirm button[value=ok]');
+      await page.locator('.notice.ok', { hasText: 'Removed temp-user.' }).waitFor();
+      assert.equal(await page.locator('table.users tr[data-user=temp-user]').count(), 0);
     });
 
     await step('the plugins and alerts pages show what the engine answers', async () => {

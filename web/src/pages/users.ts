@@ -63,15 +63,14 @@ export function usersPage(root: HTMLElement): void {
     roleSelect.addEventListener('change', () => void change(u.name, { role: roleSelect.value }, `${u.name} is now ${roleSelect.value}.`));
     const setPassword = h('button', { class: 'secondary small' }, 'Set password');
     setPassword.addEventListener('click', async () => {
-      const pw = await askPassword(`New password for ${u.name}`, me ? 'Your other sessions end.' : `${u.name}’s sessions end; they log in again with the new password.`);
+      const pw = await askPassword(
+        `New password for ${u.name}`,
+        me ? 'Your sessions end: you log in again with the new password.' : `${u.name}’s sessions end; they log in again with the new password.`,
+        me,
+      );
       if (pw === null) return;
-      if (me) {
-        const current = window.prompt('Your current password');
-        if (current === null) return;
-        await change(u.name, { password: pw, current_password: current }, 'Your password is changed: log in again.');
-      } else {
-        await change(u.name, { password: pw }, `${u.name}’s password is changed.`);
-      }
+      if (me) await change(u.name, { password: pw.password, current_password: pw.current }, 'Your password is changed: log in again.');
+      else await change(u.name, { password: pw.password }, `${u.name}’s password is changed.`);
     });
     const disable = h('button', { class: 'secondary small' }, u.disabled ? 'Enable' : 'Disable');
     disable.addEventListener('click', () => void change(u.name, { disabled: !u.disabled }, `${u.name} is ${u.disabled ? 'enabled' : 'disabled'}.`));
