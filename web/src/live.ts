@@ -9,7 +9,7 @@ type Listener = (event: StatsEvent) => void;
 const listeners = new Set<Listener>();
 let source: EventSource | null = null;
 let last: StatsEvent | null = null;
-let connectedListener: (connected: boolean) => void = () => {};
+let connectedListener: (connected: boolean, closed: boolean) => void = () => {};
 
 export function startLive(): void {
   if (source) return;
@@ -20,11 +20,13 @@ export function startLive(): void {
     } catch {
       return;
     }
-    connectedListener(true);
+    connectedListener(true, false);
     remember(last);
     for (const listener of listeners) listener(last);
   });
-  source.addEventListener('error', () => connectedListener(false));
+  // The browser retries by itself after a network error, but not after an
+  // HTTP error such as a 401 (the session ended): then the stream is closed.
+  source.addEventListener('error', () => connectedListener(false, source?.readyState === EventSource.CLOSED));
 }
 
 export function stopLive(): void {
@@ -35,7 +37,7 @@ export function stopLive(): void {
   perChannel.clear();
 }
 
-export function onConnection(listener: (connected: boolean) => void): void {
+export function onConnection(listener: (connected: boolean, closed: boolean) => void): void {
   connectedListener = listener;
 }
 

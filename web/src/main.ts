@@ -26,9 +26,22 @@ let banner: ReturnType<typeof healthBanner> | null = null;
 function shell(): void {
   const s = session()!;
   const live = h('span', { class: 'live', title: 'live updates', 'data-live': 'connecting' }, 'connecting');
-  onConnection((connected) => {
+  onConnection((connected, closed) => {
     live.dataset.live = connected ? 'on' : 'off';
     live.textContent = connected ? 'live' : 'reconnecting';
+    if (!closed) return;
+    // Refused rather than cut: a session that ended goes back to the login;
+    // otherwise try again in a few seconds.
+    restoreSession()
+      .then((s) => {
+        if (!s) return leave();
+        stopLive();
+        window.setTimeout(() => session() && startLive(), 3000);
+      })
+      .catch(() => {
+        stopLive();
+        window.setTimeout(() => session() && startLive(), 3000);
+      });
   });
   const links: [string, string, boolean][] = [
     ['/', 'Channels', true],
