@@ -93,7 +93,7 @@ export function usersPage(root: HTMLElement): void {
       h('td', null, roleSelect),
       h('td', null, time(u.created_ms)),
       h('td', null, time(u.password_changed_ms)),
-      h('td', { class: 'row-actions' }, setPassword, me ? null : disable, me ? null : remove),
+      h('td', null, h('div', { class: 'row-actions' }, setPassword, me ? null : disable, me ? null : remove)),
     );
   };
 
