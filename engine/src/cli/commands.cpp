@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const bool known = command == "run" || command == "validate" || command == "test" || command == "version" ||
-                     command == "--version" || command == "send";
+                     command == "--version" || command == "send" || command == "user";
   if (!known) {
     std::fprintf(stderr, "artery: unknown command '%s'\n\n%s", argv[1], usage_of("").c_str());
     return 2;
@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   if (command == "validate") return validate_command(argc, argv);
   if (command == "test") return test_command(argc, argv);
   if (command == "version" || command == "--version") return version_command(argc, argv);
+  if (command == "user") return user_command(argc, argv);
   return send_command(argc, argv);
 }
 

@@ -8,4 +8,5 @@ int validate_command(int argc, char** argv);
 int test_command(int argc, char** argv);
 int version_command(int argc, char** argv);
 int send_command(int argc, char** argv);
+int user_command(int argc, char** argv);
 }  // namespace artery::cli

@@ -14,6 +14,8 @@ constexpr std::string_view kOverview = R"(usage: artery <command> [options]    (
                        send HL7 v2 files over MLLP and print each ACK
   send systemone HOST:PORT --function F
                        call a SystmOne client-integration function
+  user add|passwd|list|remove
+                       the admin API's users, on the store file (engine running or not)
   version              engine, plugin API and plugin versions
 )";
 
@@ -90,6 +92,24 @@ constexpr std::string_view kSendSystemOne =
     "  --interactive  a menu of the demo EPR's functions\n"
     "  --plugins DIR  plugin folder (default: plugins/ next to the binary)\n";
 
+constexpr std::string_view kUser =
+    "usage: artery user add NAME --role viewer|operator|admin [--password-stdin]\n"
+    "       artery user passwd NAME [--password-stdin]\n"
+    "       artery user list\n"
+    "       artery user remove NAME\n"
+    "\n"
+    "Manages the users of the admin API and console in the store (data/artery.db),\n"
+    "whether the engine is running or not. Roles: viewer (states and counters),\n"
+    "operator (also start/stop/reprocess and message content), admin (also users).\n"
+    "passwd ends the user's sessions; remove also revokes his API tokens; the last\n"
+    "admin cannot be removed. Passwords have at least 12 characters.\n"
+    "\n"
+    "  --role R           the new user's role (user add)\n"
+    "  --password-stdin   read the password from the first line of stdin; without it\n"
+    "                     the password is asked twice on the terminal, not echoed\n"
+    "  --data DIR         the data folder holding artery.db (default: ./data)\n"
+    "  --config FILE      take the data folder from this artery.yaml (default: ./artery.yaml)\n";
+
 }  // namespace
 
 std::string usage_of(std::string_view command) {
@@ -98,6 +118,7 @@ std::string usage_of(std::string_view command) {
   if (command == "test") return std::string(kTest) + std::string(kEngineFlagsHelp);
   if (command == "version") return std::string(kVersion);
   if (command == "send") return std::string(kSend);
+  if (command == "user" || command.rfind("user ", 0) == 0) return std::string(kUser);
   if (command == "send mllp") return std::string(kSendMllp);
   if (command == "send systemone") return std::string(kSendSystemOne);
   return std::string(kOverview);

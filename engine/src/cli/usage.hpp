@@ -6,8 +6,9 @@
 
 namespace artery::cli {
 
-// `command` is "run", "validate", "test", "version", "send", "send mllp" or
-// "send systemone"; anything else (including "") gives the overview.
+// `command` is "run", "validate", "test", "version", "send", "send mllp",
+// "send systemone" or "user" (and "user add" ...); anything else (including
+// "") gives the overview.
 std::string usage_of(std::string_view command);
 
 // Prints "artery <command>: <message>" and where to find the options on

@@ -12,8 +12,9 @@ namespace artery {
 namespace {
 
 const std::vector<std::string> kEngineKeys = {"channels", "data",      "plugins", "http",
-                                              "durability", "lua",    "log_level"};
+                                              "durability", "lua",    "log_level", "admin"};
 const std::vector<std::string> kLuaKeys = {"instructions", "memory"};
+const std::vector<std::string> kAdminKeys = {"session_idle", "session_absolute"};
 
 }  // namespace
 
@@ -66,6 +67,18 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
       else
         out.lua_limits.memory_bytes = static_cast<std::size_t>(*memory);
     }
+  }
+
+  if (const config::MapEntry* admin = fields.find("admin")) {
+    config::MapFields admin_fields(admin->value, config::YamlSource::mark_of(admin->key_node), "admin", kAdminKeys,
+                                   source);
+    if (auto idle = admin_fields.duration("session_idle")) out.admin.session_idle = *idle;
+    if (auto absolute = admin_fields.duration("session_absolute")) out.admin.session_absolute = *absolute;
+    if (out.admin.session_idle.count() <= 0 || out.admin.session_absolute.count() <= 0)
+      admin_fields.error(admin->value, "session lifetimes in admin must be longer than 0");
+    else if (out.admin.session_idle > out.admin.session_absolute)
+      admin_fields.error(admin_fields.find("session_idle") ? admin_fields.find("session_idle")->value : admin->value,
+                         "'session_idle' in admin (default 8h) is longer than 'session_absolute' (default 24h)");
   }
 
   if (source.error_count() > 0) return std::nullopt;

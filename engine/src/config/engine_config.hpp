@@ -4,11 +4,18 @@
 #include "store/message_store.hpp"
 #include "lua/script.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
 
 namespace artery {
+
+// artery.yaml's `admin:` block: how the admin API treats logins.
+struct AdminSettings {
+  std::chrono::milliseconds session_idle = std::chrono::hours(8);       // a session unused this long ends
+  std::chrono::milliseconds session_absolute = std::chrono::hours(24);  // and none lasts longer than this
+};
 
 struct EngineConfig {
   std::filesystem::path channels_dir = "channels";
@@ -18,6 +25,7 @@ struct EngineConfig {
   Durability durability = Durability::normal;
   lua::Limits lua_limits;
   std::string log_level = "info";
+  AdminSettings admin;
 };
 
 // Reads artery.yaml (all keys optional). nullopt with diagnostics on error.

@@ -15,6 +15,10 @@ void register_events(AdminRoutes& routes, AdminContext& context);           // G
 void register_messages(AdminRoutes& routes, AdminContext& context);         // GET /api/messages[/{id}]
 void register_reprocess(AdminRoutes& routes, AdminContext& context);        // POST /api/messages/{id}/reprocess
 void register_audit(AdminRoutes& routes, AdminContext& context);            // GET /api/audit
+void register_login(AdminRoutes& routes, AdminContext& context);            // POST /api/login, POST /api/logout
+void register_session(AdminRoutes& routes, AdminContext& context);          // GET /api/session
+void register_users(AdminRoutes& routes, AdminContext& context);            // GET|POST /api/users, PUT|DELETE /api/users/{name}
+void register_tokens(AdminRoutes& routes, AdminContext& context);           // GET|POST /api/tokens, DELETE /api/tokens/{id}
 void register_openapi(AdminRoutes& routes, AdminContext& context);          // GET /api/openapi.json
 void register_console(AdminRoutes& routes, AdminContext& context);          // GET /{path...} (the web console)
 

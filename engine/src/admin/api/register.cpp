@@ -13,6 +13,10 @@ void register_admin_api(AdminRoutes& routes, AdminContext& context) {
   register_messages(routes, context);
   register_reprocess(routes, context);
   register_audit(routes, context);
+  register_login(routes, context);
+  register_session(routes, context);
+  register_users(routes, context);
+  register_tokens(routes, context);
   register_openapi(routes, context);
   register_console(routes, context);  // the catch-all: after every /api route
 }
