@@ -372,8 +372,10 @@ test('the web console in Chromium against artery run', { timeout: 240000 }, asyn
       // A role change, and back.
       await page.selectOption('table.users tr[data-user=nina] select', 'operator');
       await page.locator('.notice.ok', { hasText: 'nina is now operator.' }).waitFor();
+      assert.equal(await page.locator('table.users tr[data-user=nina] select').inputValue(), 'operator');
       await page.selectOption('table.users tr[data-user=nina] select', 'viewer');
       await page.locator('.notice.ok', { hasText: 'nina is now viewer.' }).waitFor();
+      assert.equal(await page.locator('table.users tr[data-user=nina] select').inputValue(), 'viewer');
       // A new password: the viewer logs in with it below.
       await page.click('table.users tr[data-user=nina] button:has-text("Set password")');
       await page.fill('dialog.confirm input[name=new_password]', VIEWER_PASSWORD);

@@ -31,10 +31,11 @@ export function usersPage(root: HTMLElement): void {
     result.clear();
     try {
       await request('POST', '/api/users', { name: name.value.trim(), role: role.value, password: password.value });
-      result.ok(`Added ${name.value.trim()} as ${role.value}.`);
+      const added = `Added ${name.value.trim()} as ${role.value}.`;
       name.value = '';
       password.value = '';
       await load();
+      result.ok(added);
     } catch (err) {
       result.error((err as Error).message);
     }
@@ -42,15 +43,19 @@ export function usersPage(root: HTMLElement): void {
 
   root.append(pageTitle('Users'), result.el, status, scrollBox(list.table), add);
 
+  // The answer is shown once the list is read again, so what the notice says
+  // and what the table shows always agree.
   const change = async (user: string, body: Record<string, unknown>, done: string) => {
     result.clear();
+    let outcome: () => void;
     try {
       await request('PUT', `/api/users/${enc(user)}`, body);
-      result.ok(done);
+      outcome = () => result.ok(done);
     } catch (err) {
-      result.error(`${user}: ${(err as Error).message}`);
+      outcome = () => result.error(`${user}: ${(err as Error).message}`);
     }
     await load();
+    outcome();
   };
 
   const row = (u: User) => {
@@ -78,13 +83,15 @@ export function usersPage(root: HTMLElement): void {
     remove.addEventListener('click', async () => {
       if (!(await confirmAction(`Remove ${u.name}?`, 'Their sessions and API tokens end. The audit log keeps their entries.', 'Remove', true))) return;
       result.clear();
+      let outcome: () => void;
       try {
         await request('DELETE', `/api/users/${enc(u.name)}`);
-        result.ok(`Removed ${u.name}.`);
+        outcome = () => result.ok(`Removed ${u.name}.`);
       } catch (err) {
-        result.error(`${u.name}: ${(err as Error).message}`);
+        outcome = () => result.error(`${u.name}: ${(err as Error).message}`);
       }
       await load();
+      outcome();
     });
     return h(
       'tr',
