@@ -36,7 +36,7 @@ export function alertsPage(root: HTMLElement): void {
       const events = r.events ?? [];
       body.replaceChildren(
         h('h2', null, 'Rules'),
-        rules.length ? rowsTable(rules, 'alert-rules') : h('p', { class: 'muted' }, 'No alert rules: add them under alerts: in the engine config (see docs/operations.md).'),
+        rules.length ? rowsTable(rules, 'alert-rules') : h('p', { class: 'muted' }, 'No alert rules: they are set under alerts: in the engine config (artery.yaml).'),
         h('h2', null, 'Recent events'),
         events.length ? rowsTable(events, 'alert-events') : h('p', { class: 'muted' }, 'No alert has fired.'),
       );
