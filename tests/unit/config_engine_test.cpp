@@ -62,7 +62,7 @@ TEST_CASE("engine config mistakes are all reported at their lines") {
     return d ? d->line : -1;
   };
   CHECK(line_of("unknown key 'channel' in engine config (did you mean 'channels'?)") == 1);
-  CHECK(line_of("wrong type for 'http' in engine config: expected an address") == 2);
+  CHECK(line_of("wrong value for 'http' in engine config: expected an address") == 2);
   CHECK(line_of("wrong type for 'durability' in engine config: expected one of normal, fsync, got 'sometimes'") == 3);
   CHECK(line_of("'instructions' in lua must be at least 1") == 5);
   CHECK(line_of("wrong type for 'memory' in lua: expected a size") == 6);

@@ -37,14 +37,18 @@ void AdminRoutes::add(std::string method, std::string pattern, Access access, Ad
     if (access.minimum) {
       auto found = authenticator_.authenticate(request);
       if (!found) return json_error(401, "not logged in (log in, or send an API token as 'Authorization: Bearer')");
+      auto refuse = [&](const std::string& why) {
+        if (on_refusal_) on_refusal_(request, *found, request.method + " " + request.path + ": " + why);
+        return json_error(403, why);
+      };
       if (!allows(found->role, *access.minimum))
-        return json_error(403, "this needs the " + std::string(role_name(*access.minimum)) + " role; " +
-                                   found->user + " is " + std::string(role_name(found->role)));
+        return refuse("this needs the " + std::string(role_name(*access.minimum)) + " role; " + found->user +
+                      " is " + std::string(role_name(found->role)));
       // A cookie is sent by the browser whatever page asked: a state change
       // must also prove it came from our console, which alone knows the token.
       if (found->via == Principal::Via::session && is_state_changing(request.method) &&
           request.headers.get("X-CSRF-Token") != found->csrf_token)
-        return json_error(403, "missing or wrong X-CSRF-Token header (cross-site request refused)");
+        return refuse("missing or wrong X-CSRF-Token header (cross-site request refused)");
       who = std::move(*found);
     } else if (auto found = authenticator_.authenticate(request)) {
       who = std::move(*found);  // public routes still know a logged-in caller

@@ -64,10 +64,16 @@ class AdminRoutes {
 
   const std::vector<RouteDescription>& routes() const noexcept { return routes_; }
 
+  // Told of every 403 (a role too small, a missing CSRF token) of a known
+  // user, for the audit log: an attempt refused is an action too.
+  using RefusalListener = std::function<void(const HttpRequest&, const Principal&, const std::string& why)>;
+  void on_refusal(RefusalListener listener) { on_refusal_ = std::move(listener); }
+
  private:
   HttpRouter& router_;
   Authenticator& authenticator_;
   std::vector<RouteDescription> routes_;
+  RefusalListener on_refusal_;
 };
 
 // The shapes every endpoint answers with.

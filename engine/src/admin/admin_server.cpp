@@ -3,6 +3,7 @@
 #include "admin/admin_context.hpp"
 #include "admin/admin_routes.hpp"
 #include "admin/api/endpoints.hpp"
+#include "admin/audit_trail.hpp"
 #include "admin/stats_sampler.hpp"
 #include "log/logger.hpp"
 #include "runtime/engine.hpp"
@@ -50,6 +51,9 @@ bool AdminServer::start(std::string& error) {
 
   HttpRouter router;
   parts->routes = std::make_unique<AdminRoutes>(router, *parts->authenticator);
+  parts->routes->on_refusal([&context](const HttpRequest& request, const Principal& who, const std::string& why) {
+    audit(context, request, who, {"access_denied", {}, 0, false, why});
+  });
   register_admin_api(*parts->routes, context);
 
   HttpServerOptions server_options;

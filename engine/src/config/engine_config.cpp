@@ -4,16 +4,202 @@
 
 #include <artery/http_server.hpp>
 
+#include "config/connector_options_check.hpp"
 #include "config/map_fields.hpp"
 #include "config/option_value.hpp"
 #include "config/yaml_source.hpp"
+#include "notify/notify_options.hpp"
+
+#include <charconv>
 
 namespace artery {
 namespace {
 
 const std::vector<std::string> kEngineKeys = {"channels", "data",      "plugins", "http",
-                                              "durability", "lua",    "log_level", "admin"};
+                                              "durability", "lua",    "log_level", "admin", "alerts"};
 const std::vector<std::string> kLuaKeys = {"instructions", "memory"};
+const std::vector<std::string> kAdminKeys = {"session_idle", "session_absolute"};
+const std::vector<std::string> kAlertsKeys = {"interval", "targets", "rules"};
+const std::vector<std::string> kAlertRuleKeys = {"name",  "channel",      "errors", "queue_depth", "oldest_queued",
+                                                 "state", "quiet_period", "for",    "notify"};
+const std::vector<std::string> kErrorsKeys = {"count", "window"};
+const std::vector<std::string> kConditionKeys = {"errors", "queue_depth", "oldest_queued", "state"};
+
+// OptionReader's messages start with the key's "file:line:col: ".
+Diagnostic located(const std::string& text, const std::string& fallback) {
+  Diagnostic d;
+  auto split = [&](const std::string& where, std::string message) {
+    const auto col = where.rfind(':');
+    const auto line = col == std::string::npos || col == 0 ? std::string::npos : where.rfind(':', col - 1);
+    if (line == std::string::npos) return false;
+    auto l = std::from_chars(where.data() + line + 1, where.data() + col, d.line);
+    auto c = std::from_chars(where.data() + col + 1, where.data() + where.size(), d.column);
+    if (l.ec != std::errc{} || c.ec != std::errc{} || l.ptr != where.data() + col ||
+        c.ptr != where.data() + where.size())
+      return false;
+    d.file = where.substr(0, line);
+    d.message = std::move(message);
+    return true;
+  };
+  for (auto sep = text.find(": "); sep != std::string::npos; sep = text.find(": ", sep + 2))
+    if (split(text.substr(0, sep), text.substr(sep + 2))) return d;
+  d = {};
+  if (!split(fallback, text)) d.file = fallback, d.message = text;
+  return d;
+}
+
+bool valid_alert_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+  return true;
+}
+
+// alerts.targets: name -> {type: webhook|email, ...the destination's keys}.
+void read_alert_targets(const config::MapEntry& entry, config::YamlSource& source, AlertsConfig& out) {
+  config::MapFields targets(entry.value, config::YamlSource::mark_of(entry.key_node), "alerts.targets", {}, source);
+  for (const auto& target : targets.entries()) {
+    const std::string what = "alert target '" + target.key + "'";
+    if (!valid_alert_name(target.key)) {
+      source.error(target.key_node, "invalid alert target name '" + target.key +
+                                        "': use lowercase letters, digits, '-' and '_'");
+      continue;
+    }
+    const YAML::Mark anchor = config::YamlSource::mark_of(target.key_node);
+    config::MapFields fields(target.value, anchor, what, {}, source);
+    if (!fields.valid()) continue;
+    auto type = fields.choice("type", "enum:webhook|email");
+    if (!type) {
+      if (!fields.find("type")) fields.require("type");
+      continue;
+    }
+    AlertTarget t;
+    t.name = target.key;
+    t.type = *type;
+    t.base_dir = source.absolute_dir();
+    const std::size_t errors_before = source.error_count();
+    t.options = config::check_connector_options(target.value, anchor, *alert_target_schema(*type), {"type"},
+                                                *type + " " + what, source);
+    // The same reader the sender uses, so a bad URL or a lone tls.cert fails here.
+    std::string problem;
+    const bool readable = *type == "webhook" ? notify::read_webhook_settings(t.options, t.base_dir, problem).has_value()
+                                             : notify::read_email_settings(t.options, t.base_dir, problem).has_value();
+    if (!readable && source.error_count() == errors_before) {  // not already reported by the key check
+      source.error_in(located(problem, source.location(anchor)));
+      continue;
+    }
+    out.targets.push_back(std::move(t));
+  }
+}
+
+void read_alert_rule(const YAML::Node& item, config::YamlSource& source, AlertsConfig& out) {
+  const YAML::Mark anchor = config::YamlSource::mark_of(item);
+  config::MapFields fields(item, anchor, "alert rule", kAlertRuleKeys, source);
+  if (!fields.valid()) return;
+  AlertRule rule;
+  rule.location = source.location(anchor);
+  if (auto name = fields.string("name")) {
+    if (!valid_alert_name(*name))
+      fields.error(fields.find("name")->value,
+                   "invalid alert rule name '" + *name + "': use lowercase letters, digits, '-' and '_'");
+    rule.name = *name;
+  } else if (!fields.find("name")) {
+    fields.require("name");
+  }
+  if (auto channel = fields.string("channel")) rule.channel = *channel;
+  else if (!fields.find("channel")) fields.require("channel");
+
+  std::vector<const config::MapEntry*> conditions;
+  for (const auto& key : kConditionKeys)
+    if (const auto* entry = fields.find(key)) conditions.push_back(entry);
+  if (conditions.empty())
+    source.error(anchor, "alert rule '" + rule.name + "' needs one condition: errors, queue_depth, oldest_queued or state");
+  if (conditions.size() > 1)
+    fields.error(conditions[1]->key_node, "alert rule '" + rule.name + "' has more than one condition ('" +
+                                              conditions[0]->key + "' and '" + conditions[1]->key +
+                                              "'): write one rule per condition");
+  if (conditions.size() == 1) {
+    const std::string& key = conditions[0]->key;
+    if (key == "errors") {
+      rule.condition.kind = AlertCondition::Kind::errors;
+      config::MapFields errors(conditions[0]->value, config::YamlSource::mark_of(conditions[0]->key_node), "errors",
+                               kErrorsKeys, source);
+      if (errors.valid()) {
+        if (auto count = errors.integer("count", 1)) rule.condition.count = *count;
+        else if (!errors.find("count")) errors.require("count");
+        if (auto window = errors.duration("window")) {
+          if (window->count() <= 0) errors.error(errors.find("window")->value, "'window' in errors must be more than 0");
+          rule.condition.window = *window;
+        } else if (!errors.find("window")) {
+          errors.require("window");
+        }
+      }
+    } else if (key == "queue_depth") {
+      rule.condition.kind = AlertCondition::Kind::queue_depth;
+      if (auto depth = fields.integer("queue_depth", 1)) rule.condition.count = *depth;
+    } else if (key == "oldest_queued") {
+      rule.condition.kind = AlertCondition::Kind::oldest_queued;
+      if (auto age = fields.duration("oldest_queued")) {
+        if (age->count() <= 0) fields.error(conditions[0]->value, "'oldest_queued' must be more than 0");
+        rule.condition.window = *age;
+      }
+    } else {
+      rule.condition.kind = AlertCondition::Kind::not_started;
+      fields.choice("state", "enum:not_started");
+    }
+  }
+  if (auto hold = fields.duration("for")) rule.hold = *hold;
+  if (auto quiet = fields.duration("quiet_period")) rule.quiet_period = *quiet;
+
+  if (const auto* notify = fields.find("notify")) {
+    if (notify->value.IsScalar()) {
+      rule.notify.push_back(notify->value.Scalar());
+    } else if (notify->value.IsSequence()) {
+      for (const auto& target : notify->value) {
+        if (!target.IsScalar()) {
+          fields.error(target, "'notify' in alert rule lists target names, got " + config::describe_value(target));
+          continue;
+        }
+        rule.notify.push_back(target.Scalar());
+      }
+    } else {
+      fields.error(notify->value, "'notify' in alert rule must be a target name or a list of them, got " +
+                                      config::describe_value(notify->value));
+    }
+    // Targets are read before rules, so a name is checked against all of them.
+    std::size_t i = 0;
+    for (const auto& name : rule.notify) {
+      bool known = false;
+      for (const auto& t : out.targets) known = known || t.name == name;
+      const YAML::Node at = notify->value.IsSequence() ? notify->value[i] : notify->value;
+      if (!known) fields.error(at, "unknown alert target '" + name + "' in alert rule '" + rule.name + "'");
+      ++i;
+    }
+  }
+  for (const auto& other : out.rules)
+    if (other.name == rule.name && !rule.name.empty())
+      fields.error(fields.find("name")->value, "duplicate alert rule name '" + rule.name + "' (first at " +
+                                                   other.location + ")");
+  out.rules.push_back(std::move(rule));
+}
+
+void read_alerts(const config::MapEntry& entry, config::YamlSource& source, AlertsConfig& out) {
+  config::MapFields fields(entry.value, config::YamlSource::mark_of(entry.key_node), "alerts", kAlertsKeys, source);
+  if (!fields.valid()) return;
+  if (auto interval = fields.duration("interval")) {
+    if (interval->count() < 100) fields.error(fields.find("interval")->value, "'interval' in alerts must be at least 100ms");
+    else out.interval = *interval;
+  }
+  if (const auto* targets = fields.find("targets")) read_alert_targets(*targets, source, out);
+  if (const auto* rules = fields.find("rules")) {
+    if (rules->value.IsNull()) return;
+    if (!rules->value.IsSequence()) {
+      fields.error(rules->value, "'rules' in alerts must be a list, got " + config::describe_value(rules->value));
+      return;
+    }
+    for (const auto& item : rules->value) read_alert_rule(item, source, out);
+  }
+}
 const std::vector<std::string> kAdminKeys = {"session_idle", "session_absolute"};
 
 }  // namespace
@@ -80,6 +266,7 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
       admin_fields.error(admin_fields.find("session_idle") ? admin_fields.find("session_idle")->value : admin->value,
                          "'session_idle' in admin (default 8h) is longer than 'session_absolute' (default 24h)");
   }
+  if (const config::MapEntry* alerts = fields.find("alerts")) read_alerts(*alerts, source, out.alerts);
 
   if (source.error_count() > 0) return std::nullopt;
   return out;

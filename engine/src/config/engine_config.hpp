@@ -1,5 +1,6 @@
 // Engine settings: artery.yaml, overridden by command-line flags.
 #pragma once
+#include "alerts/alert_config.hpp"
 #include "config/diagnostic.hpp"
 #include "store/message_store.hpp"
 #include "lua/script.hpp"
@@ -26,6 +27,7 @@ struct EngineConfig {
   lua::Limits lua_limits;
   std::string log_level = "info";
   AdminSettings admin;
+  AlertsConfig alerts;  // `alerts:` (docs/alerts.md); no rules: no alerting
 };
 
 // Reads artery.yaml (all keys optional). nullopt with diagnostics on error.

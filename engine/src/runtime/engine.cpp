@@ -1,6 +1,8 @@
 #include "runtime/engine.hpp"
 
 #include "log/logger.hpp"
+#include "notify/email_destination.hpp"
+#include "notify/webhook_destination.hpp"
 #include "runtime/channel_destination.hpp"
 #include "runtime/lua_destination.hpp"
 
@@ -11,6 +13,8 @@ namespace artery {
 void register_builtin_plugins(PluginRegistry& registry) {
   registry.add_builtin(lua_destination_descriptor());
   registry.add_builtin(channel_plugin_descriptor());
+  registry.add_builtin(webhook_destination_descriptor());
+  registry.add_builtin(email_destination_descriptor());
 }
 
 Engine::Engine(EngineConfig config) : config_(std::move(config)) { register_builtin_plugins(plugins_); }
@@ -59,6 +63,10 @@ bool Engine::start(std::string& error) {
   auto results = registry_->deploy_all(std::move(enabled));
   for (std::size_t i = 0; i < results.size(); ++i)
     if (!results[i].ok) start_failures_.push_back({names[i], results[i].error});
+  // After the channels deploy, so a channel that failed to start is the first alert.
+  alerts_ = std::make_unique<AlertRunner>(config_.alerts, *registry_, *store_);
+  std::string alert_problem;
+  if (!alerts_->start(alert_problem)) logger::error("alerts", alert_problem);
   pruner_ = std::thread([this] { prune_loop(); });
   return true;
 }
@@ -69,6 +77,9 @@ void Engine::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
+  // Alerts first: stopping channels is not an outage to report.
+  if (alerts_) alerts_->stop();
+  alerts_.reset();
   prune_wake_.notify_all();
   if (pruner_.joinable()) pruner_.join();
   if (registry_) registry_->stop_all();

@@ -1,5 +1,6 @@
 // The running engine: store, plugins and the deployed channels.
 #pragma once
+#include "alerts/alert_runner.hpp"
 #include "config/engine_config.hpp"
 #include "control/channel_registry.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -46,6 +47,9 @@ class Engine {
   ControlResult redeploy(const std::string& name);
   // What start() could not deploy. Disabled channels are not failures.
   const std::vector<ChannelStartFailure>& start_failures() const { return start_failures_; }
+  // The alert runner (docs/alerts.md), after start(); it has no rules when
+  // the engine config has no `alerts:`. nullptr before start and after stop.
+  AlertRunner* alerts() { return alerts_.get(); }
 
 
  private:
@@ -55,6 +59,7 @@ class Engine {
   PluginRegistry plugins_;
   std::unique_ptr<MessageStore> store_;
   std::unique_ptr<ChannelRegistry> registry_;
+  std::unique_ptr<AlertRunner> alerts_;
   std::vector<ChannelStartFailure> start_failures_;
   std::thread pruner_;
   std::mutex prune_mutex_;
@@ -62,7 +67,8 @@ class Engine {
   bool stopping_ = false;
 };
 
-// Registers what is compiled into the engine (the `lua` destination).
+// Registers what is compiled into the engine (the `lua`, `channel`, `webhook`
+// and `email` destinations).
 void register_builtin_plugins(PluginRegistry& registry);
 
 

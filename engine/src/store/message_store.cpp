@@ -398,4 +398,35 @@ std::optional<MessageRecord> MessageStore::get(std::int64_t id) {
   return record;
 }
 
+std::map<std::string, std::int64_t> MessageStore::oldest_queued_ms() {
+  std::map<std::string, std::int64_t> out;
+  auto connection = impl_->reader();
+  // A skip-scan of deliveries_pending, the partial index of QUEUED rows:
+  // each channel, each of its destinations, then that queue's head (message
+  // ids follow arrival), each found with one index seek. Scanning the index
+  // instead costs a table lookup per queued row (SQLite re-checks the
+  // index's WHERE): 371 ms against 0.9 ms with 200,000 queued deliveries.
+  sqlite::StatementUse q(connection->statement(
+      "WITH RECURSIVE "
+      "  ch(name) AS ( "
+      "    SELECT (SELECT min(channel) FROM deliveries WHERE state = 'QUEUED') "
+      "    UNION ALL "
+      "    SELECT (SELECT min(channel) FROM deliveries WHERE state = 'QUEUED' AND channel > ch.name) FROM ch "
+      "    WHERE ch.name IS NOT NULL), "
+      "  dest(channel, name) AS ( "
+      "    SELECT name, (SELECT min(destination) FROM deliveries WHERE state = 'QUEUED' AND channel = ch.name) FROM ch "
+      "    WHERE name IS NOT NULL "
+      "    UNION ALL "
+      "    SELECT channel, (SELECT min(destination) FROM deliveries WHERE state = 'QUEUED' AND channel = dest.channel "
+      "                     AND destination > dest.name) FROM dest "
+      "    WHERE dest.name IS NOT NULL), "
+      "  head(channel, id) AS ( "
+      "    SELECT channel, (SELECT min(message_id) FROM deliveries WHERE state = 'QUEUED' AND channel = dest.channel "
+      "                     AND destination = dest.name) FROM dest "
+      "    WHERE name IS NOT NULL) "
+      "SELECT head.channel, min(m.received_at) FROM head JOIN messages m ON m.id = head.id GROUP BY head.channel "));
+  while (q->step()) out.emplace(q->string_at(0), q->int64_at(1));
+  return out;
+}
+
 }  // namespace artery
