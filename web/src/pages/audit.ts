@@ -22,6 +22,7 @@ export function auditPage(root: HTMLElement, _m: string[], search: URLSearchPara
       ['message.view', 'content views'],
       ['message.reprocess', 'reprocessing'],
       ['user.', 'user changes'],
+      ['access_denied', 'refused requests'],
     ].map(([v, t]) => h('option', { value: v, selected: search.get('action') === v }, t)),
   );
   const since = h(
