@@ -441,7 +441,7 @@ TEST_CASE("store: key/value put, get and erase persist across reopening", "[stor
   CHECK(store->values("empty").empty());
 }
 
-TEST_CASE("store: search filters by channel, state, text, time and pages newest first", "[store]") {
+TEST_CASE("store: search filters by channel, state, keys, text, time and pages newest first", "[store]") {
   TempDir dir;
   auto store = open_store(dir.path() / "artery.db");
   std::int64_t t0 = now_ms() - 100000;
@@ -479,26 +479,27 @@ TEST_CASE("store: search filters by channel, state, text, time and pages newest 
   CHECK(error_rows[0].id == ids[8]);
 
   MessageQuery by_control;
-  by_control.text = "msg12";  // LIKE is case-insensitive for ASCII
+  by_control.control_id = "MSG12";  // exact, found before the indexer ran (the unindexed scan)
   auto control_rows = store->search(by_control);
   REQUIRE(control_rows.size() == 1);
   CHECK(control_rows[0].control_id == "MSG12");
 
   MessageQuery by_patient;
-  by_patient.text = "NHS943";
+  by_patient.patient_id = "NHS943";
   REQUIRE(store->search(by_patient).size() == 1);
 
   MessageQuery by_type;
-  by_type.text = "A08";
+  by_type.message_type = "ADT^A08";
   REQUIRE(store->search(by_type).size() == 1);
 
+  REQUIRE(store->wait_until_indexed(std::chrono::seconds(10)));
   MessageQuery by_content;
-  by_content.text = "needle_100%";
+  by_content.text = "needle_100%";  // the words needle and 100
   auto content_rows = store->search(by_content);
   REQUIRE(content_rows.size() == 1);
   CHECK(content_rows[0].id == ids[7]);
-  MessageQuery wildcard;  // % and _ are literal, not LIKE wildcards
-  wildcard.text = "needle%here";
+  MessageQuery wildcard;  // every word must occur
+  wildcard.text = "needle%absent";
   CHECK(store->search(wildcard).empty());
 
   MessageQuery since;
@@ -520,7 +521,7 @@ TEST_CASE("store: search filters by channel, state, text, time and pages newest 
   MessageQuery combined;
   combined.channel = "adt";
   combined.state = MessageState::queued;
-  combined.text = "MSG2";  // MSG2, MSG20, MSG22, MSG23, MSG25, MSG26, MSG28, MSG29 in adt
+  combined.text = "PAT";  // in every message's PID
   combined.since_ms = t0 + 21000;
   auto combined_rows = store->search(combined);
   CHECK(combined_rows.size() == 6);  // 22 23 25 26 28 29

@@ -13,6 +13,7 @@ class ChannelRegistry;
 class MessageStore;
 class PluginRegistry;
 class AuditLog;
+class AlertRunner;
 struct EngineConfig;
 }  // namespace artery
 
@@ -29,6 +30,7 @@ struct AdminContext {
   const EngineConfig& config;
   StatsSampler& stats;
   AccountStore* accounts = nullptr;  // users, sessions and API tokens
+  AlertRunner* alerts = nullptr;     // the engine's alert rules (none configured: no rules)
   std::filesystem::path console_dir;  // the built web console
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Redeploy reads the channel's file again (the API never takes a channel

@@ -5,13 +5,16 @@
 #include "admin/api/endpoints.hpp"
 #include "admin/audit_trail.hpp"
 #include "admin/stats_sampler.hpp"
+#include "alerts/alert_runner.hpp"
 #include "log/logger.hpp"
 #include "runtime/engine.hpp"
 #include "store/audit_log.hpp"
 
 #include <artery/http.hpp>
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 
 namespace artery::admin {
 
@@ -44,9 +47,29 @@ bool AdminServer::start(std::string& error) {
   parts->stats = std::make_unique<StatsSampler>(engine_.channels());
   parts->context = std::make_unique<AdminContext>(AdminContext{
       engine_.channels(), engine_.store(), engine_.plugins(), *parts->audit, engine_.config(), *parts->stats,
-      nullptr, options_.console_dir, std::chrono::steady_clock::now(),
-      [this](const std::string& name) { return engine_.redeploy(name).error; }, {}});
+      nullptr, engine_.alerts(), options_.console_dir, std::chrono::steady_clock::now(),
+      [this](const std::string& name) { return engine_.redeploy(name).error; },
+      [this] {
+        std::map<std::string, std::int64_t> ages;
+        const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+        for (const auto& [channel, oldest_ms] : engine_.store().oldest_queued_ms())
+          ages[channel] = std::max<std::int64_t>((now - oldest_ms) / 1000, 0);
+        return ages;
+      }});
   AdminContext& context = *parts->context;
+  if (AlertRunner* alerts = engine_.alerts()) {
+    // Alerts are part of the record: who was told what, and whether it arrived.
+    alerts->set_sink([audit = parts->audit.get()](const AlertEvent& event) {
+      AuditEntry entry;
+      entry.action = "alert." + event.kind;
+      entry.channel = event.channel;
+      entry.ok = event.delivery != "failed";
+      entry.detail = event.rule + ": " + event.reason + " (notifications: " + event.delivery + ")";
+      audit->record(std::move(entry));
+    });
+  }
   parts->authenticator = make_authenticator(context);
 
   HttpRouter router;
@@ -74,6 +97,7 @@ bool AdminServer::start(std::string& error) {
 
 void AdminServer::stop() {
   if (!parts_) return;
+  if (AlertRunner* alerts = engine_.alerts()) alerts->set_sink({});
   parts_->server->stop();
   parts_->stats->stop();
   parts_.reset();

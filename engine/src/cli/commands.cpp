@@ -17,6 +17,11 @@ std::string command_name(int argc, char** argv, int at) {
   if (name == "send" && at + 1 < argc &&
       (std::string_view(argv[at + 1]) == "mllp" || std::string_view(argv[at + 1]) == "systemone"))
     name += std::string(" ") + argv[at + 1];
+  if (name == "messages" && at + 1 < argc &&
+      (std::string_view(argv[at + 1]) == "search" || std::string_view(argv[at + 1]) == "show" ||
+       std::string_view(argv[at + 1]) == "reprocess"))
+    name += std::string(" ") + argv[at + 1];
+  if (name == "queue" && at + 1 < argc && std::string_view(argv[at + 1]) == "purge") name += " purge";
   return name;
 }
 
@@ -33,7 +38,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const bool known = command == "run" || command == "validate" || command == "test" || command == "version" ||
-                     command == "--version" || command == "send" || command == "user";
+                     command == "--version" || command == "send" || command == "channels" ||
+                     command == "channel" || command == "messages" || command == "queue" || command == "user";
   if (!known) {
     std::fprintf(stderr, "artery: unknown command '%s'\n\n%s", argv[1], usage_of("").c_str());
     return 2;
@@ -48,6 +54,10 @@ int main(int argc, char** argv) {
   if (command == "validate") return validate_command(argc, argv);
   if (command == "test") return test_command(argc, argv);
   if (command == "version" || command == "--version") return version_command(argc, argv);
+  if (command == "channels") return channels_command(argc, argv);
+  if (command == "channel") return channel_command(argc, argv);
+  if (command == "messages") return messages_command(argc, argv);
+  if (command == "queue") return queue_command(argc, argv);
   if (command == "user") return user_command(argc, argv);
   return send_command(argc, argv);
 }

@@ -8,5 +8,10 @@ int validate_command(int argc, char** argv);
 int test_command(int argc, char** argv);
 int version_command(int argc, char** argv);
 int send_command(int argc, char** argv);
+// The admin API from the command line (admin_call.hpp): the server and token.
+int channels_command(int argc, char** argv);
+int channel_command(int argc, char** argv);
+int messages_command(int argc, char** argv);
+int queue_command(int argc, char** argv);
 int user_command(int argc, char** argv);
 }  // namespace artery::cli

@@ -17,6 +17,15 @@ constexpr std::string_view kOverview = R"(usage: artery <command> [options]    (
   user add|passwd|list|remove
                        the admin API's users, on the store file (engine running or not)
   version              engine, plugin API and plugin versions
+
+  On a running engine, through its admin API (--server URL, token in $ARTERY_TOKEN):
+  channels             every channel's state and counters
+  channel start|stop|pause|resume|redeploy NAME
+                       act on one channel
+  messages search|show|reprocess
+                       find stored messages, show one, send them through again
+  queue purge --channel C
+                       end a channel's queued deliveries as ERROR
 )";
 
 // The flags engine_settings() reads, shared by run, validate and test.
@@ -92,6 +101,79 @@ constexpr std::string_view kSendSystemOne =
     "  --interactive  a menu of the demo EPR's functions\n"
     "  --plugins DIR  plugin folder (default: plugins/ next to the binary)\n";
 
+// The connection flags of every command that talks to the admin API.
+constexpr std::string_view kApiFlags =
+    "  --server URL       the engine's admin API (default: $ARTERY_SERVER, else http://127.0.0.1:8080)\n"
+    "  --token-file FILE  a file holding the API token (default: the token in $ARTERY_TOKEN)\n"
+    "  --ca FILE          the CA bundle that signed an https server's certificate (default: the system's)\n"
+    "\n"
+    "Exit codes: 0 done, 1 refused or failed (the server's reason on stderr), 2 usage.\n";
+
+constexpr std::string_view kChannels =
+    "usage: artery channels [--json] [--server URL] [--token-file FILE]\n"
+    "\n"
+    "Every deployed channel: state, received, filtered, queued, sent and errored counters,\n"
+    "and messages received per second over the last 10 s. --json: the API's answer as is.\n"
+    "\n";
+
+constexpr std::string_view kChannel =
+    "usage: artery channel start|stop|pause|resume|redeploy NAME [--json] [--server URL] [--token-file FILE]\n"
+    "\n"
+    "Acts on one channel and prints the state it is in afterwards. A stop or pause is\n"
+    "remembered across redeploys and restarts; redeploy re-reads the channel's file.\n"
+    "Needs an operator's token.\n"
+    "\n";
+
+constexpr std::string_view kMessages =
+    "usage: artery messages search [filters] [--limit N] [--json]\n"
+    "       artery messages show ID [--json]\n"
+    "       artery messages reprocess ID... | --channel C [--status S] [--since 1h]\n"
+    "\n"
+    "artery messages search --help, show --help, reprocess --help: their options.\n"
+    "\n";
+
+constexpr std::string_view kMessagesSearch =
+    "usage: artery messages search [--channel C] [--status S] [--since 1h] [--control-id X | --patient-id P |\n"
+    "                              --text WORDS] [--limit N] [--json]\n"
+    "\n"
+    "Stored messages, newest first, without their content.\n"
+    "\n"
+    "  --channel C        only this channel\n"
+    "  --status S         RECEIVED, FILTERED, TRANSFORMED, QUEUED, SENT or ERROR (also --state)\n"
+    "  --since T          an age (90s, 15m, 2h, 7d), an ISO 8601 time or epoch milliseconds\n"
+    "  --control-id X     the HL7 message control id (MSH-10), exactly\n"
+    "  --patient-id P     the patient id, exactly\n"
+    "  --text WORDS       words in the content (or a control id, patient id, message type)\n"
+    "  --limit N          at most N messages, 1 to 10000; default 50\n"
+    "  --json             {\"messages\": [...], \"more\": bool}, for scripts\n";
+
+constexpr std::string_view kMessagesShow =
+    "usage: artery messages show ID [--json]\n"
+    "\n"
+    "One message: its metadata, raw and transformed content (HL7 one segment a line),\n"
+    "error, and each destination's state, sent content, response and error. Content\n"
+    "needs an operator's token, and each view is recorded in the audit log.\n"
+    "\n";
+
+constexpr std::string_view kMessagesReprocess =
+    "usage: artery messages reprocess ID... [--json]\n"
+    "       artery messages reprocess --channel C [--status S] [--since T] [--json]\n"
+    "\n"
+    "Runs stored messages through their channel again, each as a new message linked to\n"
+    "its original (which stays as it was); at most 10000 a call. Prints the new ids.\n"
+    "Exits 1 when any could not be reprocessed (a stopped channel, say).\n"
+    "\n"
+    "  --channel C        the messages of this channel (needed without ids)\n"
+    "  --status S         only those in this state, e.g. ERROR (also --state)\n"
+    "  --since T          only those received since: 1h, 2026-12-01T10:00:00Z\n";
+
+constexpr std::string_view kQueue =
+    "usage: artery queue purge --channel C [--destination D] [--yes] [--json]\n"
+    "\n"
+    "Ends the channel's queued deliveries (of destination D, or of all) as ERROR\n"
+    "\"purged by <user>\": nothing vanishes, the messages stay searchable and can be\n"
+    "reprocessed. Asks for confirmation unless --yes. Needs an operator's token.\n"
+    "\n";
 constexpr std::string_view kUser =
     "usage: artery user add NAME --role viewer|operator|admin [--password-stdin]\n"
     "       artery user passwd NAME [--password-stdin]\n"
@@ -121,6 +203,13 @@ std::string usage_of(std::string_view command) {
   if (command == "user" || command.rfind("user ", 0) == 0) return std::string(kUser);
   if (command == "send mllp") return std::string(kSendMllp);
   if (command == "send systemone") return std::string(kSendSystemOne);
+  if (command == "channels") return std::string(kChannels) + std::string(kApiFlags);
+  if (command == "channel") return std::string(kChannel) + std::string(kApiFlags);
+  if (command == "messages") return std::string(kMessages) + std::string(kApiFlags);
+  if (command == "messages search") return std::string(kMessagesSearch) + "\n" + std::string(kApiFlags);
+  if (command == "messages show") return std::string(kMessagesShow) + std::string(kApiFlags);
+  if (command == "messages reprocess") return std::string(kMessagesReprocess) + "\n" + std::string(kApiFlags);
+  if (command == "queue" || command == "queue purge") return std::string(kQueue) + std::string(kApiFlags);
   return std::string(kOverview);
 }
 

@@ -200,7 +200,6 @@ void read_alerts(const config::MapEntry& entry, config::YamlSource& source, Aler
     for (const auto& item : rules->value) read_alert_rule(item, source, out);
   }
 }
-const std::vector<std::string> kAdminKeys = {"session_idle", "session_absolute"};
 
 }  // namespace
 

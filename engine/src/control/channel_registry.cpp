@@ -366,4 +366,41 @@ std::vector<std::string> ChannelRegistry::names() const {
   return out;
 }
 
+ControlResult ChannelRegistry::purge_queue(const std::string& name, const std::string& destination,
+                                           const std::string& reason, std::int64_t& purged) {
+  purged = 0;
+  auto entry = find(name);
+  if (!entry) return ControlResult::failure("no channel named " + name);
+  std::lock_guard operation(entry->operation);
+  std::shared_ptr<ChannelRuntime> runtime;
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(entry->guard);
+    runtime = entry->runtime;
+    for (const auto& dest : entry->config.destinations) names.push_back(dest.name);
+  }
+  const auto no_such = ControlResult::failure("channel " + name + " has no destination named " + destination);
+  if (runtime) {
+    purged = runtime->purge_queued(destination, reason);
+    if (purged >= 0) return {};
+    purged = 0;
+    return no_such;
+  }
+  // Never started in this run: the queue and its counters are only in the store.
+  if (!destination.empty() && std::find(names.begin(), names.end(), destination) == names.end()) return no_such;
+  if (!base_.store) return {};
+  for (const auto& stored : names) {
+    if (!destination.empty() && stored != destination) continue;
+    const std::int64_t n = base_.store->purge_queued(name, stored, reason);
+    if (n == 0) continue;
+    Counters delta;
+    delta.queued = -n;
+    delta.errored = n;
+    base_.store->add_counters({name, stored, delta});
+    base_.store->add_counters({name, "", delta});
+    purged += n;
+  }
+  return {};
+}
+
 }  // namespace artery

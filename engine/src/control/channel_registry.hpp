@@ -73,6 +73,12 @@ class ChannelRegistry final : public ChannelDirectory {
   ControlResult pause(const std::string& name);
   ControlResult resume(const std::string& name);
 
+  // An operator's queue purge (ChannelRuntime::purge_queued): `purged` says
+  // how many deliveries ended as ERROR with `reason`. Serialized with the
+  // channel's start/stop/redeploy.
+  ControlResult purge_queue(const std::string& name, const std::string& destination, const std::string& reason,
+                            std::int64_t& purged);
+
   std::vector<ChannelSnapshot> snapshot() const;  // sorted by name
   std::optional<ChannelSnapshot> snapshot(const std::string& name) const;
   std::vector<ChannelConfig> configs() const;  // the deployed definitions (pruner, API)

@@ -609,4 +609,21 @@ void ChannelRuntime::final_outcome(std::int64_t message_id, const SendResult& re
   done(delivery_disposition(message_id, result));
 }
 
+std::int64_t ChannelRuntime::purge_queued(const std::string& destination, const std::string& reason) {
+  if (!destination.empty() && !destination_counters_.count(destination)) return -1;
+  std::int64_t purged = 0;
+  for (const auto& [name, counters] : destination_counters_) {
+    if (!destination.empty() && name != destination) continue;
+    DestinationWorker* worker = nullptr;
+    if (router_ && name == kRouterDestination) worker = router_.get();
+    for (auto& running : destinations_)
+      if (running->name() == name) worker = running.get();
+    // A running worker purges on its own thread, between deliveries; a
+    // stopped channel's queue is only in the store.
+    purged += worker ? worker->purge(reason)
+                     : purge_queued_deliveries(*env_.store, config_.name, name, reason, *counters, &counters_);
+  }
+  return purged;
+}
+
 }  // namespace artery

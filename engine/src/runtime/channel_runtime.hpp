@@ -68,6 +68,13 @@ class ChannelRuntime final : private SourceHost {
   };
   std::vector<ConnectorMetricsEntry> connector_metrics() const;
 
+  // An operator's queue purge: the queued deliveries of `destination` ("" =
+  // every destination, the router's queue too) end as ERROR with `reason`
+  // (DestinationWorker::purge). Running or stopped. Returns how many, or -1
+  // when the channel has no destination of that name. Not concurrently with
+  // start/stop (the registry serializes them).
+  std::int64_t purge_queued(const std::string& destination, const std::string& reason);
+
   // A message routed here by another channel: processed as if this channel's
   // source had received it, and stored with the link to where it came from.
   void route_in(Message message, RouteOrigin origin, std::function<void(Disposition)> done);

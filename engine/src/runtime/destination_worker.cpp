@@ -72,6 +72,7 @@ void DestinationWorker::stop() {
     // join() below would wait forever.
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    interrupted_ = true;
   }
   wake_.notify_all();
   if (setup_.outcomes) setup_.outcomes->wake_all();
@@ -83,6 +84,7 @@ void DestinationWorker::stop() {
 std::optional<PendingDelivery> DestinationWorker::next() {
   std::unique_lock lock(mutex_);
   for (;;) {
+    if (purge_) purge_now(lock);  // before stopping: its caller waits for the answer
     if (stopping_) return std::nullopt;
     if (!queue_.empty()) {
       PendingDelivery d = std::move(queue_.front());
@@ -99,7 +101,7 @@ std::optional<PendingDelivery> DestinationWorker::next() {
       } catch (const std::exception& e) {
         // The queue stays in the store: say so, and try again shortly.
         logger::error(setup_.channel + "/" + setup_.config.name, std::string("cannot read the queue: ") + e.what());
-        wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
+        wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || purge_; });
         continue;
       }
       overflow_ = rows.size() >= setup_.memory_window;
@@ -110,9 +112,10 @@ std::optional<PendingDelivery> DestinationWorker::next() {
       if (!queue_.empty()) continue;
     }
     if (!setup_.final_outcome) {
-      wake_.wait_for(lock, linger, [&] { return stopping_ || queue_.size() >= linger_batch; });
-      if (stopping_ || !queue_.empty()) continue;
+      wake_.wait_for(lock, linger, [&] { return stopping_ || purge_ || queue_.size() >= linger_batch; });
+      if (stopping_ || purge_ || !queue_.empty()) continue;
     }
+    if (purge_) continue;
     idle_ = true;
     wake_.wait(lock);
     idle_ = false;
@@ -120,13 +123,21 @@ std::optional<PendingDelivery> DestinationWorker::next() {
 }
 
 void DestinationWorker::run() {
-  while (auto delivery = next()) deliver(*delivery);
+  while (auto delivery = next()) {
+    ended_ = false;
+    deliver(*delivery);
+    if (ended_) continue;
+    // Abandoned for a purge: back in the window, so the purge also tells
+    // whoever waits for its outcome.
+    std::lock_guard lock(mutex_);
+    if (purge_) queue_.push_front(std::move(*delivery));
+  }
 }
 
 bool DestinationWorker::sleep_until(std::chrono::steady_clock::time_point when) {
   std::unique_lock lock(mutex_);
-  wake_.wait_until(lock, when, [&] { return stopping_.load(); });
-  return !stopping_;
+  wake_.wait_until(lock, when, [&] { return interrupted_.load(); });
+  return !interrupted_;
 }
 
 SendResult DestinationWorker::send_and_wait(OutboundMessage message) {
@@ -149,6 +160,7 @@ SendResult DestinationWorker::send_and_wait(OutboundMessage message) {
 void DestinationWorker::finish(const PendingDelivery& d, MessageState state, int attempts,
                                std::optional<std::string> sent, std::optional<std::string> response,
                                std::optional<std::string> error) {
+  ended_ = true;
   DeliveryUpdate update;
   update.message_id = d.message_id;
   update.destination = setup_.config.name;
@@ -212,7 +224,7 @@ bool DestinationWorker::await_predecessors(const PendingDelivery& d, lua::Script
     outcome.error = "no delivery of this message to " + name;
     return outcome;
   };
-  auto outcomes = setup_.outcomes->wait(d.message_id, setup_.config.name, d.read_back, from_store, stopping_);
+  auto outcomes = setup_.outcomes->wait(d.message_id, setup_.config.name, d.read_back, from_store, interrupted_);
   if (!outcomes) return false;
   for (auto& [name, outcome] : *outcomes) {
     context.responses[name] = std::move(outcome.response);
@@ -267,7 +279,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
   }
 
   int attempts = d.attempts;
-  while (!stopping_) {
+  while (!interrupted_) {
     out.attempt = attempts + 1;
     SendResult result = send_and_wait(out);
     if (result.status == SendResult::Status::sent) {
@@ -285,8 +297,8 @@ void DestinationWorker::deliver(PendingDelivery& d) {
       if (setup_.final_outcome) setup_.final_outcome(d.message_id, result);
       return;
     }
-    if (stopping_ && result.status == SendResult::Status::retry) {
-      // A send abandoned because we are stopping says nothing about the peer:
+    if (interrupted_ && result.status == SendResult::Status::retry) {
+      // A send abandoned because we are stopping (or purging) says nothing about the peer:
       // it must not use up a retry (the last one would make it an ERROR). It
       // stays QUEUED as it was, due at once after the restart.
       DeliveryUpdate keep;
@@ -325,6 +337,87 @@ void DestinationWorker::deliver(PendingDelivery& d) {
                      result.error + "); retrying in " + std::to_string(delay.count()) + " ms");
     if (!sleep_until(std::chrono::steady_clock::now() + delay)) return;
   }
+}
+
+// ---- queue purge ----
+
+std::int64_t DestinationWorker::purge(const std::string& reason) {
+  std::lock_guard one_at_a_time(purge_mutex_);
+  std::future<std::int64_t> answer;
+  {
+    std::unique_lock lock(mutex_);
+    if (!thread_.joinable() || stopping_) {
+      // No thread delivers from the queue: purge it here.
+      std::deque<PendingDelivery> dropped;
+      dropped.swap(queue_);
+      overflow_ = true;
+      lock.unlock();
+      return purge_queue(reason, dropped);
+    }
+    purge_ = std::make_unique<PurgeRequest>();
+    purge_->reason = reason;
+    answer = purge_->done.get_future();
+    interrupted_ = true;
+  }
+  wake_.notify_all();
+  if (setup_.outcomes) setup_.outcomes->wake_all();
+  // A send in flight is not cut short (the peer may be taking the message
+  // right now): the purge waits for it, at most the connector's timeout.
+  return answer.get();
+}
+
+// On the worker thread, between deliveries, with `lock` held on entry and exit.
+void DestinationWorker::purge_now(std::unique_lock<std::mutex>& lock) {
+  auto request = std::move(purge_);
+  std::deque<PendingDelivery> dropped;
+  dropped.swap(queue_);
+  // From now on arrivals are left to the store and read back from it (only
+  // rows still QUEUED, i.e. committed after the purge): a delivery committed
+  // just before the purge but enqueued after it is never taken twice.
+  overflow_ = true;
+  interrupted_ = stopping_.load();
+  // Unlocked: the store's flush may wait for a writer whose commit callback
+  // is blocked in enqueue() on this lock (durability fsync).
+  lock.unlock();
+  std::int64_t purged = 0;
+  try {
+    purged = purge_queue(request->reason, dropped);
+    request->done.set_value(purged);
+  } catch (...) {
+    request->done.set_exception(std::current_exception());
+  }
+  lock.lock();
+}
+
+std::int64_t purge_queued_deliveries(MessageStore& store, const std::string& channel, const std::string& destination,
+                                     const std::string& reason, LiveCounters& counters, LiveCounters* channel_counters) {
+  const std::int64_t purged = store.purge_queued(channel, destination, reason);
+  if (purged > 0) {
+    Counters delta;
+    delta.queued = -purged;
+    delta.errored = purged;
+    count(store, counters, channel, destination, delta);
+    if (channel_counters) count(store, *channel_counters, channel, "", delta);
+  }
+  logger::warn(channel + "/" + destination, std::to_string(purged) + " queued deliveries purged (" + reason + ")");
+  return purged;
+}
+
+std::int64_t DestinationWorker::purge_queue(const std::string& reason, const std::deque<PendingDelivery>& dropped) {
+  const std::int64_t purged = purge_queued_deliveries(*setup_.store, setup_.channel, setup_.config.name, reason,
+                                                      *setup_.counters, setup_.channel_counters);
+  // Whoever waits on these deliveries (a sender's ACK with after-delivery, a
+  // destination chained `after:` this one) hears that they ended.
+  for (const auto& d : dropped) {
+    if (setup_.outcomes && setup_.outcomes->awaited(setup_.config.name)) {
+      DeliveryOutcomes::Outcome outcome;
+      outcome.state = MessageState::error;
+      outcome.error = reason;
+      setup_.outcomes->record(d.message_id, setup_.config.name, std::move(outcome));
+    }
+    if (setup_.final_outcome) setup_.final_outcome(d.message_id, {SendResult::Status::rejected, {}, reason});
+  }
+  return purged;
 }
 
 }  // namespace artery

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -64,6 +65,14 @@ class DestinationWorker {
   void enqueue(PendingDelivery delivery);
   // Finishes (or abandons to the queue) the delivery in flight, then returns.
   void stop();
+  // Ends this destination's whole queue as ERROR with `reason` (an operator's
+  // queue purge): the in-memory window and the store's rows alike, with the
+  // counters moved from queued to errored. Done on the worker's own thread
+  // between two deliveries, so the one in flight is never purged under it:
+  // a send in progress ends first (sent, or abandoned to the queue and then
+  // purged), a retry's back-off wait is cut short. Blocks until done;
+  // returns how many deliveries it ended. Any thread but the worker's.
+  std::int64_t purge(const std::string& reason);
 
   const std::string& name() const { return setup_.config.name; }
 
@@ -76,6 +85,8 @@ class DestinationWorker {
   void finish(const PendingDelivery& delivery, MessageState state, int attempts, std::optional<std::string> sent,
               std::optional<std::string> response, std::optional<std::string> error);
   bool sleep_until(std::chrono::steady_clock::time_point when);
+  void purge_now(std::unique_lock<std::mutex>& lock);
+  std::int64_t purge_queue(const std::string& reason, const std::deque<PendingDelivery>& dropped);
 
   Setup setup_;
   std::thread thread_;
@@ -85,8 +96,25 @@ class DestinationWorker {
   bool idle_ = false;  // waiting with no timeout: enqueue must wake it
   bool overflow_ = true;  // the store holds deliveries the window does not: read them back
   std::int64_t last_id_ = 0;  // highest message id taken into the window
+  bool ended_ = false;  // the worker thread's: deliver() ended its delivery (finish() ran)
   std::atomic<bool> stopping_{false};
+  // Set by stop() and by purge(): the delivery in flight gives up waiting
+  // (back-off, predecessors) and stays queued. Guarded like stopping_.
+  std::atomic<bool> interrupted_{false};
+  // A purge waiting for the worker thread (guarded by mutex_); one at a time.
+  struct PurgeRequest {
+    std::string reason;
+    std::promise<std::int64_t> done;
+  };
+  std::unique_ptr<PurgeRequest> purge_;
+  std::mutex purge_mutex_;
 };
+
+// The store side of a queue purge, shared by a running worker and a stopped
+// channel: the rows of `destination` become ERROR, and the destination's
+// and channel's counters move from queued to errored, as a failed delivery does.
+std::int64_t purge_queued_deliveries(MessageStore& store, const std::string& channel, const std::string& destination,
+                                     const std::string& reason, LiveCounters& counters, LiveCounters* channel_counters);
 
 // Delay before retry `n` (1-based): initial * 2^(n-1), capped at max_delay.
 std::chrono::milliseconds retry_delay(const RetryPolicy& policy, int retry);

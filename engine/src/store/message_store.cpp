@@ -8,6 +8,7 @@
 
 #include "log/logger.hpp"
 #include "store/intake_log.hpp"
+#include "store/message_search.hpp"
 #include "store/read_connection_pool.hpp"
 #include "store/store_schema.hpp"
 #include "store/store_writer.hpp"
@@ -17,6 +18,7 @@
 #include <future>
 #include <mutex>
 #include <system_error>
+#include <thread>
 
 namespace artery {
 
@@ -70,17 +72,6 @@ constexpr std::size_t max_message_bytes = 256u << 20;
 MessageState state_from(const std::string& text) {
   // A state this engine does not know (a newer engine wrote it) reads as ERROR.
   return message_state_from(text).value_or(MessageState::error);
-}
-
-// `text` as a LIKE pattern matching it anywhere, with its own % _ \ escaped.
-std::string contains_pattern(const std::string& text) {
-  std::string pattern = "%";
-  for (char c : text) {
-    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-    pattern += c;
-  }
-  pattern += '%';
-  return pattern;
 }
 
 constexpr const char* message_columns =
@@ -331,36 +322,28 @@ std::map<std::string, std::map<std::string, Counters>> MessageStore::counters() 
   return out;
 }
 
-std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
-  std::vector<MessageRecord> out;
-  if (query.limit <= 0) return out;
-  // The SQL depends only on which filters are set, so at most 64 variants are
-  // prepared and cached per connection. Parameters are numbered by filter.
-  std::string sql = std::string("SELECT ") + message_columns + " FROM messages WHERE 1";
-  if (!query.channel.empty()) sql += " AND channel = ?1";
-  if (query.state) sql += " AND state = ?2";
-  if (!query.text.empty()) {
-    // raw is a BLOB, which LIKE never matches: compare it as text.
-    sql += " AND (control_id LIKE ?3 ESCAPE '\\' OR patient_id LIKE ?3 ESCAPE '\\' OR message_type LIKE ?3 "
-           "ESCAPE '\\' OR CAST(raw AS TEXT) LIKE ?3 ESCAPE '\\')";
-  }
-  if (query.since_ms > 0) sql += " AND received_at >= ?4";
-  if (query.before_id > 0) sql += " AND id < ?5";
-  if (query.origin_message_id > 0) sql += " AND origin_message_id = ?7";
-  sql += " ORDER BY id DESC LIMIT ?6";
-
+MessagePage MessageStore::search_page(const MessageQuery& query) {
   auto connection = impl_->reader();
-  sqlite::StatementUse q(connection->statement(sql));
-  std::string pattern = contains_pattern(query.text);
-  if (!query.channel.empty()) q->bind_text(1, query.channel);
-  if (query.state) q->bind_text(2, to_string(*query.state));
-  if (!query.text.empty()) q->bind_text(3, pattern);
-  if (query.since_ms > 0) q->bind(4, query.since_ms);
-  if (query.before_id > 0) q->bind(5, query.before_id);
-  if (query.origin_message_id > 0) q->bind(7, query.origin_message_id);
-  q->bind(6, query.limit);
-  while (q->step()) out.push_back(read_message(*q));
-  return out;
+  return search_messages(*connection.operator->(), query);
+}
+
+std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
+  return search_page(query).messages;
+}
+
+std::int64_t MessageStore::indexed_through() { return impl_->writer.indexer().indexed_through(); }
+
+bool MessageStore::wait_until_indexed(std::chrono::milliseconds timeout) {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  // Everything inserted before the call is committed after this flush, and
+  // then counted in the indexer's committed_through.
+  flush();
+  const std::int64_t target = impl_->writer.indexer().committed_through();
+  while (impl_->writer.indexer().indexed_through() < target) {
+    if (std::chrono::steady_clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 std::optional<MessageRecord> MessageStore::get(std::int64_t id) {
@@ -427,6 +410,49 @@ std::map<std::string, std::int64_t> MessageStore::oldest_queued_ms() {
       "SELECT head.channel, min(m.received_at) FROM head JOIN messages m ON m.id = head.id GROUP BY head.channel "));
   while (q->step()) out.emplace(q->string_at(0), q->int64_at(1));
   return out;
+}
+
+}  // namespace artery
+
+// ---- queue purge ----
+
+namespace artery {
+
+std::int64_t MessageStore::purge_queued(const std::string& channel, const std::string& destination,
+                                        const std::string& reason) {
+  // Everything written before the call (a retry's update of the delivery
+  // that was in flight, acknowledged messages) is in SQLite first, so the
+  // rows read below are the whole queue as it stands now.
+  flush();
+  struct Queued {
+    std::int64_t message_id;
+    std::string destination;
+    int attempts;
+  };
+  std::vector<Queued> rows;
+  {
+    auto connection = impl_->reader();
+    // Ids and attempts only: a queue of 100,000 large messages costs a few MB here.
+    sqlite::StatementUse q(connection->statement(
+        "SELECT message_id, destination, attempts FROM deliveries "
+        "WHERE channel = ?1 AND (?2 = '' OR destination = ?2) AND state = 'QUEUED' ORDER BY message_id"));
+    q->bind_text(1, channel);
+    q->bind_text(2, destination);
+    while (q->step()) rows.push_back({q->int64_at(0), q->string_at(1), static_cast<int>(q->int64_at(2))});
+  }
+  // Through the writer like any delivery's final update (it rolls the
+  // message's state up); the writer batches them into few transactions.
+  for (auto& row : rows) {
+    DeliveryUpdate update;
+    update.message_id = row.message_id;
+    update.destination = std::move(row.destination);
+    update.state = MessageState::error;
+    update.attempts = row.attempts;
+    update.error = reason;
+    update_delivery(std::move(update));
+  }
+  flush();
+  return static_cast<std::int64_t>(rows.size());
 }
 
 }  // namespace artery

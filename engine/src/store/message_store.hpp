@@ -87,16 +87,35 @@ struct CounterDelta {
   Counters delta;
 };
 
+// What MessageStore::search finds: messages matching every filter set, newest
+// (highest id) first. See docs/operations.md, "Message search".
 struct MessageQuery {
   std::string channel;        // "" = all
-  std::optional<MessageState> state;
-  std::string text;           // matches control id, patient id, message type, or content
-  std::int64_t since_ms = 0;
+  std::optional<MessageState> state;  // one state (kept for older callers)...
+  std::vector<MessageState> states;   // ...or any of these; both empty = any state
+  // Exact, case-sensitive matches on the message's metadata ("" = any).
+  std::string control_id;     // MSH-10
+  std::string patient_id;
+  std::string message_type;   // "ORU^R01"
+  // Free text: every word in it must occur in the raw content, or in the
+  // transformed content when that is of another data type (JSON from HL7).
+  // A word is a run of ASCII letters and digits (and non-ASCII bytes);
+  // everything else separates words, so "ORU^R01" means ORU and R01, anywhere.
+  // Case-insensitive for ASCII, whole words (no prefixes). Text without any
+  // word matches nothing. Uses the full-text index: finds messages up to the
+  // page's indexed_through only.
+  std::string text;
+  std::int64_t since_ms = 0;  // received at or after (0 = no bound)
+  std::int64_t until_ms = 0;  // received before (0 = no bound)
   std::int64_t before_id = 0;  // paging: ids below this (0 = newest)
   std::int64_t origin_message_id = 0;  // only messages routed from this one (0 = any)
+  // Page size. The store sets no maximum (older callers read whole channels);
+  // an API facing users should cap it.
   int limit = 100;
+  // false: summaries only. raw, transformed, error, vars_json and
+  // attributes_json stay empty and are not read, so a listing never loads content.
+  bool with_content = true;
 };
-
 struct DeliveryRecord {
   std::string destination;
   MessageState state = MessageState::queued;
@@ -116,6 +135,19 @@ struct MessageRecord {
   std::string origin_channel;  // routed here from this channel's message origin_message_id ("" / 0: not routed)
   std::int64_t origin_message_id = 0;
   std::vector<DeliveryRecord> deliveries;  // filled by get(), empty in search results
+  std::int64_t raw_bytes = 0;  // size of raw, also in summaries
+};
+
+// One page of search results.
+struct MessagePage {
+  std::vector<MessageRecord> messages;  // newest first, at most query.limit
+  // More messages match: the next page is the same query with
+  // before_id = messages.back().id.
+  bool has_more = false;
+  // The search indexes are complete up to this message id. Control id,
+  // patient id and message type filters also find newer messages (they scan
+  // the few not indexed yet); a text filter finds only messages up to it.
+  std::int64_t indexed_through = 0;
 };
 
 class MessageStore {
@@ -151,7 +183,15 @@ class MessageStore {
   std::map<std::string, std::string> values(const std::string& channel);  // whole k/v space
   // Persisted counters: channel -> destination ("" = channel) -> counters.
   std::map<std::string, std::map<std::string, Counters>> counters();
-  std::vector<MessageRecord> search(const MessageQuery& query);
+  // Throws std::invalid_argument for a text of more than max_search_words
+  // words (store/text_search_terms.hpp), sqlite::Error when SQLite fails.
+  MessagePage search_page(const MessageQuery& query);
+  std::vector<MessageRecord> search(const MessageQuery& query);  // search_page(query).messages
+  // The search indexes' watermark: complete up to this message id.
+  std::int64_t indexed_through();
+  // Waits until every message inserted before the call is in the search
+  // indexes; false on timeout.
+  bool wait_until_indexed(std::chrono::milliseconds timeout);
   std::optional<MessageRecord> get(std::int64_t id);
   // channel -> received_at (ms) of its oldest QUEUED delivery, for channels
   // that have one (alerts on queue age, the health check). One query that
@@ -164,6 +204,15 @@ class MessageStore {
   // delivery. Returns how many were deleted.
   std::int64_t prune(const std::string& channel, std::optional<std::chrono::milliseconds> max_age,
                      std::optional<std::int64_t> max_count);
+
+  // Queue purge (an operator's `artery queue purge`): every QUEUED delivery of
+  // the channel's `destination` ("" = all of its destinations) becomes ERROR
+  // with `reason`, so nothing vanishes silently; the messages' states follow.
+  // Blocks until committed; returns how many deliveries it ended. Counters
+  // are the caller's (the live ones belong to the runtime), and so is making
+  // sure no worker is delivering from that queue meanwhile
+  // (DestinationWorker::purge does both).
+  std::int64_t purge_queued(const std::string& channel, const std::string& destination, const std::string& reason);
 
   struct Impl;
 

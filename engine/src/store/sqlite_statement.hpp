@@ -44,6 +44,8 @@ class Statement {
                             SQLITE_STATIC));
   }
   void bind_null(int index) { check(sqlite3_bind_null(stmt_, index)); }
+  // The highest parameter number in the SQL (binding beyond it is an error).
+  int parameter_count() const { return sqlite3_bind_parameter_count(stmt_); }
 
   // true: a row is ready; false: done.
   bool step() {

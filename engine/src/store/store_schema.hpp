@@ -8,7 +8,10 @@
 namespace artery {
 
 // 2: messages.origin_channel / origin_message_id (channel-to-channel routing).
-inline constexpr int store_schema_version = 2;
+// 3: search indexes (messages_by_state, messages_by_time, message_keys,
+//    messages_fts); a v2 store is upgraded in place and backfilled by the
+//    SearchIndexer in the background.
+inline constexpr int store_schema_version = 3;
 
 // Sets WAL mode and the durability level on the writer connection and creates
 // any missing table or index. Throws sqlite::Error, including for a file whose

@@ -132,6 +132,8 @@ StoreWriter::StoreWriter(std::unique_ptr<sqlite::Connection> connection, const s
     sqlite::Statement intake(connection_->handle(), "SELECT value FROM store_meta WHERE key = 'intake_applied'");
     if (intake.step()) intake_applied_ = intake.int64_at(0);
   }
+  indexer_ = std::make_unique<SearchIndexer>(*connection_);
+  indexer_->committed(next_id_ - 1);  // a backfill (upgraded store) or a tail left by the last run
   checkpointer_ = std::make_unique<WalCheckpointer>(connection_->handle(), file, durability == Durability::fsync);
   queue_.reserve(max_batch);
   thread_ = std::thread([this] { run(); });
@@ -228,7 +230,17 @@ void StoreWriter::run() {
     }
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !counters_.empty(); });
+      auto work = [this] { return stopping_ || !queue_.empty() || !counters_.empty(); };
+      if (auto deadline = indexer_->deadline()) {
+        if (!wake_.wait_until(lock, *deadline, work)) {
+          // Idle with messages to index: index them now.
+          lock.unlock();
+          indexer_->run();
+          continue;
+        }
+      } else {
+        wake_.wait(lock, work);
+      }
       if (queue_.empty() && !stopping_) {
         // Counter deltas alone are not worth a commit of their own straight
         // away; they wait a little for a batch to join, then go by themselves.
@@ -261,6 +273,9 @@ void StoreWriter::run() {
     }
     commit(batch, counters);
     if (given_up_) return;
+    // Between batches, never inside one: the acknowledged writes queued
+    // meanwhile wait at most one index transaction.
+    if (indexer_->due(SearchIndexer::Clock::now())) indexer_->run();
     last_batch = batch.size();
     batch.clear();
     counters.clear();
@@ -335,6 +350,7 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
     }
     return;
   }
+  indexer_->committed(next_id_ - 1);
   StoreWriterTotals::transactions.fetch_add(1, std::memory_order_relaxed);
   StoreWriterTotals::operations.fetch_add(static_cast<std::int64_t>(batch.size()), std::memory_order_relaxed);
   if (batch_intake_ > intake_applied_) {
@@ -561,6 +577,7 @@ StoreWriter::Outcome StoreWriter::apply(PruneChunkOp& op) {
     record->bind(1, next_id_ - 1);
     record->run();
   }
+  indexer_->forget_pruned();
   sqlite::StatementUse(connection_->statement(prune_deliveries_sql))->run();
   sqlite::StatementUse(connection_->statement(prune_messages_sql))->run();
   return {connection_->changes(), {}};

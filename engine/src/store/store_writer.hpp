@@ -9,6 +9,7 @@
 // to `linger` or `linger_batch` operations, so one transaction carries many.
 #pragma once
 #include "store/message_store.hpp"
+#include "store/search_indexer.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/wal_checkpointer.hpp"
 
@@ -101,6 +102,8 @@ class StoreWriter {
   std::int64_t next_id() const { return next_id_; }
   // The highest intake record committed to SQLite (any thread).
   std::int64_t intake_applied() const { return intake_applied_.load(std::memory_order_acquire); }
+  // The search indexes' progress (its watermarks are safe to read on any thread).
+  const SearchIndexer& indexer() const { return *indexer_; }
 
  private:
   using CounterKey = std::pair<std::string, std::string>;  // channel, destination
@@ -132,6 +135,8 @@ class StoreWriter {
   std::unique_ptr<sqlite::Connection> connection_;
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<WalCheckpointer> checkpointer_;
+  // Runs on this thread between batches (see SearchIndexer).
+  std::unique_ptr<SearchIndexer> indexer_;
   // Ids are assigned here rather than by SQLite so that they never go back,
   // even when retention deletes the newest messages (see store_meta.id_floor).
   std::int64_t next_id_ = 1;

@@ -14,7 +14,10 @@ void register_plugins(AdminRoutes& routes, AdminContext& context);          // G
 void register_events(AdminRoutes& routes, AdminContext& context);           // GET /api/events (SSE)
 void register_messages(AdminRoutes& routes, AdminContext& context);         // GET /api/messages[/{id}]
 void register_reprocess(AdminRoutes& routes, AdminContext& context);        // POST /api/messages/{id}/reprocess
+void register_bulk_reprocess(AdminRoutes& routes, AdminContext& context);   // POST /api/messages/reprocess
+void register_queue_purge(AdminRoutes& routes, AdminContext& context);      // POST /api/channels/{name}/queue/purge
 void register_audit(AdminRoutes& routes, AdminContext& context);            // GET /api/audit
+void register_alerts(AdminRoutes& routes, AdminContext& context);           // GET /api/alerts
 void register_login(AdminRoutes& routes, AdminContext& context);            // POST /api/login, POST /api/logout
 void register_session(AdminRoutes& routes, AdminContext& context);          // GET /api/session
 void register_users(AdminRoutes& routes, AdminContext& context);            // GET|POST /api/users, PUT|DELETE /api/users/{name}

@@ -12,7 +12,10 @@ void register_admin_api(AdminRoutes& routes, AdminContext& context) {
   register_events(routes, context);
   register_messages(routes, context);
   register_reprocess(routes, context);
+  register_bulk_reprocess(routes, context);
+  register_queue_purge(routes, context);
   register_audit(routes, context);
+  register_alerts(routes, context);
   register_login(routes, context);
   register_session(routes, context);
   register_users(routes, context);
