@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DEBIAN_PACKAGES := cmake g++ ninja-build pkg-config libboost1.81-all-dev liblua5.4-dev \
   libyaml-cpp-dev libpugixml-dev libsqlite3-dev libssl-dev openssl catch2 clang-14 python3-aiosmtpd \
-  prometheus
+  prometheus nodejs chromium
 
 .PHONY: all deps configure build run test bench clean asan tsan
 
@@ -14,6 +14,7 @@ all: build
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing: $$missing"; \
