@@ -185,7 +185,13 @@ TEST_CASE("queue depth and queue age alerts fire while a destination is down and
 
   downstream.start();  // the queue drains
   REQUIRE(eventually([&] { return downstream.requests().size() == 5; }, std::chrono::seconds(15)));
-  REQUIRE(eventually([&] { return to("deep").size() == 2 && to("old").size() == 2; }, std::chrono::seconds(10)));
+  INFO([&] {
+    std::string all;
+    for (const auto& r : alerts_hook.requests()) all += r.target + " " + r.body + "\n";
+    return "alerts received:\n" + all;
+  }());
+  const bool resolved = eventually([&] { return to("deep").size() == 2 && to("old").size() == 2; }, std::chrono::seconds(10));
+  if (!resolved) FAIL("no resolved alerts; the engine's log:\n" << engine.log());
   CHECK_THAT(to("deep")[1], Catch::Contains("\"event\":\"resolved\"") && Catch::Contains("0 deliveries queued"));
   CHECK_THAT(to("old")[1], Catch::Contains("\"event\":\"resolved\"") && Catch::Contains("no delivery queued"));
   CHECK(to("down").size() == 1);  // still failed: no repeat, no resolved

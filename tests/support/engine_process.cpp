@@ -44,6 +44,17 @@ std::size_t count_lines(const std::filesystem::path& file) {
 }
 
 namespace {
+// Whether `--config FILE` names an artery.yaml with its own `http:`.
+bool config_sets_http(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "--config") continue;
+    std::ifstream in(args[i + 1]);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("http:", 0) == 0) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> with_defaults(std::vector<std::string> args) {
   auto has = [&](const std::string& flag) {
     for (const auto& a : args)
@@ -57,7 +68,8 @@ std::vector<std::string> with_defaults(std::vector<std::string> args) {
   }
   // Tests run in parallel: none may take the admin API's default port unless
   // it asks for an address (an artery.yaml given with --config may set one).
-  if (!args.empty() && args[0] == "run" && !has("--http") && !has("--config")) args.insert(args.end(), {"--http", "off"});
+  if (!args.empty() && args[0] == "run" && !has("--http") && !config_sets_http(args))
+    args.insert(args.end(), {"--http", "off"});
   return args;
 }
 

@@ -21,7 +21,7 @@ namespace artery::admin {
 // Declared in their order of construction: the routes' handlers refer to the
 // context, which refers to the sampler and the audit log; the server goes first.
 struct AdminServer::Parts {
-  std::unique_ptr<AuditLog> audit;
+  std::shared_ptr<AuditLog> audit;  // shared with the alert sink, which may run while we stop
   std::unique_ptr<StatsSampler> stats;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<AdminContext> context;
@@ -39,7 +39,7 @@ std::unique_ptr<Authenticator> make_authenticator(AdminContext& context);
 bool AdminServer::start(std::string& error) {
   auto parts = std::make_unique<Parts>();
   try {
-    parts->audit = std::make_unique<AuditLog>(engine_.config().data_dir / "artery.db");
+    parts->audit = std::make_shared<AuditLog>(engine_.config().data_dir / "artery.db");
   } catch (const std::exception& e) {
     error = e.what();
     return false;
@@ -59,17 +59,7 @@ bool AdminServer::start(std::string& error) {
         return ages;
       }});
   AdminContext& context = *parts->context;
-  if (AlertRunner* alerts = engine_.alerts()) {
-    // Alerts are part of the record: who was told what, and whether it arrived.
-    alerts->set_sink([audit = parts->audit.get()](const AlertEvent& event) {
-      AuditEntry entry;
-      entry.action = "alert." + event.kind;
-      entry.channel = event.channel;
-      entry.ok = event.delivery != "failed";
-      entry.detail = event.rule + ": " + event.reason + " (notifications: " + event.delivery + ")";
-      audit->record(std::move(entry));
-    });
-  }
+
   parts->authenticator = make_authenticator(context);
 
   HttpRouter router;
@@ -90,6 +80,17 @@ bool AdminServer::start(std::string& error) {
     error = "admin HTTP API on " + options_.listen.host + ":" + std::to_string(options_.listen.port) + ": " + error;
     parts->stats->stop();
     return false;
+  }
+  if (AlertRunner* alerts = engine_.alerts()) {
+    // Alerts are part of the record: who was told what, and whether it arrived.
+    alerts->set_sink([audit = parts->audit](const AlertEvent& event) {
+      AuditEntry entry;
+      entry.action = "alert." + event.kind;
+      entry.channel = event.channel;
+      entry.ok = event.delivery != "failed";
+      entry.detail = event.rule + ": " + event.reason + " (notifications: " + event.delivery + ")";
+      audit->record(std::move(entry));
+    });
   }
   parts_ = std::move(parts);
   return true;
