@@ -430,3 +430,95 @@ TEST_CASE("first admin: without ARTERY_ADMIN_PASSWORD a generated password is pr
   CHECK(again.log().find("first start") == std::string::npos);
   log_in(port, "admin", password);
 }
+
+TEST_CASE("admin API as an operator's console uses it: channel actions survive a redeploy, SSE stats, alerts, "
+          "plugins, search by control id, detail and reprocess, all audited",
+          "[admin][integration]") {
+  RunningEngine running("alerts:\n  targets:\n    hook: {type: webhook, url: \"http://127.0.0.1:9/alerts\"}\n"
+                        "  rules:\n    - {name: lab-errors, channel: lab, errors: {count: 5, window: 1m}, notify: hook}\n");
+  const int port = running.http_port;
+  Login admin = log_in(port, "admin", kAdminPassword);
+
+  // A message in over MLLP, found by its control id, seen in full, reprocessed.
+  write_text(running.dir / "oru.hl7",
+             "MSH|^~\\&|MON|ICU|ARTERY|LAB|20261201120000||ORU^R01|CTRL-API-7|P|2.5.1\r"
+             "PID|1||4711^^^HOSP^MR||DOE^JOHN\rOBX|1|NM|2823-3^Potassium^LN||6.2|mmol/L|3.5-5.1|H|||F\r");
+  std::string output;
+  REQUIRE(run_artery({"send", "mllp", "127.0.0.1:" + std::to_string(running.mllp_port),
+                      (running.dir / "oru.hl7").string()},
+                     output) == 0);
+  json::array found;
+  REQUIRE(eventually([&] {
+    auto reply = http_get(port, "/api/messages?control_id=CTRL-API-7", admin.read());
+    found = json::parse(reply.body).as_object().at("messages").as_array();
+    return found.size() == 1;
+  }, std::chrono::seconds(10)));
+  const std::int64_t id = found[0].as_object().at("id").as_int64();
+  CHECK(text(found[0], "patient_id") == "4711");
+  CHECK_FALSE(found[0].as_object().contains("raw"));  // a listing carries no content
+  CHECK(json::parse(http_get(port, "/api/messages?patient_id=4711", admin.read()).body)
+            .as_object().at("messages").as_array().size() == 1);
+  CHECK(http_get(port, "/api/messages?status=NOPE", admin.read()).status == 400);
+
+  auto detail = http_get(port, "/api/messages/" + std::to_string(id), admin.read());
+  REQUIRE(detail.status == 200);
+  auto message = json::parse(detail.body).as_object();
+  CHECK(message.at("content_included").as_bool());
+  CHECK(std::string(message.at("raw").as_string()).find("CTRL-API-7") != std::string::npos);
+  CHECK(message.at("deliveries").as_array().size() == 1);
+  CHECK(http_get(port, "/api/messages/999999", admin.read()).status == 404);
+
+  auto again = call(port, "POST", "/api/messages/" + std::to_string(id) + "/reprocess", admin.write());
+  INFO(again.body);
+  REQUIRE(again.status == 200);
+  const std::int64_t copy = json::parse(again.body).as_object().at("message_id").as_int64();
+  CHECK(copy > id);
+  auto routed = json::parse(http_get(port, "/api/messages/" + std::to_string(copy), admin.read()).body).as_object();
+  CHECK(routed.at("origin_message_id").as_int64() == id);
+
+  // Stop, then redeploy: the operator's stop holds (Mirth's #1362 is the opposite).
+  auto stopped = call(port, "POST", "/api/channels/lab/stop", admin.write());
+  REQUIRE(stopped.status == 200);
+  CHECK(text(json::parse(stopped.body), "state") == "stopped");
+  auto redeployed = call(port, "POST", "/api/channels/lab/redeploy", admin.write());
+  REQUIRE(redeployed.status == 200);
+  CHECK(text(json::parse(redeployed.body), "state") == "stopped");
+  CHECK(call(port, "POST", "/api/messages/" + std::to_string(id) + "/reprocess", admin.write()).status == 409);
+  auto started = call(port, "POST", "/api/channels/lab/start", admin.write());
+  CHECK(text(json::parse(started.body), "state") == "started");
+  CHECK(call(port, "POST", "/api/channels/nope/stop", admin.write()).status == 404);
+
+  // A broken file: the running version stays, and the answer says where.
+  const std::string good = read_text(running.dir / "channels/lab.yaml");
+  write_text(running.dir / "channels/lab.yaml", good + "  - name: broken\n    type: nosuchplugin\n");
+  auto refused = call(port, "POST", "/api/channels/lab/redeploy", admin.write());
+  CHECK(refused.status == 409);
+  CHECK_THAT(refused.body, Catch::Contains("lab.yaml:") && Catch::Contains("running version stays"));
+  CHECK(text(json::parse(http_get(port, "/api/channels/lab", admin.read()).body), "state") == "started");
+  write_text(running.dir / "channels/lab.yaml", good);
+
+  // One channel in detail carries its connectors' counters.
+  auto lab = json::parse(http_get(port, "/api/channels/lab", admin.read()).body).as_object();
+  CHECK(lab.at("connectors").as_array().size() >= 1);
+
+  // Live stats: a `stats` event naming the channel.
+  auto events = http_request(port, {"GET", "/api/events", admin.read(), {}}, 2500);
+  CHECK(events.header("content-type").find("text/event-stream") == 0);
+  CHECK_THAT(events.body, Catch::Contains("event: stats") && Catch::Contains("\"name\":\"lab\""));
+
+  auto alerts = http_get(port, "/api/alerts", admin.read());
+  REQUIRE(alerts.status == 200);
+  auto rules = json::parse(alerts.body).as_object().at("rules").as_array();
+  REQUIRE(rules.size() == 1);
+  CHECK(text(rules[0], "name") == "lab-errors");
+  CHECK(text(rules[0], "condition") == "errors");
+
+  auto plugins = http_get(port, "/api/plugins", admin.read());
+  CHECK_THAT(plugins.body, Catch::Contains("\"name\":\"mllp\"") && Catch::Contains("\"name\":\"webhook\""));
+
+  // Every action and every view of content is in the audit log.
+  CHECK(audit_entries(port, admin, "channel.stop").size() == 1);
+  CHECK(audit_entries(port, admin, "channel.redeploy").size() == 2);
+  CHECK(audit_entries(port, admin, "message.view").size() >= 2);
+  CHECK(audit_entries(port, admin, "message.reprocess").size() == 2);  // one done, one refused
+}
