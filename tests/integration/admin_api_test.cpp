@@ -3,6 +3,7 @@
 // logged-in endpoints are tested with real users in admin_auth_test.cpp and
 // admin_channels_test.cpp.
 #include "support/engine_process.hpp"
+#include "support/lab_channel.hpp"
 #include "support/http_client.hpp"
 #include "support/loopback.hpp"
 
@@ -20,15 +21,7 @@ namespace {
 
 void write_channel(const TempDir& dir, int mllp_port) {
   fs::create_directories(dir / "channels");
-  write_text(dir / "channels/lab.yaml", "name: lab\n"
-                                        "source:\n"
-                                        "  type: mllp\n"
-                                        "  listen: 127.0.0.1:" + std::to_string(mllp_port) + "\n"
-                                        "destinations:\n"
-                                        "  - name: archive\n"
-                                        "    type: file\n"
-                                        "    directory: " + (dir / "out").string() + "\n"
-                                        "    filename: ${control_id}.hl7\n");
+  write_text(dir / "channels/lab.yaml", lab_channel_yaml(mllp_port, dir / "out"));
 }
 
 struct RunningEngine {

@@ -3,6 +3,7 @@
 // plain HTTP over loopback, and `artery user` run beside the engine. Every
 // password is hashed at full strength (~0.25-0.5 s), so logins are few.
 #include "support/engine_process.hpp"
+#include "support/lab_channel.hpp"
 #include "support/http_client.hpp"
 #include "support/loopback.hpp"
 
@@ -33,15 +34,7 @@ struct RunningEngine {
   // `admin_password` "": no ARTERY_ADMIN_PASSWORD, the engine generates one.
   explicit RunningEngine(const std::string& admin_block = "", const std::string& admin_password = kAdminPassword) {
     fs::create_directories(dir / "channels");
-    write_text(dir / "channels/lab.yaml", "name: lab\n"
-                                          "source:\n"
-                                          "  type: mllp\n"
-                                          "  listen: 127.0.0.1:" + std::to_string(mllp_port) + "\n"
-                                          "destinations:\n"
-                                          "  - name: archive\n"
-                                          "    type: file\n"
-                                          "    directory: " + (dir / "out").string() + "\n"
-                                          "    filename: ${control_id}.hl7\n");
+    write_text(dir / "channels/lab.yaml", lab_channel_yaml(mllp_port, dir / "out"));
     write_text(dir / "artery.yaml", admin_block);
     if (!admin_password.empty()) ::setenv("ARTERY_ADMIN_PASSWORD", admin_password.c_str(), 1);
     else ::unsetenv("ARTERY_ADMIN_PASSWORD");

@@ -5,6 +5,7 @@
 // the refusal without a token (401, said clearly), an engine that is not
 // listening, and the usage errors, which never reach the network.
 #include "support/engine_process.hpp"
+#include "support/lab_channel.hpp"
 #include "support/http_client.hpp"
 #include "support/loopback.hpp"
 #include "support/test_certificates.hpp"
@@ -30,15 +31,7 @@ struct RunningEngine {
   std::unique_ptr<EngineProcess> engine;
   RunningEngine() {
     fs::create_directories(dir / "channels");
-    write_text(dir / "channels/lab.yaml", "name: lab\n"
-                                          "source:\n"
-                                          "  type: mllp\n"
-                                          "  listen: 127.0.0.1:" + std::to_string(mllp_port) + "\n"
-                                          "destinations:\n"
-                                          "  - name: archive\n"
-                                          "    type: file\n"
-                                          "    directory: " + (dir / "out").string() + "\n"
-                                          "    filename: ${control_id}.hl7\n");
+    write_text(dir / "channels/lab.yaml", lab_channel_yaml(mllp_port, dir / "out"));
     engine = std::make_unique<EngineProcess>(
         std::vector<std::string>{"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string(),
                                  "--http", "127.0.0.1:" + std::to_string(http_port)},
@@ -230,19 +223,11 @@ struct AccountsEngine {
   std::unique_ptr<EngineProcess> engine;
   AccountsEngine() {
     fs::create_directories(dir / "channels");
-    write_text(dir / "channels/lab.yaml", "name: lab\n"
-                                          "source:\n"
-                                          "  type: mllp\n"
-                                          "  listen: 127.0.0.1:" + std::to_string(mllp_port) + "\n"
-                                          "destinations:\n"
-                                          "  - name: archive\n"
-                                          "    type: file\n"
-                                          "    directory: " + (dir / "out").string() + "\n"
-                                          "    filename: ${control_id:-message}.hl7\n"
+    write_text(dir / "channels/lab.yaml", lab_channel_yaml(mllp_port, dir / "out",
                                           "  - name: lis\n"
                                           "    type: mllp\n"
                                           "    remote: 127.0.0.1:" + std::to_string(free_port()) + "\n"
-                                          "    retry: {max: 100, initial: 1m}\n");
+                                          "    retry: {max: 100, initial: 1m}\n"));
     ::setenv("ARTERY_ADMIN_PASSWORD", "cli test admin password", 1);
     engine = std::make_unique<EngineProcess>(
         std::vector<std::string>{"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string(),
