@@ -1,5 +1,7 @@
 #include "admin/account_store.hpp"
 
+#include "clock/unix_time.hpp"
+
 #include <algorithm>
 
 #include "admin/password_hash.hpp"
@@ -8,11 +10,6 @@
 
 namespace artery::admin {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr std::size_t kMaxNameLength = 64;
 constexpr std::size_t kMaxPasswordLength = 1024;  // PBKDF2 hashes any length; this keeps bodies small
@@ -148,7 +145,7 @@ UserAccount AccountStore::add_user(const std::string& name, Role role, std::stri
   const std::string hash = hash_password(password);  // outside the lock: it takes a while
   std::lock_guard lock(mutex_);
   if (user_locked(name)) throw AccountError(AccountError::Kind::conflict, "user '" + name + "' exists already");
-  const std::int64_t now = now_ms();
+  const std::int64_t now = unix_time_ms();
   sqlite::StatementUse insert(connection_->statement(
       "INSERT INTO admin_users (name, role, password_hash, disabled, created_ms, password_changed_ms)"
       " VALUES (?1, ?2, ?3, 0, ?4, ?4)"));
@@ -177,7 +174,7 @@ std::size_t AccountStore::set_password(const std::string& name, std::string_view
       connection_->statement("UPDATE admin_users SET password_hash = ?2, password_changed_ms = ?3 WHERE name = ?1"));
   update->bind_text(1, name);
   update->bind_text(2, hash);
-  update->bind(3, now_ms());
+  update->bind(3, unix_time_ms());
   update->run();
   std::size_t revoked = close_sessions_locked(name);
   transaction.commit();
@@ -262,7 +259,7 @@ OpenedSession AccountStore::open_session(const std::string& user) {
   opened.info.id = random_hex(8);
   opened.info.csrf_token = random_secret(24);
   opened.info.user = user;
-  const std::int64_t now = now_ms();
+  const std::int64_t now = unix_time_ms();
   opened.info.created_ms = opened.info.last_seen_ms = now;
   opened.info.expires_ms = now + std::min(lifetime_.idle, lifetime_.absolute).count();
 
@@ -296,7 +293,7 @@ OpenedSession AccountStore::open_session(const std::string& user) {
 std::optional<SessionInfo> AccountStore::use_session(std::string_view secret) {
   if (secret.empty() || secret.size() > 128) return std::nullopt;
   const std::string digest = secret_digest(secret);
-  const std::int64_t now = now_ms();
+  const std::int64_t now = unix_time_ms();
   std::lock_guard lock(mutex_);
   SessionInfo info;
   {
@@ -355,7 +352,7 @@ std::size_t AccountStore::close_sessions_locked(std::string_view user) {
 }
 
 std::vector<SessionInfo> AccountStore::sessions_of(std::string_view user) {
-  const std::int64_t now = now_ms();
+  const std::int64_t now = unix_time_ms();
   std::lock_guard lock(mutex_);
   sqlite::StatementUse select(connection_->statement(
       "SELECT s.id, s.user, u.role, s.csrf_token, s.created_ms, s.last_seen_ms FROM admin_sessions s"
@@ -400,7 +397,7 @@ CreatedApiToken AccountStore::create_token(const std::string& user, const std::s
   if (lifetime.count() < 0) throw AccountError(AccountError::Kind::invalid, "a token's lifetime cannot be negative");
   CreatedApiToken created;
   created.secret = std::string(kTokenPrefix) + random_secret(32);
-  const std::int64_t now = now_ms();
+  const std::int64_t now = unix_time_ms();
   created.info = {"t" + random_hex(8), name, user, Role::viewer, now, 0, lifetime.count() ? now + lifetime.count() : 0};
   std::lock_guard lock(mutex_);
   auto account = user_locked(user);
@@ -425,7 +422,7 @@ std::optional<ApiTokenInfo> AccountStore::use_token(std::string_view secret) {
       secret.substr(0, kTokenPrefix.size()) != kTokenPrefix)
     return std::nullopt;
   const std::string digest = secret_digest(secret);
-  const std::int64_t now = now_ms();
+  const std::int64_t now = unix_time_ms();
   std::lock_guard lock(mutex_);
   std::optional<ApiTokenInfo> info;
   {

@@ -5,6 +5,7 @@
 #include "admin/api/endpoints.hpp"
 #include "admin/audit_trail.hpp"
 #include "admin/stats_sampler.hpp"
+#include "clock/unix_time.hpp"
 #include "alerts/alert_runner.hpp"
 #include "log/logger.hpp"
 #include "runtime/engine.hpp"
@@ -51,9 +52,7 @@ bool AdminServer::start(std::string& error) {
       [this](const std::string& name) { return engine_.redeploy(name).error; },
       [this] {
         std::map<std::string, std::int64_t> ages;
-        const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count();
+        const std::int64_t now = unix_time_ms();
         for (const auto& [channel, oldest_ms] : engine_.store().oldest_queued_ms())
           ages[channel] = std::max<std::int64_t>((now - oldest_ms) / 1000, 0);
         return ages;

@@ -1,15 +1,8 @@
 #include "admin/stats_sampler.hpp"
 
+#include "clock/unix_time.hpp"
+
 namespace artery::admin {
-namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 StatsSampler::StatsSampler(ChannelRegistry& channels, std::chrono::milliseconds every, std::size_t keep)
     : channels_(channels), every_(every), keep_(keep) {}
 
@@ -40,7 +33,7 @@ void StatsSampler::run() {
 
 void StatsSampler::take() {
   auto sample = std::make_shared<StatsSample>();
-  sample->at_ms = now_ms();
+  sample->at_ms = unix_time_ms();
   sample->channels = channels_.snapshot();
   std::vector<Listener> listeners;
   {

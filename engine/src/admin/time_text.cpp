@@ -1,5 +1,7 @@
 #include "admin/time_text.hpp"
 
+#include "clock/unix_time.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -7,11 +9,6 @@
 
 namespace artery::admin {
 namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool all_digits(std::string_view text) {
   if (text.empty()) return false;
@@ -77,7 +74,7 @@ std::optional<std::int64_t> parse_time_or_age(std::string_view text, std::int64_
   if (all_digits(number) && number.size() < 10) {
     std::int64_t n = std::stoll(std::string(number));
     std::int64_t unit_ms = unit == 's' ? 1000 : unit == 'm' ? 60'000 : unit == 'h' ? 3'600'000 : unit == 'd' ? 86'400'000 : 0;
-    if (unit_ms) return (now_ms ? now_ms : wall_ms()) - n * unit_ms;
+    if (unit_ms) return (now_ms ? now_ms : unix_time_ms()) - n * unit_ms;
   }
   return parse_iso(text);
 }

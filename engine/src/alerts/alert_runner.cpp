@@ -1,5 +1,7 @@
 #include "alerts/alert_runner.hpp"
 
+#include "clock/unix_time.hpp"
+
 #include "control/channel_registry.hpp"
 #include "log/logger.hpp"
 #include "store/message_store.hpp"
@@ -7,15 +9,6 @@
 #include <chrono>
 
 namespace artery {
-namespace {
-
-std::int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 AlertRunner::AlertRunner(AlertsConfig config, ChannelRegistry& channels, MessageStore& store)
     : config_(std::move(config)),
       channels_(channels),
@@ -182,7 +175,7 @@ void AlertRunner::run() {
   for (;;) {
     lock.unlock();
     try {
-      evaluate(sample(), unix_now_ms());
+      evaluate(sample(), unix_time_ms());
     } catch (const std::exception& e) {
       // A store read failing now (a locked database) must not end alerting.
       logger::error("alerts", std::string("sampling failed: ") + e.what());

@@ -1,5 +1,7 @@
 #include "runtime/channel_runtime.hpp"
 
+#include "clock/unix_time.hpp"
+
 #include "log/logger.hpp"
 #include "runtime/channel_destination.hpp"
 #include "runtime/channel_stage.hpp"
@@ -13,11 +15,6 @@
 
 namespace artery {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
@@ -237,7 +234,7 @@ void ChannelRuntime::route_in(Message message, RouteOrigin origin, std::function
   // Scripts see where it came from as source attributes (ctx.source.origin_channel).
   message.attributes.emplace_back("origin_channel", origin.channel);
   message.attributes.emplace_back("origin_message_id", std::to_string(origin.message_id));
-  take({std::move(message), std::move(done), now_ms(), std::move(origin)});
+  take({std::move(message), std::move(done), unix_time_ms(), std::move(origin)});
 }
 
 bool ChannelRuntime::start(std::string& error) {
@@ -424,7 +421,7 @@ void ChannelRuntime::stop_parts() {
 }
 
 void ChannelRuntime::submit(Message message, std::function<void(Disposition)> done) {
-  take({std::move(message), std::move(done), now_ms(), {}});
+  take({std::move(message), std::move(done), unix_time_ms(), {}});
 }
 
 void ChannelRuntime::take(Ingress ingress) {

@@ -1,5 +1,7 @@
 #include "runtime/destination_worker.hpp"
 
+#include "clock/unix_time.hpp"
+
 #include "log/logger.hpp"
 #include "runtime/vars_json.hpp"
 
@@ -8,10 +10,6 @@
 
 namespace artery {
 namespace {
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 // What was sent, for the store: only when the destination script changed the
 // payload. An unchanged payload is already stored with the message, and
 // writing it twice would double the bytes each delivery commits.
@@ -274,7 +272,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
   for (const auto& [key, value] : source) out.vars.emplace("source." + key, value);
 
   if (d.next_attempt_ms > 0) {
-    auto wait = std::chrono::milliseconds(d.next_attempt_ms - now_ms());
+    auto wait = std::chrono::milliseconds(d.next_attempt_ms - unix_time_ms());
     if (wait.count() > 0 && !sleep_until(std::chrono::steady_clock::now() + wait)) return;
   }
 
@@ -327,7 +325,7 @@ void DestinationWorker::deliver(PendingDelivery& d) {
     retry.destination = setup_.config.name;
     retry.state = MessageState::queued;
     retry.attempts = attempts;
-    retry.next_attempt_ms = now_ms() + delay.count();
+    retry.next_attempt_ms = unix_time_ms() + delay.count();
     retry.error = result.error;
     setup_.store->update_delivery(std::move(retry));
     // A peer that is down fails every message: the logger shows the first

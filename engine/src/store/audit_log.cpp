@@ -1,5 +1,7 @@
 #include "store/audit_log.hpp"
 
+#include "clock/unix_time.hpp"
+
 #include "log/logger.hpp"
 #include "store/sqlite_connection.hpp"
 
@@ -7,15 +9,6 @@
 #include <chrono>
 
 namespace artery {
-namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 AuditLog::AuditLog(const std::filesystem::path& database) {
   try {
     connection_ = sqlite::Connection::open(database, false);
@@ -42,7 +35,7 @@ AuditLog::~AuditLog() = default;
 
 void AuditLog::record(AuditEntry entry) noexcept {
   try {
-    if (entry.at_ms == 0) entry.at_ms = now_ms();
+    if (entry.at_ms == 0) entry.at_ms = unix_time_ms();
     std::lock_guard lock(mutex_);
     sqlite::StatementUse insert(connection_->statement(
         "INSERT INTO audit (at_ms, user, action, channel, message_id, address, ok, detail)"

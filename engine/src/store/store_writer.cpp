@@ -1,5 +1,7 @@
 #include "store/store_writer.hpp"
 
+#include "clock/unix_time.hpp"
+
 #include "log/logger.hpp"
 
 #include <algorithm>
@@ -11,11 +13,6 @@
 
 namespace artery {
 namespace {
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 void bind_state(sqlite::Statement& statement, int index, MessageState state) {
   statement.bind_text(index, to_string(state));
@@ -462,7 +459,7 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
     insert->run();
     next_id_ = std::max(next_id_, id + 1);  // a rolled-back batch leaves a gap, never a reused id
   }
-  const std::int64_t now = rows.empty() ? 0 : now_ms();
+  const std::int64_t now = rows.empty() ? 0 : unix_time_ms();
   for (std::size_t seq = 0; seq < rows.size(); ++seq) {
     DeliveryUpdate& row = rows[seq];
     // A delivery with content of its own keeps it in sent_content, unless an
@@ -506,7 +503,7 @@ StoreWriter::Outcome StoreWriter::apply(UpdateDeliveryOp& op) {
     } else {
       update->bind_null(8);
     }
-    update->bind(9, now_ms());
+    update->bind(9, unix_time_ms());
     update->run();
   }
   if (connection_->changes() == 0) {
