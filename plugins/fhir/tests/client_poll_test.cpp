@@ -33,7 +33,8 @@ std::vector<std::string> add_patients(int port, int count, bool same_instant) {
                                    "{}"});
   REQUIRE(reply.status == 200);
   std::vector<std::string> ids;
-  for (const auto& id : json::parse(reply.body).at("ids").as_array()) ids.emplace_back(id.as_string());
+  const auto body = json::parse(reply.body);
+  for (const auto& id : body.at("ids").as_array()) ids.emplace_back(id.as_string());
   return ids;
 }
 
