@@ -146,6 +146,7 @@ TEST_CASE("v2 to fhir: ADT^A01 Encounter from PV1 (class, status, visit number, 
         codings(theirs.at("identifier").as_array()[0].at("type")));
   CHECK(ours.at("location").as_array()[0].at("location").at("display") == "PREOP 101 1");
   CHECK(ours.at("participant").as_array()[0].at("individual").at("display") == "WALT DISNEY");
+  CHECK(ours.at("participant").as_array()[1].at("type").as_array()[0].at("coding").as_array()[0].at("code") == "ADM");
 }
 
 TEST_CASE("v2 to fhir: the ADT transaction updates the Patient conditionally and links the Encounter by urn:uuid") {

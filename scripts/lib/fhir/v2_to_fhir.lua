@@ -370,13 +370,19 @@ function v2.encounter(msg, patient_ref)
   end
   local location = table.concat(add(add(add({}, value(pv1, "3.1")), value(pv1, "3.2")), value(pv1, "3.3")), " ")
   if location ~= "" then e.location = {{location = {display = location}}} end
-  -- PV1-7 attending doctor, an XCN: 1 id, 2 family, 3 given.
-  local display = table.concat(add(add({}, value(pv1, "7.3")), value(pv1, "7.2")), " ")
-  if display ~= "" then
-    e.participant = {{type = {{coding = {{system = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-                                          code = "ATND", display = "attender"}}}},
-                      individual = {display = display}}}
+  -- PV1-7 attending, PV1-8 referring, PV1-9 consulting, PV1-17 admitting doctor:
+  -- XCN (1 id, 2 family, 3 given), kept as display names (no Practitioner is made).
+  local participants = {}
+  for _, role in ipairs({{"7", "ATND", "attender"}, {"8", "REF", "referrer"}, {"9", "CON", "consultant"},
+                         {"17", "ADM", "admitter"}}) do
+    local display = table.concat(add(add({}, value(pv1, role[1] .. ".3")), value(pv1, role[1] .. ".2")), " ")
+    if display ~= "" then
+      add(participants, {type = {{coding = {{system = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                             code = role[2], display = role[3]}}}},
+                         individual = {display = display}})
+    end
   end
+  e.participant = nonempty(participants)
   e.subject = reference(patient_ref)
   return e
 end
