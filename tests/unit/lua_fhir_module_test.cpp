@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 using namespace artery;
 using namespace artery::lua;
@@ -156,4 +158,21 @@ TEST_CASE("lua fhir: new_id gives distinct version 4 UUIDs") {
   std::smatch m;
   REQUIRE(std::regex_match(out, m, two));
   CHECK(m[1] != m[2]);
+}
+
+TEST_CASE("lua fhir: the example in docs/lua-api.md runs and its Bundle validates as R4") {
+  std::ifstream in(std::string(ARTERY_SOURCE_DIR) + "/docs/lua-api.md", std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const auto start = doc.find("```lua\nlocal patient = {resourceType = \"Patient\"}");
+  REQUIRE(start != std::string::npos);
+  const auto body_start = start + std::string("```lua\n").size();
+  const auto end = doc.find("```", body_start);
+  REQUIRE(end != std::string::npos);
+  const std::string out = run(doc.substr(body_start, end - body_start));
+  auto bundle = boost::json::parse(out).as_object();
+  CHECK(bundle.at("entry").as_array()[1].at("resource").at("subject").at("reference") ==
+        bundle.at("entry").as_array()[0].at("fullUrl"));
+  require_valid(out);
 }

@@ -65,11 +65,11 @@ void ResourceStore::put(const StoredVersion& v) {
   insert.bind(1, v.type).bind(2, v.id).bind(3, v.version).bind(4, v.last_updated_ms)
       .bind(5, std::int64_t{v.deleted ? 1 : 0}).bind(6, v.json);
   insert.step();
+  // REPLACE (not an upsert): the row gets a new rowid, so rowid orders resources by their last write
+  // even within one millisecond (the tie-break of _sort=_lastUpdated).
   SqliteStatement current(db_,
-                          "INSERT INTO resources (type, id, version, last_updated_ms, deleted) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (type, id) DO UPDATE SET "
-                          "version = excluded.version, last_updated_ms = excluded.last_updated_ms, "
-                          "deleted = excluded.deleted");
+                          "INSERT OR REPLACE INTO resources (type, id, version, last_updated_ms, deleted) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)");
   current.bind(1, v.type).bind(2, v.id).bind(3, v.version).bind(4, v.last_updated_ms)
       .bind(5, std::int64_t{v.deleted ? 1 : 0});
   current.step();

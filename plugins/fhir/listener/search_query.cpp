@@ -109,7 +109,7 @@ SearchQuery parse_search(const std::string& type, const std::vector<std::pair<st
         if (k == "_id") {
           expr = "r.id";
         } else if (k == "_lastUpdated") {
-          expr = "r.last_updated_ms";
+          expr = std::string("r.last_updated_ms") + (desc ? " DESC" : " ASC") + ", r.rowid";
         } else {
           auto def = std::find_if(defs.begin(), defs.end(), [&](const SearchParamDef& d) { return d.name == k; });
           if (def == defs.end() || def->type == SearchParamType::reference)
@@ -214,7 +214,7 @@ SearchQuery parse_search(const std::string& type, const std::vector<std::pair<st
     conditions.push_back(joined + ")");
   }
   for (const auto& c : conditions) q.where += " AND " + c;
-  if (q.order.empty()) q.order = "ORDER BY r.last_updated_ms ASC, r.id ASC";
+  if (q.order.empty()) q.order = "ORDER BY r.last_updated_ms ASC, r.rowid ASC";
   return q;
 }
 
