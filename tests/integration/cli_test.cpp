@@ -25,6 +25,8 @@ TEST_CASE("the shipped channels validate and pass their tests", "[integration][c
   INFO(output);
   REQUIRE(run_artery({"test", channels.string()}, output) == 0);
   CHECK(output.find("PASS lab-results-to-json: abnormal potassium") != std::string::npos);
+  CHECK(output.find("PASS ehr-fhir: a patient without an identifier is refused with an OperationOutcome") !=
+        std::string::npos);
   CHECK(output.find(", 0 failed") != std::string::npos);
 }
 
