@@ -279,3 +279,34 @@ TEST_CASE("the shipped fhir-results-writeback channel writes a result back with 
         Approx(6.2));
   CHECK(engine.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("fhir-results-writeback without writing the Patient refers to the EHR's patient by identifier",
+          "[integration][fhir][smart]") {
+  // The script's switch for EHRs that do not let interfaces write Patients,
+  // flipped in a copy, run offline with `artery test`.
+  TempDir dir("artery-writeback-ref");
+  std::string script = read_text(kSource / "scripts/fhir_results_writeback.lua");
+  const std::string flag = "local WRITE_PATIENT = true";
+  REQUIRE(script.find(flag) != std::string::npos);
+  script.replace(script.find(flag), flag.size(), "local WRITE_PATIENT = false");
+  write_text(dir / "scripts/writeback.lua", script);
+  fs::create_directories(dir / "channels");
+  write_text(dir / "channels/writeback.yaml",
+             "name: writeback\nsource: {type: mllp, listen: 127.0.0.1:" + std::to_string(free_port()) +
+                 "}\nscript: ../scripts/writeback.lua\ntests:\n  - name: potassium\n    input: " +
+                 (kSource / "examples/data/oru_k_high.hl7").string() +
+                 "\n    expect:\n      output_contains: '\"type\":\"transaction\"'\n");
+  // fhir.v2_to_fhir is found through ../scripts/lib from the channel file: give it the real one.
+  fs::create_directory_symlink(kSource / "scripts/lib", dir / "scripts/lib");
+  std::string output;
+  const int code = run_artery({"test", "--verbose", (dir / "channels/writeback.yaml").string()}, output);
+  INFO(output);
+  REQUIRE(code == 0);
+  CHECK(output.find("\"resourceType\":\"Patient\"") == std::string::npos);
+  const std::string conditional = "\"reference\":\"Patient?identifier=urn:artery:assigning-authority:HOSP|555444222\"";
+  // The DiagnosticReport and both Observations point at the EHR's patient.
+  std::size_t count = 0;
+  for (auto at = output.find(conditional); at != std::string::npos; at = output.find(conditional, at + 1)) ++count;
+  CHECK(count == 3);
+  CHECK(output.find("urn:uuid:") != std::string::npos);  // the results still refer to each other in the Bundle
+}
