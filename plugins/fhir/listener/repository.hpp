@@ -1,0 +1,79 @@
+// A channel's FHIR repository: one SQLite file (WAL), read from any thread
+// through a small pool of connections, written by one writer that commits
+// several requests' writes in one transaction (group commit), each inside a
+// savepoint so one failing write does not undo the others.
+#pragma once
+#include "listener/resource_store.hpp"
+#include "listener/search_index.hpp"
+#include "listener/search_query.hpp"
+#include "listener/sqlite_db.hpp"
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace artery::fhir {
+
+// One version to store, with its search rows (computed before submit, so the
+// commit does no JSON work).
+struct PlannedWrite {
+  StoredVersion version;
+  std::vector<IndexRow> rows;
+};
+
+struct SearchResult {
+  std::int64_t total = 0;
+  std::vector<StoredVersion> matches;
+  std::vector<StoredVersion> included;
+};
+
+class Repository {
+ public:
+  explicit Repository(const std::filesystem::path& file);
+  ~Repository();  // stops the writer after what is queued
+
+  // Reads, from any thread.
+  std::optional<StoredVersion> current(const std::string& type, const std::string& id);
+  std::optional<StoredVersion> version(const std::string& type, const std::string& id, std::int64_t version);
+  std::vector<StoredVersion> history(const std::string& type, const std::string& id);
+  SearchResult search(const SearchQuery& query);
+  // The ids a conditional search matches (at most `limit`).
+  std::vector<std::string> match_ids(const SearchQuery& query, std::int64_t limit);
+  bool empty();
+
+  // Queues writes for the writer thread; `after(error)` runs on it once they
+  // are committed ("" ) or failed (the reason). Writes of one call are atomic.
+  void commit(std::vector<PlannedWrite> writes, std::function<void(const std::string& error)> after);
+  // The same, synchronously on the caller's thread (seeding at start).
+  void commit_now(const std::vector<PlannedWrite>& writes);
+
+ private:
+  struct Job {
+    std::vector<PlannedWrite> writes;
+    std::function<void(const std::string&)> after;
+  };
+  class ReaderLease;
+  std::unique_ptr<SqliteDb> lease();
+  void give_back(std::unique_ptr<SqliteDb> db);
+  void writer_loop();
+  void apply(SqliteDb& db, const std::vector<PlannedWrite>& writes);
+
+  std::filesystem::path file_;
+  std::unique_ptr<SqliteDb> writer_db_;
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<SqliteDb>> readers_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::vector<Job> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace artery::fhir

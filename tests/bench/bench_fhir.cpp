@@ -1,0 +1,183 @@
+// FHIR repository throughput: creates (POST Patient, durable: answered after
+// the channel stored the message and the repository committed it) and reads
+// (GET Patient/[id]) against the real `artery run` with a `type: fhir,
+// repository: true` channel, on 1 and 8 keep-alive connections, with p50/p99.
+// The reference measured in the same run is the engine's bare HttpServer
+// answering an echo handler in this process: the HTTP cost without FHIR.
+#include "support/engine_process.hpp"
+#include "support/loopback.hpp"
+
+#include <artery/http_server.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace artery::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// One keep-alive HTTP/1.1 connection: Content-Length bodies only (what the server sends).
+class KeepAliveClient {
+ public:
+  explicit KeepAliveClient(int port) : fd_(connect_loopback(port)) {}
+  ~KeepAliveClient() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+  // The status, or 0 when the connection failed; the body in `body`.
+  int request(const std::string& method, const std::string& target, const std::string& body, std::string& answer) {
+    std::string head = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!body.empty()) head += "Content-Type: application/fhir+json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    head += "\r\n" + body;
+    if (::send(fd_, head.data(), head.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(head.size())) return 0;
+    for (;;) {
+      auto end = buffer_.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        auto cl = buffer_.find("Content-Length: ");
+        std::size_t length = cl != std::string::npos && cl < end ? std::stoul(buffer_.substr(cl + 16)) : 0;
+        if (buffer_.size() >= end + 4 + length) {
+          int status = std::atoi(buffer_.c_str() + 9);
+          answer = buffer_.substr(end + 4, length);
+          buffer_.erase(0, end + 4 + length);
+          return status;
+        }
+      }
+      char chunk[16384];
+      ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return 0;
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string buffer_;
+};
+
+struct Result {
+  double per_second = 0, p50_ms = 0, p99_ms = 0;
+  long failures = 0;
+};
+
+const std::string kPatient =
+    R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.36.146.595.217.0.1","value":"MRN-12345"}],)"
+    R"("name":[{"family":"Chalmers","given":["Peter","James"]}],"gender":"male","birthDate":"1974-12-25",)"
+    R"("address":[{"line":["534 Erewhon St"],"city":"PleasantVille","postalCode":"3999"}]})";
+
+// `step(connection, n, client)` does one request and says whether it was answered as expected.
+template <class Step>
+Result run(int port, int connections, double seconds, Step step) {
+  std::vector<std::vector<double>> latencies(static_cast<std::size_t>(connections));
+  std::atomic<long> failures{0};
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  const auto stop = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      KeepAliveClient client(port);
+      if (!client.ok()) {
+        ++failures;
+        return;
+      }
+      long n = 0;
+      while (Clock::now() < stop) {
+        auto t0 = Clock::now();
+        if (!step(c, n++, client)) ++failures;
+        latencies[static_cast<std::size_t>(c)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  Result r;
+  r.failures = failures;
+  if (all.empty()) return r;
+  r.per_second = static_cast<double>(all.size()) / elapsed;
+  r.p50_ms = all[all.size() / 2];
+  r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  return r;
+}
+
+void print(const char* what, const Result& r) {
+  std::printf("  %-40s %9.0f req/s   p50 %7.3f ms   p99 %7.3f ms%s\n", what, r.per_second, r.p50_ms, r.p99_ms,
+              r.failures ? ("   FAILURES " + std::to_string(r.failures)).c_str() : "");
+}
+
+}  // namespace
+
+int main() {
+  const double seconds = 4.0;
+  // Reference: the bare HttpServer, an echo handler, same request body.
+  {
+    artery::HttpRouter router;
+    router.add("POST", "/echo", [](const artery::HttpRequest& request) {
+      return artery::HttpResponse::json(201, request.body);
+    });
+    artery::HttpServerOptions options;
+    artery::HttpServer server(options, std::move(router));
+    std::string error;
+    if (!server.start(error)) {
+      std::fprintf(stderr, "echo server: %s\n", error.c_str());
+      return 1;
+    }
+    auto echo = [&](int, long, KeepAliveClient& client) {
+      std::string answer;
+      return client.request("POST", "/echo", kPatient, answer) == 201;
+    };
+    std::printf("Bare HttpServer echo (reference, same run, ~%zu B body):\n", kPatient.size());
+    run(server.port(), 4, 0.5, echo);
+    print("echo, 1 connection", run(server.port(), 1, seconds, echo));
+    print("echo, 8 connections", run(server.port(), 8, seconds, echo));
+    server.stop();
+  }
+
+  TempDir dir("artery-bench-fhir");
+  const int port = free_port();
+  write_text(dir / "channels/ehr.yaml", "name: ehr\nsource:\n  type: fhir\n  listen: 127.0.0.1:" + std::to_string(port) +
+                                            "\n  repository: true\n  handler_threads: 4\n");
+  EngineProcess engine({"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string(), "--http",
+                        "off", "--log-level", "warn"},
+                       dir / "engine.log");
+  if (!eventually([&] { KeepAliveClient c(port); return c.ok(); }, std::chrono::seconds(20))) {
+    std::fprintf(stderr, "engine did not start:\n%s\n", engine.log().c_str());
+    return 1;
+  }
+  std::mutex ids_mutex;
+  std::vector<std::string> ids;
+  auto create = [&](int, long, KeepAliveClient& client) {
+    std::string answer;
+    if (client.request("POST", "/fhir/Patient", kPatient, answer) != 201) return false;
+    auto at = answer.find("\"id\":\"");
+    if (at == std::string::npos) return false;
+    std::lock_guard lock(ids_mutex);
+    ids.push_back(answer.substr(at + 6, answer.find('"', at + 6) - at - 6));
+    return true;
+  };
+  auto read = [&](int c, long n, KeepAliveClient& client) {
+    std::string answer;
+    const std::string& id = ids[static_cast<std::size_t>(c * 7919 + n * 104729) % ids.size()];
+    return client.request("GET", "/fhir/Patient/" + id, "", answer) == 200;
+  };
+  std::printf("FHIR repository (artery run, type: fhir, repository: true; creates durable: channel stored + committed):\n");
+  run(port, 4, 1.0, create);  // warm-up
+  print("create POST Patient, 1 connection", run(port, 1, seconds, create));
+  print("create POST Patient, 8 connections", run(port, 8, seconds, create));
+  print("read GET Patient/[id], 1 connection", run(port, 1, seconds, read));
+  print("read GET Patient/[id], 8 connections", run(port, 8, seconds, read));
+  std::printf("  (%zu Patients in the repository at the end)\n", ids.size());
+  engine.stop(SIGTERM);
+  return 0;
+}
