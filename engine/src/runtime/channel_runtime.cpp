@@ -601,6 +601,18 @@ bool ChannelRuntime::reload_scripts(std::string& error) {
     lua_destinations.push_back(dest.connector.type == "lua" ? &dest : nullptr);
   }
 
+  // Swap, the destinations first: a message that runs on the new channel
+  // script is then delivered by the new destination scripts too.
+  for (std::size_t i = 0; i < destination_scripts.size(); ++i) {
+    auto& [worker, script] = destination_scripts[i];
+    std::function<void(std::shared_ptr<lua::Script>)> adopt;
+    if (lua_destinations[i]) {
+      // The lua destination's send() runs on the same state: it switches with it.
+      auto* lua = dynamic_cast<LuaDestination*>(worker->connector());
+      if (lua) adopt = [lua](std::shared_ptr<lua::Script> next) { lua->use_script(std::move(next)); };
+    }
+    worker->replace_script(std::move(script), std::move(adopt));
+  }
   // Swap. Inline (one worker): under the lock each message is processed in,
   // so between two messages. Several workers: each takes its own at its next message.
   if (inline_) {
@@ -613,16 +625,6 @@ bool ChannelRuntime::reload_scripts(std::string& error) {
       worker_scripts_[i]->next = std::move(channel_scripts[i]);
       worker_scripts_[i]->waiting = true;
     }
-  }
-  for (std::size_t i = 0; i < destination_scripts.size(); ++i) {
-    auto& [worker, script] = destination_scripts[i];
-    std::function<void(std::shared_ptr<lua::Script>)> adopt;
-    if (lua_destinations[i]) {
-      // The lua destination's send() runs on the same state: it switches with it.
-      auto* lua = dynamic_cast<LuaDestination*>(worker->connector());
-      if (lua) adopt = [lua](std::shared_ptr<lua::Script> next) { lua->use_script(std::move(next)); };
-    }
-    worker->replace_script(std::move(script), std::move(adopt));
   }
   logger::info(config_.name, "scripts reloaded");
   return true;
