@@ -8,7 +8,7 @@
 
 using namespace artery::testing;
 
-TEST_CASE("reload soak: 15 swaps under 4 MLLP senders lose nothing and refuse no connection",
+TEST_CASE("registry reload soak: 15 swaps under 4 mllp senders lose nothing and refuse no connection",
           "[runtime][registry][mllp][reload][soak]") {
   soak::Settings settings;
   settings.duration = std::chrono::seconds(15);

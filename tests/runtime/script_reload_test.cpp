@@ -53,7 +53,7 @@ Output parse(const std::string& content) {
 
 }  // namespace
 
-TEST_CASE("script reload: under traffic the output switches at a message boundary, nothing lost",
+TEST_CASE("registry reload_scripts: under traffic the output switches at a message boundary, nothing lost",
           "[runtime][registry][reload]") {
   const int workers = GENERATE(1, 3);
   ChannelHarness harness;
@@ -149,7 +149,7 @@ TEST_CASE("script reload: under traffic the output switches at a message boundar
   (void)last_channel_version;
 }
 
-TEST_CASE("script reload: a script that does not compile keeps every old state and says file:line",
+TEST_CASE("registry reload_scripts: a script that does not compile keeps every old state and says file:line",
           "[runtime][registry][reload]") {
   ChannelHarness harness;
   const auto src = unique_memory_id("broken-in"), dst = unique_memory_id("broken-out");
