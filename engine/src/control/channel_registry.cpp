@@ -26,6 +26,7 @@ struct ChannelRegistry::Entry {
   std::shared_ptr<ChannelRuntime> runtime;  // the last one built (kept after a stop for its counters)
   ChannelState state = ChannelState::stopped;
   std::string reason;
+  std::optional<LastReload> last_reload;
 
   void set(ChannelState new_state, std::string why = {}) {
     std::lock_guard lock(guard);
@@ -330,6 +331,7 @@ ChannelSnapshot ChannelRegistry::snapshot_of(Entry& entry, std::optional<StoredC
     out.source_type = entry.config.source.type;
     out.state = entry.state;
     out.reason = entry.reason;
+    out.last_reload = entry.last_reload;
     runtime = entry.runtime;
     for (const auto& dest : entry.config.destinations) types.emplace_back(dest.name, dest.connector.type);
   }
@@ -379,6 +381,13 @@ std::vector<ChannelConfig> ChannelRegistry::configs() const {
     out.push_back(entry->config);
   }
   return out;
+}
+
+void ChannelRegistry::record_reload(const std::string& name, LastReload reload) {
+  auto entry = find(name);
+  if (!entry) return;
+  std::lock_guard lock(entry->guard);
+  entry->last_reload = std::move(reload);
 }
 
 void ChannelRegistry::stop_all() {

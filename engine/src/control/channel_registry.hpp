@@ -28,6 +28,14 @@ struct DestinationSnapshot {
   Counters counters;  // counters.queued is the destination's queue depth
 };
 
+// The last hot reload that concerned a channel (docs/reload.md): when, and
+// whether its new version took over; `error` says why not (file:line:col).
+struct LastReload {
+  std::int64_t at_ms = 0;
+  bool ok = true;
+  std::string error;
+};
+
 struct ChannelSnapshot {
   std::string name;
   std::string description;
@@ -41,6 +49,7 @@ struct ChannelSnapshot {
   std::vector<ChannelRuntime::ConnectorMetricsEntry> connectors;
   // ChannelRuntime::processing_time(); zeros for a channel not started in this run.
   LatencyHistogram::Snapshot processing;
+  std::optional<LastReload> last_reload;  // none: not reloaded in this run
 };
 
 struct ControlResult {
@@ -97,6 +106,8 @@ class ChannelRegistry final : public ChannelDirectory {
   std::vector<ChannelSnapshot> snapshot() const;  // sorted by name
   std::optional<ChannelSnapshot> snapshot(const std::string& name) const;
   std::vector<ChannelConfig> configs() const;  // the deployed definitions (pruner, API)
+  // Hot reload's verdict on the channel, shown in its snapshot until the next.
+  void record_reload(const std::string& name, LastReload reload);
 
   // Stops every channel in parallel for the engine's shutdown; unlike stop(),
   // this is not an operator's choice and is not remembered.
