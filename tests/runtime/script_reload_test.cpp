@@ -63,7 +63,7 @@ TEST_CASE("registry reload_scripts: under traffic the output switches at a messa
   ChannelRegistry registry(registry_environment(harness));
   REQUIRE(registry
               .deploy(harness.load("reload", memory_channel_yaml("reload", src, dst,
-                                                                 "data_type: text\nscript: chan.lua\nworkers: " +
+                                                                 "script: chan.lua\nworkers: " +
                                                                      std::to_string(workers) + "\n",
                                                                  "    script: dest.lua\n")))
               .ok);
@@ -157,7 +157,7 @@ TEST_CASE("registry reload_scripts: a script that does not compile keeps every o
   harness.write_script("dest.lua", destination_script(1));
   ChannelRegistry registry(registry_environment(harness));
   REQUIRE(registry
-              .deploy(harness.load("broken", memory_channel_yaml("broken", src, dst, "data_type: text\nscript: chan.lua\n",
+              .deploy(harness.load("broken", memory_channel_yaml("broken", src, dst, "script: chan.lua\n",
                                                                  "    script: dest.lua\n")))
               .ok);
   auto send = [&](const std::string& id) {
