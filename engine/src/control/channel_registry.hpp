@@ -76,9 +76,22 @@ class ChannelRegistry final : public ChannelDirectory {
   std::vector<ControlResult> deploy_all(std::vector<ChannelConfig> configs);
   // Stops the channel (queued deliveries stay in the store) and forgets it.
   ControlResult undeploy(const std::string& name);
-  // Replaces the channel's definition: stop, then start the new version, in
-  // the state the operator chose (a stopped channel stays stopped).
+  // Replaces the channel's definition, in the state the operator chose (a
+  // stopped channel stays stopped, a paused one paused). A running channel
+  // is swapped without a gap: the new version is built and started beside
+  // the old one, its listener on the old one's socket (the port never
+  // closes); then the old source stops (in-flight messages get their
+  // answer), then the old destinations (their queues are in the store), and
+  // the new version delivers what they left. When the new version does not
+  // start, the old one keeps running untouched, with its definition, and
+  // the result says why.
   ControlResult redeploy(ChannelConfig config);
+  // Swaps the running channel's Lua states for ones built from the script
+  // files as they are now (ChannelRuntime::reload_scripts): source, queues
+  // and connectors untouched. A script that does not load keeps the old
+  // states; the error names it (file:line). A channel that is not running
+  // has nothing to swap (its next start reads the files).
+  ControlResult reload_scripts(const std::string& name);
   ControlResult start(const std::string& name);
   ControlResult stop(const std::string& name);
   ControlResult pause(const std::string& name);
@@ -112,6 +125,7 @@ class ChannelRegistry final : public ChannelDirectory {
   ChannelSnapshot snapshot_of(Entry& entry, std::optional<StoredCounters>& stored) const;
   ControlResult start_locked(Entry& entry);
   void stop_locked(Entry& entry);
+  ControlResult swap_locked(Entry& entry, std::shared_ptr<ChannelRuntime> old, ChannelConfig config);
   void remember(const std::string& name, const std::string& choice);  // "" forgets
 
   RuntimeEnvironment base_;
