@@ -15,6 +15,7 @@ class PluginRegistry;
 class AuditLog;
 class AlertRunner;
 struct EngineConfig;
+struct PluginsReloadOutcome;
 }  // namespace artery
 
 namespace artery::admin {
@@ -38,6 +39,8 @@ struct AdminContext {
   std::function<std::string(const std::string& channel)> redeploy;
   // Channel -> age in seconds of its oldest queued delivery (health, metrics).
   std::function<std::map<std::string, std::int64_t>()> oldest_queued_s;
+  // POST /api/plugins/reload: Engine::reload_plugins (or hot reload's coordinator).
+  std::function<PluginsReloadOutcome()> reload_plugins;
 };
 
 }  // namespace artery::admin

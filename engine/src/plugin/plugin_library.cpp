@@ -1,0 +1,121 @@
+#include "plugin/plugin_library.hpp"
+
+#include "log/logger.hpp"
+
+#include <boost/dll/shared_library.hpp>
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <link.h>
+
+namespace artery {
+namespace {
+
+// Reads the version fields before anything else and explains a mismatch.
+std::optional<std::string> check_descriptor(const PluginDescriptor* d) {
+  if (!d) return "its entry point returned no descriptor";
+  if (d->api_major != kApiMajor)
+    return "it was built for plugin API " + std::to_string(d->api_major) + "." + std::to_string(d->api_minor) +
+           " and this engine speaks API " + std::to_string(kApiMajor) + "." + std::to_string(kApiMinor) +
+           " (a different major version is incompatible; rebuild the plugin against this engine)";
+  if (d->api_minor > kApiMinor)
+    return "it needs plugin API " + std::to_string(d->api_major) + "." + std::to_string(d->api_minor) +
+           " but this engine only provides " + std::to_string(kApiMajor) + "." + std::to_string(kApiMinor) +
+           " (upgrade the engine or use an older build of the plugin)";
+  if (!d->build) return "its descriptor carries no build fingerprint";
+  if (std::string why = fingerprint_mismatch(*d->build, kBuildFingerprint); !why.empty()) return why;
+  if (!d->name || !*d->name) return "its descriptor has no name";
+  if (!d->version) return "its descriptor has no version";
+  if (!d->create_source && !d->create_destination) return "it provides neither a source nor a destination";
+  return std::nullopt;
+}
+
+std::optional<std::string> write_copy(const std::filesystem::path& copy, const std::string& bytes) {
+  std::ofstream out(copy, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return "cannot write its copy " + copy.string() + " (is the data folder full or read-only?)";
+  std::error_code ec;
+  std::filesystem::permissions(copy, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec,
+                               std::filesystem::perm_options::replace, ec);
+  return std::nullopt;
+}
+
+// The last holder of a library unloads it here, then removes its copy. A
+// library the loader keeps mapped after dlclose (a thread_local with a
+// destructor still alive on some thread, or a STB_GNU_UNIQUE symbol) is
+// reported: its code stays in the process, which is harmless but means the
+// plugin breaks the contract of docs/plugins.md.
+void release(boost::dll::shared_library* library, const std::filesystem::path& copy) {
+  const bool was_loaded = library->is_loaded();
+  delete library;
+  if (copy.empty()) return;
+  if (library_is_mapped(copy)) {
+    logger::warn("plugins", copy.string() +
+                                " is still mapped after its last user let go: the plugin keeps a thread_local "
+                                "with a destructor alive on an engine thread, or exports a unique symbol; "
+                                "its code stays loaded (docs/reload.md)");
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove(copy, ec);
+  if (was_loaded) logger::info("plugins", "unloaded " + copy.string());
+}
+
+}  // namespace
+
+std::optional<std::string> load_plugin_library(const std::filesystem::path& file, const std::string& bytes,
+                                               const std::filesystem::path& copy, PluginLibrary& out) {
+  if (!copy.empty())
+    if (auto problem = write_copy(copy, bytes)) return problem;
+  std::shared_ptr<boost::dll::shared_library> library(new boost::dll::shared_library(),
+                                                      [copy](boost::dll::shared_library* l) { release(l, copy); });
+  try {
+    library->load(copy.empty() ? file : copy, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    return std::string("not a loadable library (") + e.what() + ")";
+  }
+  if (!library->has(kPluginEntryPoint))
+    return std::string("it has no entry point '") + kPluginEntryPoint + "' (not an Artery plugin?)";
+  const PluginDescriptor* descriptor = nullptr;
+  try {
+    auto& entry = library->get<const PluginDescriptor*()>(kPluginEntryPoint);
+    descriptor = entry();
+  } catch (const std::exception& e) {
+    return std::string("its entry point failed: ") + e.what();
+  }
+  if (auto mismatch = check_descriptor(descriptor)) return mismatch;
+  out.library = std::move(library);
+  out.descriptor = descriptor;
+  out.copy = copy;
+  return std::nullopt;
+}
+
+bool library_is_mapped(const std::filesystem::path& path) {
+  struct Search {
+    std::string path;
+    bool found = false;
+  } search{path.string()};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) {
+        auto* s = static_cast<Search*>(data);
+        if (info->dlpi_name && s->path == info->dlpi_name) s->found = true;
+        return s->found ? 1 : 0;
+      },
+      &search);
+  return search.found;
+}
+
+std::string content_sha256(const std::string& bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+}  // namespace artery
