@@ -5,7 +5,10 @@
 #include <boost/dll/shared_library.hpp>
 #include <openssl/sha.h>
 
+#include <cstring>
 #include <fstream>
+
+#include <elf.h>
 #include <link.h>
 
 namespace artery {
@@ -27,6 +30,37 @@ std::optional<std::string> check_descriptor(const PluginDescriptor* d) {
   if (!d->name || !*d->name) return "its descriptor has no name";
   if (!d->version) return "its descriptor has no version";
   if (!d->create_source && !d->create_destination) return "it provides neither a source nor a destination";
+  return std::nullopt;
+}
+
+// dlopen trusts the file: a library cut short (a copy still being written
+// when the reload read it) maps segments past its end, and the loader's first
+// touch of them kills the process with SIGBUS. So the ELF headers are
+// checked against the bytes first: every segment the loader maps must be in
+// the file.
+std::optional<std::string> incomplete_elf(const std::string& bytes) {
+  Elf64_Ehdr header;
+  if (bytes.size() < sizeof header || std::memcmp(bytes.data(), ELFMAG, SELFMAG) != 0) return "not an ELF file";
+  std::memcpy(&header, bytes.data(), sizeof header);
+  if (header.e_ident[EI_CLASS] != ELFCLASS64) return "not a 64-bit ELF file";
+  if (header.e_type != ET_DYN) return "not a shared library";
+  const std::uint64_t size = bytes.size();
+  auto cut = [&](std::uint64_t end) {
+    return "truncated: it ends at byte " + std::to_string(size) + " but its headers need " + std::to_string(end) +
+           " (was it still being copied?)";
+  };
+  const std::uint64_t headers_end = header.e_phoff + std::uint64_t(header.e_phnum) * sizeof(Elf64_Phdr);
+  if (header.e_phentsize != sizeof(Elf64_Phdr) || headers_end > size) return cut(headers_end);
+  for (std::uint16_t i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment;
+    std::memcpy(&segment, bytes.data() + header.e_phoff + i * sizeof segment, sizeof segment);
+    if (segment.p_type != PT_LOAD && segment.p_type != PT_DYNAMIC) continue;
+    if (segment.p_offset + segment.p_filesz > size) return cut(segment.p_offset + segment.p_filesz);
+  }
+  if (header.e_shoff != 0) {
+    const std::uint64_t sections_end = header.e_shoff + std::uint64_t(header.e_shnum) * header.e_shentsize;
+    if (sections_end > size) return cut(sections_end);
+  }
   return std::nullopt;
 }
 
@@ -66,6 +100,7 @@ void release(boost::dll::shared_library* library, const std::filesystem::path& c
 
 std::optional<std::string> load_plugin_library(const std::filesystem::path& file, const std::string& bytes,
                                                const std::filesystem::path& copy, PluginLibrary& out) {
+  if (auto problem = incomplete_elf(bytes)) return "not a loadable library (" + *problem + ")";
   if (!copy.empty())
     if (auto problem = write_copy(copy, bytes)) return problem;
   std::shared_ptr<boost::dll::shared_library> library(new boost::dll::shared_library(),
