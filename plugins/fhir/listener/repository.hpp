@@ -1,7 +1,7 @@
 // A channel's FHIR repository: one SQLite file (WAL), read from any thread
 // through a small pool of connections, written by one writer that commits
-// several requests' writes in one transaction (group commit), each inside a
-// savepoint so one failing write does not undo the others.
+// several requests' writes in one transaction (group commit); one failing
+// write does not undo the others (see write_batch).
 #pragma once
 #include "listener/resource_store.hpp"
 #include "listener/search_index.hpp"
@@ -62,6 +62,10 @@ class Repository {
   std::unique_ptr<SqliteDb> lease();
   void give_back(std::unique_ptr<SqliteDb> db);
   void writer_loop();
+  // The error of each job ("" when committed).
+  std::vector<std::string> write_batch(const std::vector<Job>& jobs);
+  // BEGIN IMMEDIATE, `writes`, COMMIT; rolled back when anything throws.
+  void transaction(const std::function<void()>& writes);
   void apply(SqliteDb& db, const std::vector<PlannedWrite>& writes);
 
   std::filesystem::path file_;
