@@ -31,6 +31,7 @@ Repository::Repository(const std::filesystem::path& file) : file_(file) {
   writer_db_->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   ResourceStore::create_schema(*writer_db_);
   SearchIndex::create_schema(*writer_db_);
+  checkpointer_ = std::make_unique<WalCheckpointer>(*writer_db_, file);
   writer_ = std::thread([this] { writer_loop(); });
 }
 

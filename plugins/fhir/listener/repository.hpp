@@ -7,6 +7,7 @@
 #include "listener/search_index.hpp"
 #include "listener/search_query.hpp"
 #include "listener/sqlite_db.hpp"
+#include "listener/wal_checkpointer.hpp"
 
 #include <condition_variable>
 #include <filesystem>
@@ -70,6 +71,7 @@ class Repository {
 
   std::filesystem::path file_;
   std::unique_ptr<SqliteDb> writer_db_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // after writer_db_: goes first
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<SqliteDb>> readers_;
 
