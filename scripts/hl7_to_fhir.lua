@@ -6,6 +6,13 @@
 -- one patient updates the same Patient.
 local v2 = require("fhir.v2_to_fhir")
 
+-- PID-3's assigning authorities (CX.4) as the identifier systems the EHR uses,
+-- so a patient admitted over HL7 carries the same MRN system as the seeded
+-- ones (channels/seed/ehr-fhir-seed.json). Unlisted authorities become
+-- urn:artery:assigning-authority:<name>.
+v2.systems.HOSP = "https://riverside-general.example.org/Id/mrn"
+v2.systems.NHS = "https://fhir.nhs.uk/Id/nhs-number"
+
 local M = {}
 
 -- The message types the mapper turns into FHIR, and what each becomes.
