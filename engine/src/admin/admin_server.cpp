@@ -56,7 +56,8 @@ bool AdminServer::start(std::string& error) {
         for (const auto& [channel, oldest_ms] : engine_.store().oldest_queued_ms())
           ages[channel] = std::max<std::int64_t>((now - oldest_ms) / 1000, 0);
         return ages;
-      }});
+      },
+      [this] { return engine_.reload_plugins(); }});
   AdminContext& context = *parts->context;
   context.reloads = engine_.reloads();
 
