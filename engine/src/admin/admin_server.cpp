@@ -57,6 +57,7 @@ bool AdminServer::start(std::string& error) {
           ages[channel] = std::max<std::int64_t>((now - oldest_ms) / 1000, 0);
         return ages;
       },
+      engine_.reloads(),
       [this] { return engine_.reload_plugins(); }});
   AdminContext& context = *parts->context;
   context.reloads = engine_.reloads();
