@@ -37,11 +37,19 @@ local function has_identifier(patient)
 end
 
 -- The patient a resource is about, as a reference ("Patient/123"), or "".
+-- For a Bundle: the first entry's that names one (the listener hands the
+-- Bundle over with the ids its entries will be stored under).
 local function patient_of(resource)
   if resource.resourceType == "Patient" and resource.id then return "Patient/" .. resource.id end
   for _, field in ipairs({ "subject", "patient" }) do
     local ref = resource[field]
     if type(ref) == "table" and type(ref.reference) == "string" then return ref.reference end
+  end
+  if resource.resourceType == "Bundle" and type(resource.entry) == "table" then
+    for _, entry in ipairs(resource.entry) do
+      local found = type(entry.resource) == "table" and patient_of(entry.resource) or ""
+      if found ~= "" then return found end
+    end
   end
   return ""
 end

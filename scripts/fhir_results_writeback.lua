@@ -10,7 +10,9 @@
 -- results then point at the EHR's existing patient with a conditional
 -- reference (Patient?identifier=system|value), which the server resolves
 -- inside the transaction (FHIR R4, http.html#trules) or refuses if no patient,
--- or more than one, matches.
+-- or more than one, matches. The local ehr-fhir repository does not resolve
+-- conditional references (it would keep the search as the reference's
+-- text), so leave WRITE_PATIENT true against it.
 local v2 = require("fhir.v2_to_fhir")
 
 local WRITE_PATIENT = true

@@ -27,6 +27,9 @@ TEST_CASE("the shipped channels validate and pass their tests", "[integration][c
   CHECK(output.find("PASS lab-results-to-json: abnormal potassium") != std::string::npos);
   CHECK(output.find("PASS ehr-fhir: a patient without an identifier is refused with an OperationOutcome") !=
         std::string::npos);
+  CHECK(output.find("PASS hl7-to-fhir: a result becomes Observations and a DiagnosticReport") != std::string::npos);
+  CHECK(output.find("PASS fhir-results-writeback: a result becomes a DiagnosticReport with its Observations") !=
+        std::string::npos);
   CHECK(output.find(", 0 failed") != std::string::npos);
 }
 

@@ -14,6 +14,7 @@ class MessageStore;
 class PluginRegistry;
 class AuditLog;
 class AlertRunner;
+class ReloadCoordinator;
 struct EngineConfig;
 struct PluginsReloadOutcome;
 }  // namespace artery
@@ -39,8 +40,10 @@ struct AdminContext {
   std::function<std::string(const std::string& channel)> redeploy;
   // Channel -> age in seconds of its oldest queued delivery (health, metrics).
   std::function<std::map<std::string, std::int64_t>()> oldest_queued_s;
-  // POST /api/plugins/reload: Engine::reload_plugins (or hot reload's coordinator).
-  std::function<PluginsReloadOutcome()> reload_plugins;
+  ReloadCoordinator* reloads = nullptr;  // hot reload's queue (POST /api/reload)
+  // POST /api/plugins/reload: Engine::reload_plugins (through the reload queue),
+  // with the trigger in words ("POST /api/plugins/reload by ops").
+  std::function<PluginsReloadOutcome(const std::string& trigger)> reload_plugins{};
 };
 
 }  // namespace artery::admin

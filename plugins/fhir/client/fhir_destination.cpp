@@ -199,10 +199,10 @@ SendResult FhirDestination::deliver(const OutboundMessage& message) {
     context_.metrics().add_request();
     context_.metrics().add_bytes_out(request.body.size());
     auto answer = client_.request(request);
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return {SendResult::Status::retry, {}, "stopped before " + what + " was answered"};
-    }
+    // An answer that arrived stands even when stop() came meanwhile: the
+    // server has the write, so it must be recorded as sent.
+    if (!answer.http.response && answer.http.failure == HttpFailure::cancelled)
+      return {SendResult::Status::retry, {}, "stopped before " + what + " was answered"};
     if (!answer.auth_error.empty()) {
       context_.metrics().add_error(ConnectorError::rejected);
       return {SendResult::Status::retry, {}, answer.auth_error};

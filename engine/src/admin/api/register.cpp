@@ -10,6 +10,7 @@ void register_admin_api(AdminRoutes& routes, AdminContext& context) {
   register_channel_actions(routes, context);
   register_plugins(routes, context);
   register_plugins_reload(routes, context);
+  register_reload(routes, context);
   register_events(routes, context);
   register_messages(routes, context);
   register_reprocess(routes, context);
