@@ -56,10 +56,10 @@ bool AdminServer::start(std::string& error) {
         for (const auto& [channel, oldest_ms] : engine_.store().oldest_queued_ms())
           ages[channel] = std::max<std::int64_t>((now - oldest_ms) / 1000, 0);
         return ages;
-      }});
+      },
+      engine_.reloads(),
+      [this](const std::string& trigger) { return engine_.reload_plugins(trigger); }});
   AdminContext& context = *parts->context;
-  context.reloads = engine_.reloads();
-  context.reload_plugins = [this](const std::string& trigger) { return engine_.reload_plugins(trigger); };
 
   parts->authenticator = make_authenticator(context);
 

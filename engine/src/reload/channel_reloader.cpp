@@ -100,6 +100,12 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
         "plugin reload is not available yet in this build: restart the engine to load a new or changed plugin";
   if (!request.folder && request.channels.empty()) return outcome;
 
+  // Every file hashed before it is read for use: a file saved while this
+  // reload runs then differs from what is recorded, and the next reload (its
+  // save queued one) takes it. Never the other way round, which would lose it.
+  std::map<fs::path, std::uint64_t> definitions;
+  for (const auto& file : channel_files(settings_.channels_dir))
+    definitions[file] = ChannelFingerprint::of(file, nullptr).definition;
   // The whole folder, as start-up reads it: duplicate names and routes
   // between channels are checked across files.
   Diagnostics diagnostics;
@@ -118,6 +124,23 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
   for (const auto& [file, known] : known_)
     if (known.deployed && std::binary_search(present.begin(), present.end(), file)) owners[known.name] = file;
 
+  // The scripts too, all of them before any is loaded to be checked.
+  std::map<fs::path, ChannelFingerprint> fingerprints;
+  for (const auto& file : present) {
+    auto it = known_.find(file);
+    const Known* known = it == known_.end() ? nullptr : &it->second;
+    ChannelConfig* config = valid.count(file) ? valid[file] : nullptr;
+    const auto defined = definitions.find(file);
+    const std::uint64_t definition = defined == definitions.end() ? 0 : defined->second;
+    // The same YAML refused for what another file did (a route to a channel
+    // that went) has the running version's scripts.
+    const ChannelConfig* basis = config;
+    if (!basis && known && known->config && definition == known->running->definition) basis = known->config.get();
+    ChannelFingerprint fingerprint = ChannelFingerprint::of(file, basis);
+    fingerprint.definition = definition;
+    fingerprints[file] = std::move(fingerprint);
+  }
+
   for (const auto& file : present) {
     auto it = known_.find(file);
     const Known* known = it == known_.end() ? nullptr : &it->second;
@@ -125,12 +148,7 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
     if (forced) forced_seen.insert(known->name);
     if (!request.folder && !forced) continue;
     ChannelConfig* config = valid.count(file) ? valid[file] : nullptr;
-    ChannelFingerprint fingerprint = ChannelFingerprint::of(file, config);
-    if (!config && known && known->config && fingerprint.definition == known->running->definition) {
-      // The same YAML, refused for what another file did (a route to a
-      // channel that went): the same scripts as the running version.
-      fingerprint = ChannelFingerprint::of(file, known->config.get());
-    }
+    const ChannelFingerprint& fingerprint = fingerprints[file];
     const std::string running_name = known ? known->name : "";
     const std::string name = config ? config->name : running_name.empty() ? file.stem().string() : running_name;
 
@@ -147,7 +165,13 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
     }
     std::string error;
     if (auto p = problems.find(file); p != problems.end()) error = lines(p->second);
-    else if (!config) error = file.string() + ": the file did not load";
+    else if (!config) {
+      // Its problems are in another file (a script that does not compile):
+      // read alone again, the channel says which.
+      Diagnostics own;
+      load_channel(file, plugins_, own);
+      error = own.empty() ? file.string() + ": the file did not load" : lines(own);
+    }
     if (error.empty() && config->enabled) {
       auto owner = owners.find(config->name);
       if (owner != owners.end() && owner->second != file)
@@ -180,8 +204,8 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
       steps.push_back({Step::Kind::deploy, file, config->name, config, fingerprint, {}, {}});
       continue;
     }
-    // Same channel, new version. Only the scripts differ: still a redeploy
-    // until the runtime can swap scripts alone.
+    // Same channel, new version. Only the scripts differ: the runtime swaps
+    // its Lua states alone (ChannelRegistry::reload_scripts).
     const bool scripts_only = !forced && fingerprint.definition == known->running->definition;
     steps.push_back({scripts_only ? Step::Kind::scripts : Step::Kind::redeploy, file, config->name, config,
                      fingerprint, {}, {}});
@@ -260,7 +284,10 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
       }
       case Step::Kind::redeploy:
       case Step::Kind::scripts: {
-        auto result = channels_.redeploy(*step.config);
+        // Only the scripts changed: their Lua states are swapped in place
+        // (source, connections and queues untouched).
+        auto result = step.kind == Step::Kind::scripts ? channels_.reload_scripts(step.name)
+                                                       : channels_.redeploy(*step.config);
         const std::string action = step.kind == Step::Kind::scripts ? "scripts reloaded" : "redeployed";
         channels_.record_reload(step.name, {now, result.ok, result.error});
         outcome.changes.push_back({step.name, step.file.string(), action, result.ok, result.error});
