@@ -82,9 +82,13 @@ destinations:
     path: ../out/stamped.log
 )");
   fs::create_directories(dir / "out");
+  // Reloads only when asked here: with the file watcher on, copying a build
+  // in would start a reload of its own, and the POST below would find
+  // nothing left to do (that path is hot reload's, tested with it).
+  write_text(dir / "artery.yaml", "reload:\n  watch: false\n");
   const int http_port = free_port();
   ::setenv("ARTERY_ADMIN_PASSWORD", kAdminPassword, 1);
-  EngineProcess engine({"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string(),
+  EngineProcess engine({"run", "--config", (dir / "artery.yaml").string(), "--channels", (dir / "channels").string(), "--data", (dir / "data").string(),
                         "--plugins", plugins.string(), "--http", "127.0.0.1:" + std::to_string(http_port)},
                        dir / "engine.log");
   ::unsetenv("ARTERY_ADMIN_PASSWORD");
@@ -196,7 +200,7 @@ destinations:
                 fs::copy_options::overwrite_existing);
   auto refused = http_request(http_port, {"POST", "/api/plugins/reload", write, "{}"});
   INFO(refused.body);
-  CHECK(refused.status == 409);
+  CHECK(refused.status == 200);
   auto refusal = json::parse(refused.body).as_object();
   CHECK_FALSE(refusal.at("ok").as_bool());
   REQUIRE(refusal.at("refused").as_array().size() == 1);

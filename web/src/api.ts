@@ -104,6 +104,13 @@ export interface Option {
   default?: string;
 }
 
+export interface PluginReloadResult {
+  at_ms: number;
+  ok: boolean;
+  detail: string;
+  error?: string;
+}
+
 export interface Plugin {
   name: string;
   version: string;
@@ -111,10 +118,52 @@ export interface Plugin {
   api: string;
   builtin: boolean;
   file: string;
+  copy: string; // the unique copy the library runs from
+  sha256: string;
+  loaded_at_ms: number;
+  last_reload: PluginReloadResult | null;
   source: boolean;
   destination: boolean;
   source_options?: Option[];
   destination_options?: Option[];
+}
+
+export interface FileRefusal {
+  file: string;
+  reason: string;
+}
+
+export interface RetiredPlugin {
+  name: string;
+  version: string;
+  copy: string;
+  retired_at_ms: number;
+  in_use: boolean;
+  still_mapped: boolean;
+}
+
+export interface PluginReload {
+  at_ms: number;
+  ok: boolean;
+  replaced: string[];
+  added: string[];
+  removed: string[];
+  refused: FileRefusal[];
+}
+
+export interface PluginList {
+  plugins: Plugin[];
+  retired: RetiredPlugin[];
+  refused: FileRefusal[];
+  last_reload: PluginReload | null;
+}
+
+export interface PluginsReloadOutcome extends PluginReload {
+  redeployed: string[];
+  kept: { channel: string; reason: string }[];
+  failed: { channel: string; reason: string }[];
+  plugins: string; // the outcome in words
+  error?: string;
 }
 
 export interface AuditEntry {

@@ -41,8 +41,9 @@ struct AdminContext {
   // Channel -> age in seconds of its oldest queued delivery (health, metrics).
   std::function<std::map<std::string, std::int64_t>()> oldest_queued_s;
   ReloadCoordinator* reloads = nullptr;  // hot reload's queue (POST /api/reload)
-  // POST /api/plugins/reload: Engine::reload_plugins (or hot reload's coordinator).
-  std::function<PluginsReloadOutcome()> reload_plugins;
+  // POST /api/plugins/reload: Engine::reload_plugins (through the reload queue),
+  // with the trigger in words ("POST /api/plugins/reload by ops").
+  std::function<PluginsReloadOutcome(const std::string& trigger)> reload_plugins{};
 };
 
 }  // namespace artery::admin

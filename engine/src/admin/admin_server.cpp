@@ -58,7 +58,7 @@ bool AdminServer::start(std::string& error) {
         return ages;
       },
       engine_.reloads(),
-      [this] { return engine_.reload_plugins(); }});
+      [this](const std::string& trigger) { return engine_.reload_plugins(trigger); }});
   AdminContext& context = *parts->context;
 
   parts->authenticator = make_authenticator(context);

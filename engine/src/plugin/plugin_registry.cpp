@@ -200,6 +200,9 @@ PluginReload PluginRegistry::load_files(const std::vector<std::filesystem::path>
   }
 
   std::vector<Candidate> released;  // refused by name: unloaded after the lock
+  // Replaced versions, released after the lock too: the last holder's release
+  // runs dlclose (the plugin's static destructors) and should not block readers.
+  std::vector<std::shared_ptr<const LoadedPlugin>> dropped;
   {
     std::unique_lock lock(mutex_);
     std::set<std::filesystem::path> present(files.begin(), files.end());
@@ -245,10 +248,12 @@ PluginReload PluginRegistry::load_files(const std::vector<std::filesystem::path>
           kept_schemas_.push_back(old->second->source_schema);
           kept_schemas_.push_back(old->second->destination_schema);
           result.removed.push_back(old->first);
+          dropped.push_back(old->second);
           plugins_.erase(old);
         }
       }
       if (existing) {
+        dropped.push_back(existing);
         retired_.push_back({{existing->name, existing->version, existing->copy, now, true, false}, existing->library});
         kept_schemas_.push_back(existing->source_schema);
         kept_schemas_.push_back(existing->destination_schema);

@@ -4,6 +4,9 @@
 // running on the old one).
 #pragma once
 #include "plugin/plugin_registry.hpp"
+#include "reload/reload_outcome.hpp"
+
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -20,7 +23,11 @@ struct PluginsReloadOutcome {
   std::vector<std::string> redeployed;       // now running on the new libraries
   std::vector<ChannelReloadProblem> kept;    // the new library refused their options: still on the old one
   std::vector<ChannelReloadProblem> failed;  // redeployed, but the new version failed to start
+  // The whole reload that carried this plugin pass, when it went through the
+  // reload queue (Engine::reload_plugins with hot reload running).
+  std::optional<ReloadOutcome> reload;
   bool ok() const { return plugins.ok() && kept.empty() && failed.empty(); }
+  std::string summary() const;  // in words, for logs, the audit trail and ReloadOutcome::plugins
 };
 
 }  // namespace artery

@@ -95,7 +95,22 @@ void Engine::start_reload(const std::vector<ChannelConfig>& loaded) {
                                                 });
   reloader_->adopt(loaded);
   reloads_ = std::make_unique<ReloadCoordinator>([this](const ReloadRequest& request) {
+    // Plugins first: a channel file changed in the same reload is then
+    // checked against the new plugins' schemas.
+    std::optional<PluginsReloadOutcome> plugins;
+    if (request.plugins) {
+      plugins = reload_plugins_now();
+      std::lock_guard lock(plugins_outcome_mutex_);
+      plugins_outcome_ = *plugins;
+    }
     auto outcome = reloader_->run(request);
+    if (plugins) {
+      outcome.plugins = plugins->summary();
+      if (!plugins->ok()) {
+        outcome.ok = false;
+        outcome.error += (outcome.error.empty() ? "" : "\n") + outcome.plugins;
+      }
+    }
     if (watcher_) watcher_->watch(reloader_->watched_folders());  // new scripts, new channels
     return outcome;
   });
@@ -161,7 +176,7 @@ ControlResult Engine::redeploy(const std::string& name) {
   return {};
 }
 
-PluginsReloadOutcome Engine::reload_plugins() {
+PluginsReloadOutcome Engine::reload_plugins_now() {
   PluginsReloadOutcome outcome;
   outcome.plugins = plugins_.reload_directory();
   const auto changed = outcome.plugins.changed();
@@ -188,6 +203,18 @@ PluginsReloadOutcome Engine::reload_plugins() {
     if (result.ok) outcome.redeployed.push_back(name);
     else outcome.failed.push_back({name, result.error});
   }
+  return outcome;
+}
+
+PluginsReloadOutcome Engine::reload_plugins(const std::string& trigger) {
+  if (!reloads_) return reload_plugins_now();
+  ReloadRequest request;
+  request.plugins = true;
+  request.triggers.push_back(trigger);
+  auto reload = reloads_->run(std::move(request));
+  std::lock_guard lock(plugins_outcome_mutex_);
+  PluginsReloadOutcome outcome = plugins_outcome_;
+  outcome.reload = std::move(reload);
   return outcome;
 }
 

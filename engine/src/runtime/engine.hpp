@@ -50,13 +50,15 @@ class Engine {
   // invalid file leaves the running version as it is, and says why);
   // through the reload queue, after any reload in progress.
   ControlResult redeploy(const std::string& name);
-  // Hot reload (docs/reload.md): every trigger queues here. nullptr before start.
-  ReloadCoordinator* reloads() { return reloads_.get(); }
   // Reads the plugins folder again (PluginRegistry::reload_directory) and
   // redeploys, with their current definitions, the channels whose source or
   // destination type is now served by another library; the old library is
   // unloaded when the last of them lets go. Thread-safe; reloads serialize.
-  PluginsReloadOutcome reload_plugins();
+  // Through the reload queue when hot reload runs (serialized with every
+  // other reload; the plugin pass of the reload that covered the request).
+  PluginsReloadOutcome reload_plugins(const std::string& trigger = "plugin reload");
+  // Hot reload (docs/reload.md): every trigger queues here. nullptr before start.
+  ReloadCoordinator* reloads() { return reloads_.get(); }
   // What start() could not deploy. Disabled channels are not failures.
   const std::vector<ChannelStartFailure>& start_failures() const { return start_failures_; }
   // The alert runner (docs/alerts.md), after start(); it has no rules when
@@ -67,6 +69,7 @@ class Engine {
  private:
   void prune_loop();
   void start_reload(const std::vector<ChannelConfig>& loaded);
+  PluginsReloadOutcome reload_plugins_now();  // on the reload queue's thread
 
   EngineConfig config_;
   PluginRegistry plugins_;
@@ -76,6 +79,8 @@ class Engine {
   std::unique_ptr<ChannelReloader> reloader_;
   std::unique_ptr<ReloadCoordinator> reloads_;
   std::unique_ptr<FileWatcher> watcher_;
+  std::mutex plugins_outcome_mutex_;
+  PluginsReloadOutcome plugins_outcome_;  // of the last plugin pass
   std::vector<ChannelStartFailure> start_failures_;
   std::thread pruner_;
   std::mutex prune_mutex_;
