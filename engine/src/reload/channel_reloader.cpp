@@ -204,8 +204,7 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
       steps.push_back({Step::Kind::deploy, file, config->name, config, fingerprint, {}, {}});
       continue;
     }
-    // Same channel, new version. Only the scripts differ: still a redeploy
-    // until the runtime can swap scripts alone.
+    // Same channel, new version; when only the scripts differ, just those.
     const bool scripts_only = !forced && fingerprint.definition == known->running->definition;
     steps.push_back({scripts_only ? Step::Kind::scripts : Step::Kind::redeploy, file, config->name, config,
                      fingerprint, {}, {}});
@@ -284,7 +283,10 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
       }
       case Step::Kind::redeploy:
       case Step::Kind::scripts: {
-        auto result = channels_.redeploy(*step.config);
+        // Only the scripts changed: their Lua states are swapped at a message
+        // boundary, the source and queues untouched.
+        auto result = step.kind == Step::Kind::scripts ? channels_.reload_scripts(step.name)
+                                                       : channels_.redeploy(*step.config);
         const std::string action = step.kind == Step::Kind::scripts ? "scripts reloaded" : "redeployed";
         channels_.record_reload(step.name, {now, result.ok, result.error});
         outcome.changes.push_back({step.name, step.file.string(), action, result.ok, result.error});
