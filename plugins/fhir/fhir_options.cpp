@@ -66,7 +66,7 @@ const OptionSpec kSourceOptions[] = {
     // poll
     {"url", "string", "", false, "Base URL of the server to poll (mode: poll), e.g. https://ehr.example/fhir."},
     {"resource_type", "string", "", false, "Resource type polled; fills ${type} in `search`."},
-    {"search", "string", "${type}?_lastUpdated=gt${mark}&_sort=_lastUpdated", false,
+    {"search", "string", "${type}?_lastUpdated=ge${mark}&_sort=_lastUpdated", false,
      "Search relative to url. ${mark} is the high-water mark (the newest meta.lastUpdated seen); with no "
      "mark yet the _lastUpdated parameter is dropped."},
     {"interval", "duration", "30s", false, "Pause between two polls."},

@@ -19,15 +19,17 @@ std::map<std::string, std::shared_ptr<MemoryDestinationEndpoint>>& destinations(
 class MemorySource final : public Source {
  public:
   explicit MemorySource(std::shared_ptr<MemorySourceEndpoint> endpoint) : endpoint_(std::move(endpoint)) {}
-  ~MemorySource() override { endpoint_->detach(); }
+  ~MemorySource() override { endpoint_->detach(host_); }
   bool start(SourceHost& host, std::string&) override {
+    host_ = &host;
     endpoint_->attach(&host);
     return true;
   }
-  void stop() override { endpoint_->detach(); }
+  void stop() override { endpoint_->detach(host_); }
 
  private:
   std::shared_ptr<MemorySourceEndpoint> endpoint_;
+  SourceHost* host_ = nullptr;
 };
 
 class MemoryDestination final : public Destination {
@@ -142,9 +144,11 @@ void MemorySourceEndpoint::attach(SourceHost* host) {
   host_ = host;
 }
 
-void MemorySourceEndpoint::detach() {
+void MemorySourceEndpoint::detach(const SourceHost* host) {
   std::unique_lock lock(attach_mutex_);
-  host_ = nullptr;
+  // A redeploy's new version attaches before the old one stops: the old
+  // one's stop must not detach the new one.
+  if (host_ == host) host_ = nullptr;
 }
 
 // ---- destination ----

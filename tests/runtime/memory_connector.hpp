@@ -38,7 +38,7 @@ class MemorySourceEndpoint {
 
   // Used by the plugin.
   void attach(SourceHost* host);
-  void detach();
+  void detach(const SourceHost* host);  // only when `host` is the one attached
 
  private:
   mutable std::shared_mutex attach_mutex_;

@@ -6,7 +6,8 @@
 // waiting for each ACK (a connection closed without an answer is reopened
 // and the message sent again, as a real sender does), while the channel's
 // script is changed 10 times and its YAML 5 times (one of them invalid, one
-// changing the destination's file). Reported: every AA'd message stored and
+// changing the destination's file), each by editing the file and asking for
+// a reload (ReloadCoordinator, as SIGHUP does; the watcher sees it too). Reported: every AA'd message stored and
 // delivered, nothing queued at the end, connections refused (must be 0), and
 // the longest pause in ACKs during each swap.
 #pragma once
@@ -188,6 +189,10 @@ inline Report run(const Settings& settings) {
   config.log_level = "warn";
   Engine engine(config);
   if (!engine.start(report.setup_error)) return report;
+  if (!engine.reloads()) {
+    report.setup_error = "the engine has no reload coordinator";
+    return report;
+  }
   if (!engine.start_failures().empty()) {
     report.setup_error = engine.start_failures().front().reason;
     return report;
@@ -209,7 +214,9 @@ inline Report run(const Settings& settings) {
     const bool yaml = yamls < settings.yaml_changes && (i % 3 == 2 || scripts >= settings.script_changes);
     Swap swap;
     swap.begin = Clock::now();
-    ControlResult result;
+    // The file-edit path, as an operator saves a file: the watcher sees it;
+    // the folder reload asked for here (what SIGHUP and POST /api/reload
+    // queue) is merged with the watcher's, and returns once it is carried out.
     if (yaml) {
       ++yamls;
       const bool invalid = yamls == 4;
@@ -218,18 +225,37 @@ inline Report run(const Settings& settings) {
       swap.expected_ok = !invalid;
       if (!invalid) ++yaml_version;
       replace_file(channels / "soak.yaml", channel_yaml(port, out, yaml_version, file, invalid));
-      result = engine.redeploy("soak");  // what POST /api/channels/soak/redeploy runs
-      if (invalid)  // put the valid one back, as an operator fixing the typo would (not a swap)
-        replace_file(channels / "soak.yaml", channel_yaml(port, out, yaml_version, file, false));
     } else {
       ++scripts;
       swap.kind = "script";
       replace_file(channels / "soak.lua", channel_script(scripts));
-      result = engine.channels().reload_scripts("soak");
+    }
+    ReloadRequest request;
+    request.folder = true;
+    request.triggers.push_back("soak");
+    const ReloadOutcome outcome = engine.reloads()->run(std::move(request));
+    // The channel's verdict: from this reload, or from the watcher's that ran first.
+    swap.ok = false;
+    for (const auto& change : outcome.changes)
+      if (change.channel == "soak") {
+        swap.ok = change.ok;
+        swap.error = change.action + (change.error.empty() ? "" : ": " + change.error);
+      }
+    if (outcome.changes.empty())
+      if (auto snapshot = engine.channels().snapshot("soak"); snapshot && snapshot->last_reload) {
+        swap.ok = snapshot->last_reload->ok;
+        swap.error = snapshot->last_reload->error;
+      }
+    if (swap.kind == "yaml (invalid)") {
+      // Fixed again, as the operator would (back to the running version: no swap).
+      replace_file(channels / "soak.yaml", channel_yaml(port, out, yaml_version, file, false));
+      ReloadRequest again;
+      again.folder = true;
+      again.triggers.push_back("soak (fixed)");
+      engine.reloads()->run(std::move(again));
     }
     swap.end = Clock::now();
-    swap.ok = result.ok;
-    swap.error = result.error.substr(0, result.error.find('\n', result.error.find('\n') + 1));
+    swap.error = swap.error.substr(0, swap.error.find('\n'));
     swap.took_ms = ms(swap.end - swap.begin);
     report.swaps.push_back(std::move(swap));
   }

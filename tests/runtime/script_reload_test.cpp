@@ -53,7 +53,7 @@ Output parse(const std::string& content) {
 
 }  // namespace
 
-TEST_CASE("script reload: under traffic the output switches at a message boundary, nothing lost",
+TEST_CASE("registry reload_scripts: under traffic the output switches at a message boundary, nothing lost",
           "[runtime][registry][reload]") {
   const int workers = GENERATE(1, 3);
   ChannelHarness harness;
@@ -63,7 +63,7 @@ TEST_CASE("script reload: under traffic the output switches at a message boundar
   ChannelRegistry registry(registry_environment(harness));
   REQUIRE(registry
               .deploy(harness.load("reload", memory_channel_yaml("reload", src, dst,
-                                                                 "data_type: text\nscript: chan.lua\nworkers: " +
+                                                                 "script: chan.lua\nworkers: " +
                                                                      std::to_string(workers) + "\n",
                                                                  "    script: dest.lua\n")))
               .ok);
@@ -149,7 +149,7 @@ TEST_CASE("script reload: under traffic the output switches at a message boundar
   (void)last_channel_version;
 }
 
-TEST_CASE("script reload: a script that does not compile keeps every old state and says file:line",
+TEST_CASE("registry reload_scripts: a script that does not compile keeps every old state and says file:line",
           "[runtime][registry][reload]") {
   ChannelHarness harness;
   const auto src = unique_memory_id("broken-in"), dst = unique_memory_id("broken-out");
@@ -157,7 +157,7 @@ TEST_CASE("script reload: a script that does not compile keeps every old state a
   harness.write_script("dest.lua", destination_script(1));
   ChannelRegistry registry(registry_environment(harness));
   REQUIRE(registry
-              .deploy(harness.load("broken", memory_channel_yaml("broken", src, dst, "data_type: text\nscript: chan.lua\n",
+              .deploy(harness.load("broken", memory_channel_yaml("broken", src, dst, "script: chan.lua\n",
                                                                  "    script: dest.lua\n")))
               .ok);
   auto send = [&](const std::string& id) {

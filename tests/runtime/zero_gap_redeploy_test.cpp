@@ -177,7 +177,7 @@ std::string mllp_channel(int port, const std::filesystem::path& out, int version
 
 }  // namespace
 
-TEST_CASE("redeploy: an MLLP sender connecting in a tight loop through 20 redeploys is never refused",
+TEST_CASE("registry redeploy: an mllp sender connecting in a tight loop through 20 redeploys is never refused",
           "[runtime][registry][mllp][reload]") {
   ChannelHarness harness;
   REQUIRE(harness.plugins().load_directory(ARTERY_PLUGIN_DIR) >= 2);
@@ -237,7 +237,7 @@ TEST_CASE("redeploy: an MLLP sender connecting in a tight loop through 20 redepl
   CHECK(connect_to(port).error == ECONNREFUSED);
 }
 
-TEST_CASE("redeploy: a FHIR listener's clients are never refused through 20 redeploys",
+TEST_CASE("registry redeploy: a fhir (http) listener's clients are never refused through 20 redeploys",
           "[runtime][registry][fhir][http][reload]") {
   ChannelHarness harness;
   REQUIRE(harness.plugins().load_directory(ARTERY_PLUGIN_DIR) >= 2);
@@ -279,7 +279,7 @@ TEST_CASE("redeploy: a FHIR listener's clients are never refused through 20 rede
   CHECK(missing == 0);
 }
 
-TEST_CASE("redeploy: a new version that cannot start leaves the old one serving on its port",
+TEST_CASE("registry redeploy: a new version that cannot start leaves the old one serving on its mllp port",
           "[runtime][registry][mllp][reload]") {
   ChannelHarness harness;
   REQUIRE(harness.plugins().load_directory(ARTERY_PLUGIN_DIR) >= 2);

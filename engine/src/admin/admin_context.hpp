@@ -16,6 +16,7 @@ class AuditLog;
 class AlertRunner;
 class ReloadCoordinator;
 struct EngineConfig;
+struct PluginsReloadOutcome;
 }  // namespace artery
 
 namespace artery::admin {
@@ -40,6 +41,8 @@ struct AdminContext {
   // Channel -> age in seconds of its oldest queued delivery (health, metrics).
   std::function<std::map<std::string, std::int64_t>()> oldest_queued_s;
   ReloadCoordinator* reloads = nullptr;  // hot reload's queue (POST /api/reload)
+  // POST /api/plugins/reload: Engine::reload_plugins (or hot reload's coordinator).
+  std::function<PluginsReloadOutcome()> reload_plugins;
 };
 
 }  // namespace artery::admin

@@ -56,6 +56,16 @@ bool AdminServer::start(std::string& error) {
         for (const auto& [channel, oldest_ms] : engine_.store().oldest_queued_ms())
           ages[channel] = std::max<std::int64_t>((now - oldest_ms) / 1000, 0);
         return ages;
+      },
+      [this] {
+        // Through hot reload's queue: serialized with the other triggers.
+        ReloadRequest request;
+        request.plugins = true;
+        request.triggers.push_back("POST /api/plugins/reload");
+        auto outcome = engine_.reloads()->run(std::move(request));
+        if (outcome.plugin_reload) return *outcome.plugin_reload;
+        PluginsReloadOutcome none;  // the engine is stopping: nothing was done
+        return none;
       }});
   AdminContext& context = *parts->context;
   context.reloads = engine_.reloads();

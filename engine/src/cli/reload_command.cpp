@@ -54,6 +54,17 @@ int reload_command(int argc, char** argv) {
     return 1;
   }
   const auto& outcome = json.as_object();
+  if (plugins) {
+    // POST /api/plugins/reload answered 200: every new or changed library taken.
+    if (args.flag("--json")) std::printf("%s\n", answer->c_str());
+    std::string redeployed;
+    if (const auto* list = outcome.if_contains("redeployed"); list && list->is_array())
+      for (const auto& name : list->as_array())
+        if (name.is_string()) redeployed += (redeployed.empty() ? "" : ", ") + std::string(name.as_string());
+    std::printf("plugins reloaded; channels redeployed onto new plugins: %s\n",
+                redeployed.empty() ? "none" : redeployed.c_str());
+    return 0;
+  }
   const auto* ok = outcome.if_contains("ok");
   const bool succeeded = ok && ok->is_bool() && ok->as_bool();
   if (args.flag("--json")) {

@@ -21,7 +21,7 @@ int version_command(int argc, char** argv) {
   registry.load_directory(args.flag("--plugins").value_or(default_plugins_dir().string()));
   std::printf("artery %s (plugin API %u.%u)\n", kEngineVersion, kApiMajor, kApiMinor);
   std::printf("plugins:\n");
-  for (const auto* plugin : registry.plugins()) {
+  for (const auto& plugin : registry.plugins()) {
     std::string roles;
     if (plugin->descriptor->create_source) roles += "source";
     if (plugin->descriptor->create_destination || plugin->file.empty())

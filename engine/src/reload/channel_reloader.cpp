@@ -94,10 +94,7 @@ std::vector<fs::path> ChannelReloader::watched_folders() const {
 }
 
 ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
-  ReloadOutcome outcome;
-  if (request.plugins)
-    outcome.plugins =
-        "plugin reload is not available yet in this build: restart the engine to load a new or changed plugin";
+  ReloadOutcome outcome;  // the plugins (request.plugins) are the engine's part, before this
   if (!request.folder && request.channels.empty()) return outcome;
 
   // Every file hashed before it is read for use: a file saved while this
@@ -204,7 +201,8 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
       steps.push_back({Step::Kind::deploy, file, config->name, config, fingerprint, {}, {}});
       continue;
     }
-    // Same channel, new version; when only the scripts differ, just those.
+    // Same channel, new version. Only the scripts differ: the runtime swaps
+    // its Lua states alone (ChannelRegistry::reload_scripts).
     const bool scripts_only = !forced && fingerprint.definition == known->running->definition;
     steps.push_back({scripts_only ? Step::Kind::scripts : Step::Kind::redeploy, file, config->name, config,
                      fingerprint, {}, {}});
@@ -283,8 +281,8 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
       }
       case Step::Kind::redeploy:
       case Step::Kind::scripts: {
-        // Only the scripts changed: their Lua states are swapped at a message
-        // boundary, the source and queues untouched.
+        // Only the scripts changed: their Lua states are swapped in place
+        // (source, connections and queues untouched).
         auto result = step.kind == Step::Kind::scripts ? channels_.reload_scripts(step.name)
                                                        : channels_.redeploy(*step.config);
         const std::string action = step.kind == Step::Kind::scripts ? "scripts reloaded" : "redeployed";

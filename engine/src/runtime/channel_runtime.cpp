@@ -3,6 +3,7 @@
 #include "clock/unix_time.hpp"
 
 #include "log/logger.hpp"
+#include "plugin/library_pin.hpp"
 #include "runtime/channel_destination.hpp"
 #include "runtime/channel_stage.hpp"
 #include "runtime/lua_destination.hpp"
@@ -475,7 +476,8 @@ void ChannelRuntime::stop_parts() {
 }
 
 void ChannelRuntime::submit(Message message, std::function<void(Disposition)> done) {
-  take({std::move(message), std::move(done), unix_time_ms(), {}});
+  // `done` is the source plugin's code: it holds its library until called and gone.
+  take({std::move(message), pin_to_library(source_.library, std::move(done)), unix_time_ms(), {}});
 }
 
 void ChannelRuntime::take(Ingress ingress) {

@@ -4,6 +4,7 @@
 #include "notify/email_destination.hpp"
 #include "notify/webhook_destination.hpp"
 #include "runtime/channel_destination.hpp"
+#include "runtime/channel_preflight.hpp"
 #include "runtime/lua_destination.hpp"
 
 #include <algorithm>
@@ -30,6 +31,9 @@ bool Engine::start(std::string& error) {
   }
   store_ = MessageStore::open(config_.data_dir / "artery.db", config_.durability, error);
   if (!store_) return false;
+  // Each library runs from its own copy: a file replaced in the plugins
+  // folder never changes code that is running, and can be hot loaded.
+  plugins_.load_from_copies_in(config_.data_dir / "plugin-copies");
   plugins_.load_directory(config_.plugins_dir);
 
   Diagnostics diagnostics;
@@ -91,7 +95,28 @@ void Engine::start_reload(const std::vector<ChannelConfig>& loaded) {
                                                 });
   reloader_->adopt(loaded);
   reloads_ = std::make_unique<ReloadCoordinator>([this](const ReloadRequest& request) {
+    // Plugins first: channels changed in the same reload are then checked
+    // against, and built by, the new libraries.
+    std::shared_ptr<const PluginsReloadOutcome> plugins;
+    if (request.plugins) plugins = std::make_shared<const PluginsReloadOutcome>(reload_plugins());
     auto outcome = reloader_->run(request);
+    if (plugins) {
+      std::string said;
+      for (const auto& refusal : plugins->plugins.refused)
+        said += (said.empty() ? "" : "; ") + refusal.file.string() + " refused: " + refusal.reason;
+      for (const auto& kept : plugins->kept)
+        said += (said.empty() ? "" : "; ") + kept.channel + " stays on the previous plugin version: " + kept.reason;
+      for (const auto& failed : plugins->failed)
+        said += (said.empty() ? "" : "; ") + failed.channel + " did not start: " + failed.reason;
+      if (!plugins->ok()) {
+        outcome.ok = false;
+        outcome.error += (outcome.error.empty() ? "" : "\n") + said;
+      }
+      std::string changed;
+      for (const auto& type : plugins->plugins.changed()) changed += (changed.empty() ? "" : ", ") + type;
+      outcome.plugins = said.empty() ? (changed.empty() ? "no plugin changed" : "plugins changed: " + changed) : said;
+      outcome.plugin_reload = std::move(plugins);
+    }
     if (watcher_) watcher_->watch(reloader_->watched_folders());  // new scripts, new channels
     return outcome;
   });
@@ -155,6 +180,36 @@ ControlResult Engine::redeploy(const std::string& name) {
   }
   if (!outcome.ok) return ControlResult::failure(outcome.error);
   return {};
+}
+
+PluginsReloadOutcome Engine::reload_plugins() {
+  PluginsReloadOutcome outcome;
+  outcome.plugins = plugins_.reload_directory();
+  const auto changed = outcome.plugins.changed();
+  if (changed.empty() || !registry_) return outcome;
+  auto changed_type = [&](const std::string& type) { return std::binary_search(changed.begin(), changed.end(), type); };
+  const PreflightSettings settings{config_.lua_limits, config_.data_dir};
+  for (auto& channel : registry_->configs()) {
+    bool affected = changed_type(channel.source.type);
+    for (const auto& destination : channel.destinations) affected = affected || changed_type(destination.connector.type);
+    if (!affected) continue;
+    // Built by the new libraries first: a channel they refuse keeps running
+    // on the old ones (its connectors hold them), and says why.
+    Diagnostics problems;
+    preflight_channel(channel, plugins_, settings, problems);
+    if (!problems.empty()) {
+      std::string why;
+      for (const auto& d : problems) why += (why.empty() ? "" : "; ") + d.str();
+      logger::error(channel.name, "stays on the previous version of its plugins: " + why);
+      outcome.kept.push_back({channel.name, why});
+      continue;
+    }
+    const std::string name = channel.name;
+    auto result = registry_->redeploy(std::move(channel));
+    if (result.ok) outcome.redeployed.push_back(name);
+    else outcome.failed.push_back({name, result.error});
+  }
+  return outcome;
 }
 
 void Engine::prune_loop() {

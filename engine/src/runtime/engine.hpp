@@ -4,6 +4,7 @@
 #include "config/engine_config.hpp"
 #include "control/channel_registry.hpp"
 #include "plugin/plugin_registry.hpp"
+#include "plugin/plugins_reload_outcome.hpp"
 #include "reload/channel_reloader.hpp"
 #include "reload/file_watcher.hpp"
 #include "reload/reload_coordinator.hpp"
@@ -51,6 +52,11 @@ class Engine {
   ControlResult redeploy(const std::string& name);
   // Hot reload (docs/reload.md): every trigger queues here. nullptr before start.
   ReloadCoordinator* reloads() { return reloads_.get(); }
+  // Reads the plugins folder again (PluginRegistry::reload_directory) and
+  // redeploys, with their current definitions, the channels whose source or
+  // destination type is now served by another library; the old library is
+  // unloaded when the last of them lets go. Thread-safe; reloads serialize.
+  PluginsReloadOutcome reload_plugins();
   // What start() could not deploy. Disabled channels are not failures.
   const std::vector<ChannelStartFailure>& start_failures() const { return start_failures_; }
   // The alert runner (docs/alerts.md), after start(); it has no rules when

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 namespace artery::fhir {
 namespace {
 
@@ -29,6 +31,7 @@ Repository::Repository(const std::filesystem::path& file) : file_(file) {
   writer_db_->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   ResourceStore::create_schema(*writer_db_);
   SearchIndex::create_schema(*writer_db_);
+  checkpointer_ = std::make_unique<WalCheckpointer>(*writer_db_, file);
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -186,8 +189,49 @@ void Repository::commit_now(const std::vector<PlannedWrite>& writes) {
   if (!error.empty()) throw std::runtime_error(error);
 }
 
-void Repository::writer_loop() {
+void Repository::transaction(const std::function<void()>& writes) {
   SqliteDb& db = *writer_db_;
+  try {
+    step_kept(db, "BEGIN IMMEDIATE");
+    writes();
+    step_kept(db, "COMMIT");
+  } catch (...) {
+    if (sqlite3_get_autocommit(db.handle()) == 0) sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+// The whole batch in one transaction. No savepoint per job: SQLite writes
+// every page a savepoint touches to a statement journal first, which cost
+// more than the writes themselves. A failed write (rare: a constraint, a
+// full disk) undoes the batch, and then each job is committed on its own,
+// so one bad write still fails alone.
+std::vector<std::string> Repository::write_batch(const std::vector<Job>& jobs) {
+  std::vector<std::string> errors(jobs.size());
+  if (std::all_of(jobs.begin(), jobs.end(), [](const Job& j) { return j.writes.empty(); })) return errors;
+  try {
+    transaction([&] {
+      for (const auto& job : jobs) apply(*writer_db_, job.writes);
+    });
+    return errors;
+  } catch (const std::exception& e) {
+    if (jobs.size() == 1) {
+      errors[0] = e.what();
+      return errors;
+    }
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].writes.empty()) continue;
+    try {
+      transaction([&] { apply(*writer_db_, jobs[i].writes); });
+    } catch (const std::exception& e) {
+      errors[i] = e.what();
+    }
+  }
+  return errors;
+}
+
+void Repository::writer_loop() {
   while (true) {
     std::vector<Job> jobs;
     {
@@ -196,30 +240,10 @@ void Repository::writer_loop() {
       if (queue_.empty() && stopping_) return;
       jobs.swap(queue_);
     }
-    std::vector<std::string> errors(jobs.size());
-    std::string commit_error;
-    try {
-      step_kept(db, "BEGIN IMMEDIATE");
-      for (std::size_t i = 0; i < jobs.size(); ++i) {
-        if (jobs[i].writes.empty()) continue;
-        step_kept(db, "SAVEPOINT job");
-        try {
-          apply(db, jobs[i].writes);
-          step_kept(db, "RELEASE job");
-        } catch (const std::exception& e) {
-          errors[i] = e.what();
-          db.exec("ROLLBACK TO job; RELEASE job");
-        }
-      }
-      step_kept(db, "COMMIT");
-    } catch (const std::exception& e) {
-      commit_error = e.what();
-      if (sqlite3_get_autocommit(db.handle()) == 0) sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
+    const std::vector<std::string> errors = write_batch(jobs);
     for (std::size_t i = 0; i < jobs.size(); ++i) {
-      const std::string& error = commit_error.empty() ? errors[i] : commit_error;
       try {
-        if (jobs[i].after) jobs[i].after(error);
+        if (jobs[i].after) jobs[i].after(errors[i]);
       } catch (...) {
         // an answer that cannot be built must not stop the writer
       }

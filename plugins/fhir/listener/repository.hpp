@@ -1,12 +1,13 @@
 // A channel's FHIR repository: one SQLite file (WAL), read from any thread
 // through a small pool of connections, written by one writer that commits
-// several requests' writes in one transaction (group commit), each inside a
-// savepoint so one failing write does not undo the others.
+// several requests' writes in one transaction (group commit); one failing
+// write does not undo the others (see write_batch).
 #pragma once
 #include "listener/resource_store.hpp"
 #include "listener/search_index.hpp"
 #include "listener/search_query.hpp"
 #include "listener/sqlite_db.hpp"
+#include "listener/wal_checkpointer.hpp"
 
 #include <condition_variable>
 #include <filesystem>
@@ -62,10 +63,15 @@ class Repository {
   std::unique_ptr<SqliteDb> lease();
   void give_back(std::unique_ptr<SqliteDb> db);
   void writer_loop();
+  // The error of each job ("" when committed).
+  std::vector<std::string> write_batch(const std::vector<Job>& jobs);
+  // BEGIN IMMEDIATE, `writes`, COMMIT; rolled back when anything throws.
+  void transaction(const std::function<void()>& writes);
   void apply(SqliteDb& db, const std::vector<PlannedWrite>& writes);
 
   std::filesystem::path file_;
   std::unique_ptr<SqliteDb> writer_db_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // after writer_db_: goes first
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<SqliteDb>> readers_;
 

@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <random>
 
@@ -24,9 +26,17 @@ struct FhirRestApi::Plan {
 std::string new_uuid() {
   thread_local std::mt19937_64 random{std::random_device{}() ^
                                       static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
-  std::uint64_t a = random(), b = random();
-  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+  // 48 bits of Unix milliseconds and a 12-bit sequence (RFC 9562, method 1),
+  // never going back even if the clock does.
+  static std::atomic<std::uint64_t> last{0};
+  const auto ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  std::uint64_t stamp = last.load(), next = 0;
+  do {
+    next = std::max<std::uint64_t>(stamp + 1, (ms & 0xFFFFFFFFFFFFULL) << 12);
+  } while (!last.compare_exchange_weak(stamp, next));
+  const std::uint64_t a = ((next >> 12) << 16) | 0x7000ULL | (next & 0x0FFFULL);
+  const std::uint64_t b = (random() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
   char out[37];
   std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
                 static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),

@@ -105,7 +105,11 @@ class FhirRestApi {
   std::string capability_json_;
 };
 
-// A random (version 4) UUID: resource ids and Bundle ids.
+// A time-ordered UUID (version 7: milliseconds, a sequence, 62 random
+// bits): resource ids and Bundle ids. Time-ordered rather than random
+// (version 4) so that new resources go to the end of each B-tree keyed by
+// id instead of a random page each: a batch of 8 creates wrote ~8 pages
+// per tree, now ~1.
 std::string new_uuid();
 
 }  // namespace artery::fhir
