@@ -40,9 +40,9 @@ struct AdminContext {
   std::function<std::string(const std::string& channel)> redeploy;
   // Channel -> age in seconds of its oldest queued delivery (health, metrics).
   std::function<std::map<std::string, std::int64_t>()> oldest_queued_s;
-  ReloadCoordinator* reloads = nullptr;  // hot reload's queue (POST /api/reload)
-  // POST /api/plugins/reload: Engine::reload_plugins (or hot reload's coordinator).
+  // POST /api/plugins/reload: through hot reload's coordinator.
   std::function<PluginsReloadOutcome()> reload_plugins;
+  ReloadCoordinator* reloads = nullptr;  // hot reload's queue (POST /api/reload)
 };
 
 }  // namespace artery::admin
