@@ -72,7 +72,9 @@ int main() {
   fs::create_directories(dir / "scripts");
   std::vector<int> ports;
   for (int i = 0; i < kChannels; ++i) {
-    ports.push_back(free_port());
+    int port = free_port();  // free now, but not reserved: never the same twice
+    while (std::find(ports.begin(), ports.end(), port) != ports.end()) port = free_port();
+    ports.push_back(port);
     write_text(dir / ("scripts/" + name_of(i) + ".lua"), script(name_of(i), 1));
     write_text(dir / ("channels/" + name_of(i) + ".yaml"), yaml(name_of(i), ports[i], dir / "out", "version 1"));
   }
@@ -82,7 +84,9 @@ int main() {
                        dir / "engine.log");
   if (!engine.wait_for_log("running " + std::to_string(kChannels) + " of " + std::to_string(kChannels),
                            std::chrono::seconds(120))) {
-    std::fprintf(stderr, "the engine did not start %d channels:\n%s\n", kChannels, engine.log().c_str());
+    const std::string log = engine.log();
+    std::fprintf(stderr, "the engine did not start %d channels:\n%s\n", kChannels,
+                 log.substr(log.size() > 3000 ? log.size() - 3000 : 0).c_str());
     return 1;
   }
   std::printf("%d channels, each on its own MLLP port; one changed per round\n", kChannels);
