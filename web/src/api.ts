@@ -48,6 +48,8 @@ export interface Channel {
   rates?: Rates;
   destinations: Destination[];
   connectors?: Connector[];
+  // The last hot reload that concerned the channel (docs/reload.md); null: none in this run.
+  last_reload?: { at: number; ok: boolean; error: string } | null;
 }
 
 export interface StatsEvent {

@@ -299,6 +299,18 @@ test('the web console in Chromium against artery run', { timeout: 240000 }, asyn
       await shot('channel', { fullPage: true });
     });
 
+    await step('the channel page shows a refused hot reload with its line, then the fixed one', async () => {
+      const file = path.join(engine.dir, 'channels', 'ward-results.yaml');
+      const good = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, good + 'colour: blue\n');
+      await page.locator('[data-last-reload=failed] pre.reload-error').waitFor();
+      assert.match(await page.locator('.last-reload').innerText(), /running version stays[\s\S]*ward-results\.yaml:\d+:1: unknown key 'colour'/);
+      await page.locator('.page-title .badge[data-state=started]').waitFor();
+      await shot('channel-reload-refused');
+      fs.writeFileSync(file, good);
+      await page.locator('[data-last-reload=ok]').waitFor();
+    });
+
     await step('the message browser finds a message by control id', async () => {
       await page.click('nav.main a[href="/messages"]');
       await page.locator('table.messages tbody tr').first().waitFor();

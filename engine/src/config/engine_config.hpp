@@ -21,7 +21,7 @@ struct AdminSettings {
 // artery.yaml's `reload:` block (docs/reload.md).
 struct ReloadSettings {
   bool watch = true;  // inotify on the channels, scripts and plugins folders
-  std::chrono::milliseconds debounce{200};  // quiet this long after a change before reloading
+  std::chrono::milliseconds debounce{100};  // quiet this long after a change before reloading
 };
 
 struct EngineConfig {

@@ -2,11 +2,14 @@
 // coordinator, the folder pass, the admin API and `artery reload`.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace artery {
+
+struct PluginsReloadOutcome;  // plugin/plugins_reload_outcome.hpp
 
 // One or more triggers, merged. A folder reload looks at every channel file;
 // `channels` are redeployed even when their files did not change (an
@@ -49,6 +52,8 @@ struct ReloadOutcome {
   std::size_t unchanged = 0;  // channel files left as they run
   // Plugin reload: "" when not asked; otherwise what it did, in words.
   std::string plugins;
+  // And in full, for POST /api/plugins/reload (null when not asked).
+  std::shared_ptr<const PluginsReloadOutcome> plugin_reload;
 };
 
 }  // namespace artery

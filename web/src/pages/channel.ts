@@ -23,6 +23,7 @@ const ACTIONS: { action: string; label: string; allowed: (state: string) => bool
 export function channelPage(root: HTMLElement, [name]: string[]): () => void {
   const badge = stateBadge('…');
   const reason = h('p', { class: 'reason' });
+  const reload = h('div', { class: 'last-reload', 'data-last-reload': '' });
   const info = h('dl', { class: 'facts' });
   const result = notice();
   const buttons = h('div', { class: 'actions' });
@@ -41,6 +42,7 @@ export function channelPage(root: HTMLElement, [name]: string[]): () => void {
   root.append(
     pageTitle(name, badge),
     reason,
+    reload,
     info,
     can('operator') ? h('div', { class: 'action-bar' }, buttons, result.el) : '',
     counters,
@@ -92,6 +94,25 @@ export function channelPage(root: HTMLElement, [name]: string[]): () => void {
     }
   };
 
+  // The last hot reload: when, and, when it was refused, every problem with
+  // its file:line:col (the running version stayed).
+  let reloadShown = '';
+  const showReload = (c: Channel) => {
+    const last = c.last_reload;
+    const key = last ? `${last.at}|${last.ok}|${last.error}` : '';
+    if (key === reloadShown) return;
+    reloadShown = key;
+    if (!last) {
+      reload.replaceChildren();
+      return;
+    }
+    reload.dataset.lastReload = last.ok ? 'ok' : 'failed';
+    reload.replaceChildren(
+      h('p', { class: last.ok ? 'reload-ok' : 'reason' }, last.ok ? `Reloaded ${time(last.at)}` : `Reload refused ${time(last.at)}: the running version stays`),
+      last.error ? h('pre', { class: 'reload-error' }, last.error) : '',
+    );
+  };
+
   const show = (c: Channel) => {
     if (c.state !== state) {
       state = c.state;
@@ -99,6 +120,7 @@ export function channelPage(root: HTMLElement, [name]: string[]): () => void {
       renderButtons();
     }
     setText(reason, c.reason ? `Reason: ${c.reason}` : '');
+    showReload(c);
     for (const k of COUNTERS) setText(counterCells[k], count(c.counters[k]));
     for (const d of c.destinations ?? []) {
       let cells = destRows.get(d.name);
