@@ -4,6 +4,9 @@
 // repository: true` channel, on 1 and 8 keep-alive connections, with p50/p99.
 // The reference measured in the same run is the engine's bare HttpServer
 // answering an echo handler in this process: the HTTP cost without FHIR.
+// Each case runs 3 times, the cases alternated round by round, and prints
+// its medians and its throughput as a share of the echo of the same round
+// (ARTERY_BENCH_SECONDS sets the seconds per case, default 3).
 #include "support/engine_process.hpp"
 #include "support/loopback.hpp"
 
@@ -12,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <mutex>
 #include <cstdio>
 #include <string>
@@ -111,38 +115,70 @@ Result run(int port, int connections, double seconds, Step step) {
   return r;
 }
 
-void print(const char* what, const Result& r) {
-  std::printf("  %-40s %9.0f req/s   p50 %7.3f ms   p99 %7.3f ms%s\n", what, r.per_second, r.p50_ms, r.p99_ms,
-              r.failures ? ("   FAILURES " + std::to_string(r.failures)).c_str() : "");
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// One case's results over the rounds, with the echo of the same connection
+// count measured in the same round: the machine is shared and its load
+// changes by the minute, so a figure means something next to its echo.
+struct Case {
+  std::string name;
+  int connections = 1;
+  bool echo = false;
+  std::vector<Result> rounds;
+  std::vector<double> ratio;  // per_second / echo per_second, per round
+};
+
+void print_case(const Case& c) {
+  std::vector<double> per_second, p50, p99, all;
+  long failures = 0;
+  for (const auto& r : c.rounds) {
+    per_second.push_back(r.per_second);
+    p50.push_back(r.p50_ms);
+    p99.push_back(r.p99_ms);
+    failures += r.failures;
+  }
+  std::string each;
+  for (double x : per_second) each += (each.empty() ? "" : " ") + std::to_string(static_cast<long>(x));
+  std::printf("  %-38s %8.0f req/s", c.name.c_str(), median(per_second));
+  if (c.echo)
+    std::printf("          ");
+  else
+    std::printf("  %5.1f %%", 100.0 * median(c.ratio));
+  std::printf("   p50 %7.3f ms   p99 %7.3f ms   [%s]%s\n", median(p50), median(p99), each.c_str(),
+              failures ? ("   FAILURES " + std::to_string(failures)).c_str() : "");
+}
+
+double seconds_per_case() {
+  const char* text = std::getenv("ARTERY_BENCH_SECONDS");
+  const double s = text ? std::atof(text) : 0;
+  return s > 0 ? s : 3.0;
 }
 
 }  // namespace
 
 int main() {
-  const double seconds = 4.0;
-  // Reference: the bare HttpServer, an echo handler, same request body.
-  {
-    artery::HttpRouter router;
-    router.add("POST", "/echo", [](const artery::HttpRequest& request) {
-      return artery::HttpResponse::json(201, request.body);
-    });
-    artery::HttpServerOptions options;
-    artery::HttpServer server(options, std::move(router));
-    std::string error;
-    if (!server.start(error)) {
-      std::fprintf(stderr, "echo server: %s\n", error.c_str());
-      return 1;
-    }
-    auto echo = [&](int, long, KeepAliveClient& client) {
-      std::string answer;
-      return client.request("POST", "/echo", kPatient, answer) == 201;
-    };
-    std::printf("Bare HttpServer echo (reference, same run, ~%zu B body):\n", kPatient.size());
-    run(server.port(), 4, 0.5, echo);
-    print("echo, 1 connection", run(server.port(), 1, seconds, echo));
-    print("echo, 8 connections", run(server.port(), 8, seconds, echo));
-    server.stop();
+  const double seconds = seconds_per_case();
+  const int rounds = 3;
+  // Reference: the bare HttpServer, an echo handler, same request body. It
+  // runs through the whole benchmark (idle while the engine is measured).
+  artery::HttpRouter router;
+  router.add("POST", "/echo", [](const artery::HttpRequest& request) {
+    return artery::HttpResponse::json(201, request.body);
+  });
+  artery::HttpServerOptions echo_options;
+  artery::HttpServer echo_server(std::move(echo_options), std::move(router));
+  std::string error;
+  if (!echo_server.start(error)) {
+    std::fprintf(stderr, "echo server: %s\n", error.c_str());
+    return 1;
   }
+  auto echo = [&](int, long, KeepAliveClient& client) {
+    std::string answer;
+    return client.request("POST", "/echo", kPatient, answer) == 201;
+  };
 
   TempDir dir("artery-bench-fhir");
   const int port = free_port();
@@ -171,12 +207,36 @@ int main() {
     const std::string& id = ids[static_cast<std::size_t>(c * 7919 + n * 104729) % ids.size()];
     return client.request("GET", "/fhir/Patient/" + id, "", answer) == 200;
   };
-  std::printf("FHIR repository (artery run, type: fhir, repository: true; creates durable: channel stored + committed):\n");
-  run(port, 4, 1.0, create);  // warm-up
-  print("create POST Patient, 1 connection", run(port, 1, seconds, create));
-  print("create POST Patient, 8 connections", run(port, 8, seconds, create));
-  print("read GET Patient/[id], 1 connection", run(port, 1, seconds, read));
-  print("read GET Patient/[id], 8 connections", run(port, 8, seconds, read));
+  run(echo_server.port(), 4, 0.5, echo);  // warm-up
+  run(port, 4, 1.0, create);
+
+  std::vector<Case> cases = {{"echo, 1 connection", 1, true, {}, {}},
+                             {"echo, 8 connections", 8, true, {}, {}},
+                             {"create POST Patient, 1 connection", 1, false, {}, {}},
+                             {"create POST Patient, 8 connections", 8, false, {}, {}},
+                             {"read GET Patient/[id], 1 connection", 1, false, {}, {}},
+                             {"read GET Patient/[id], 8 connections", 8, false, {}, {}}};
+  for (int round = 0; round < rounds; ++round) {
+    for (auto& c : cases) {
+      if (c.echo)
+        c.rounds.push_back(run(echo_server.port(), c.connections, seconds, echo));
+      else if (c.name.rfind("create", 0) == 0)
+        c.rounds.push_back(run(port, c.connections, seconds, create));
+      else
+        c.rounds.push_back(run(port, c.connections, seconds, read));
+    }
+    for (auto& c : cases) {
+      const Case& reference = cases[c.connections == 1 ? 0 : 1];
+      const double e = reference.rounds.back().per_second;
+      c.ratio.push_back(e > 0 ? c.rounds.back().per_second / e : 0);
+    }
+  }
+  echo_server.stop();
+  std::printf("FHIR repository (artery run, type: fhir, repository: true; creates durable: channel stored + committed)\n"
+              "%d rounds of %.0f s per case, alternated; medians, %% = req/s of the echo with as many connections in\n"
+              "the same round; [each round's req/s]. Echo: the bare HttpServer, same ~%zu B body, this process.\n",
+              rounds, seconds, kPatient.size());
+  for (const auto& c : cases) print_case(c);
   std::printf("  (%zu Patients in the repository at the end)\n", ids.size());
   engine.stop(SIGTERM);
   return 0;

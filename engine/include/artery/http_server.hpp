@@ -23,6 +23,7 @@
 namespace artery {
 
 enum class LogLevel;
+class ListenSockets;
 
 struct HttpTlsOptions {
   bool enabled = false;
@@ -67,6 +68,11 @@ struct HttpServerOptions {
   // ConnectorContext::log. Called from the I/O and handler threads.
   std::function<void(LogLevel level, std::string_view text)> log;
   std::string log_name = "http";
+  // Where the listening socket comes from. A listener that is a channel's
+  // source passes its ConnectorContext::listen_sockets(), so a redeploy's new
+  // version takes over the old one's socket and the port never closes.
+  // Null: the server binds its own socket (the admin API).
+  ListenSockets* listen_sockets = nullptr;
 };
 
 // What a server has done since it started, for a connector's metrics and

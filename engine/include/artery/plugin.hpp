@@ -8,6 +8,7 @@
 #include <artery/version.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -19,6 +20,35 @@
 namespace artery {
 
 enum class LogLevel { debug, info, warn, error };
+
+// A claim on one listening TCP socket of the engine's pool (ListenSockets).
+// The socket stays open while any claim on it lives; destroying the last one
+// closes it. fd() is the pool's own descriptor: never close it, dup() it.
+class ListenSocket {
+ public:
+  virtual ~ListenSocket() = default;
+  virtual int fd() const noexcept = 0;
+  virtual std::uint16_t port() const noexcept = 0;  // the bound port (port 0 asked for a free one)
+};
+
+// Listening sockets that outlive one version of a connector. A redeployed
+// channel's new listener takes over the socket its old version listens on
+// (same connector, same address) instead of binding again after the old one
+// closed it, so a sender never finds the port closed: connections that
+// arrive between the two versions wait in the socket's backlog. Reached
+// through ConnectorContext::listen_sockets(), because a plugin carries its own
+// copy of the engine's code, whose globals are not the engine's.
+class ListenSockets {
+ public:
+  virtual ~ListenSockets() = default;
+  // The socket on `address` (numeric IPv4 or IPv6, no brackets) and `port`
+  // that this connector holds already, else a new one (SO_REUSEADDR, bound,
+  // listening; port 0: a free port, never shared). Null with `error` (the
+  // reason, as bind() says it) when the address cannot be bound or another
+  // connector listens on it.
+  virtual std::unique_ptr<ListenSocket> acquire(const std::string& address, std::uint16_t port,
+                                                std::string& error) = 0;
+};
 
 // The engine's side of a connector: identity, logging, persistent state.
 class ConnectorContext {
@@ -34,6 +64,10 @@ class ConnectorContext {
   // Relative paths in options resolve against base_dir (the channel file's folder).
   virtual std::filesystem::path base_dir() const = 0;
   virtual std::filesystem::path data_dir() const = 0;
+  // API 2.1: the engine's pool of listening sockets, for listeners that must
+  // keep their port open across a redeploy. Null: bind as usual (a context
+  // with no pool, such as a unit test's).
+  virtual ListenSockets* listen_sockets() { return nullptr; }
 
   // This connector's counters (names in connector_metrics.hpp): every plugin
   // reports the same ones, the engine reads snapshots from any thread. Not

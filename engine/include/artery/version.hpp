@@ -8,8 +8,9 @@ namespace artery {
 // this engine's, is refused: a newer minor may rely on host features we lack.
 // 2: the descriptor carries the build fingerprint (build_fingerprint.hpp);
 // ConnectorContext::metrics() and the TCP listener kit.
+// 2.1: ConnectorContext::listen_sockets() (listening sockets kept across a redeploy).
 inline constexpr std::uint32_t kApiMajor = 2;
-inline constexpr std::uint32_t kApiMinor = 0;
+inline constexpr std::uint32_t kApiMinor = 1;
 
 inline constexpr const char* kEngineVersion = "0.1.0";
 

@@ -14,6 +14,7 @@ class MessageStore;
 class PluginRegistry;
 class AuditLog;
 class AlertRunner;
+class ReloadCoordinator;
 struct EngineConfig;
 }  // namespace artery
 
@@ -38,6 +39,7 @@ struct AdminContext {
   std::function<std::string(const std::string& channel)> redeploy;
   // Channel -> age in seconds of its oldest queued delivery (health, metrics).
   std::function<std::map<std::string, std::int64_t>()> oldest_queued_s;
+  ReloadCoordinator* reloads = nullptr;  // hot reload's queue (POST /api/reload)
 };
 
 }  // namespace artery::admin

@@ -58,6 +58,7 @@ bool AdminServer::start(std::string& error) {
         return ages;
       }});
   AdminContext& context = *parts->context;
+  context.reloads = engine_.reloads();
 
   parts->authenticator = make_authenticator(context);
 

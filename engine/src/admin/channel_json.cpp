@@ -44,6 +44,12 @@ boost::json::object channel_json(const ChannelSnapshot& channel, bool connectors
                           {"reason", channel.reason},
                           {"counters", counters_json(channel.counters)},
                           {"destinations", std::move(destinations)}};
+  // The last hot reload that concerned the channel (null: none in this run).
+  if (channel.last_reload)
+    out["last_reload"] = boost::json::object{
+        {"at", channel.last_reload->at_ms}, {"ok", channel.last_reload->ok}, {"error", channel.last_reload->error}};
+  else
+    out["last_reload"] = nullptr;
   if (connectors) {
     boost::json::array list;
     for (const auto& entry : channel.connectors) list.push_back(connector_json(entry));

@@ -6,6 +6,7 @@
 #include "log/logger.hpp"
 #include "store/message_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace artery {
@@ -146,6 +147,24 @@ void AlertRunner::evaluate(const std::vector<ChannelSample>& samples, std::int64
     record(out.event, !send);
     if (send) outbox_.post(std::move(out.event), std::move(out.targets));
   }
+}
+
+void AlertRunner::report(AlertEvent event) {
+  std::vector<std::string> targets;
+  {
+    std::lock_guard lock(mutex_);
+    event.id = next_id_++;
+    for (const auto& rule : config_.rules)
+      if (rule.channel == "*" || rule.channel == event.channel)
+        for (const auto& target : rule.notify)
+          if (std::find(targets.begin(), targets.end(), target) == targets.end()) targets.push_back(target);
+  }
+  if (event.at_ms == 0) event.at_ms = unix_time_ms();
+  event.delivery = targets.empty() ? "none" : "pending";
+  logger::warn("alerts", "alert " + event.kind + " on channel " + event.channel + ": " + event.reason);
+  const bool send = !targets.empty();
+  record(event, !send);
+  if (send) outbox_.post(std::move(event), std::move(targets));
 }
 
 void AlertRunner::record(AlertEvent event, bool final) {

@@ -54,6 +54,12 @@ class AlertRunner {
   std::vector<AlertEvent> recent() const;
   const AlertsConfig& config() const { return config_; }
 
+  // An event that is not a rule's reading (a hot reload that failed): kept
+  // with the others, logged, given to the sink, and notified to the targets
+  // of every rule that watches the channel (its name or "*"). Fills in id
+  // and at_ms.
+  void report(AlertEvent event);
+
   // One sampling pass at `now_ms` over `samples` (the thread calls it with
   // the registry's snapshot; tests call it with made-up samples).
   void evaluate(const std::vector<ChannelSample>& samples, std::int64_t now_ms);

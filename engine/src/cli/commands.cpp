@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   }
   const bool known = command == "run" || command == "validate" || command == "test" || command == "version" ||
                      command == "--version" || command == "send" || command == "channels" ||
-                     command == "channel" || command == "messages" || command == "queue" || command == "user";
+                     command == "channel" || command == "messages" || command == "queue" || command == "user" ||
+                     command == "reload";
   if (!known) {
     std::fprintf(stderr, "artery: unknown command '%s'\n\n%s", argv[1], usage_of("").c_str());
     return 2;
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   if (command == "messages") return messages_command(argc, argv);
   if (command == "queue") return queue_command(argc, argv);
   if (command == "user") return user_command(argc, argv);
+  if (command == "reload") return reload_command(argc, argv);
   return send_command(argc, argv);
 }
 

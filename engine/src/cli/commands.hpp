@@ -14,4 +14,5 @@ int channel_command(int argc, char** argv);
 int messages_command(int argc, char** argv);
 int queue_command(int argc, char** argv);
 int user_command(int argc, char** argv);
+int reload_command(int argc, char** argv);
 }  // namespace artery::cli

@@ -30,6 +30,7 @@ int run_command(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload (docs/reload.md), also waited for below
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -86,7 +87,16 @@ int run_command(int argc, char** argv) {
   }
 
   int signal = 0;
-  sigwait(&stop_signals, &signal);
+  for (;;) {
+    sigwait(&stop_signals, &signal);
+    if (signal != SIGHUP) break;
+    // Queued like any other trigger; the outcome is logged when it is done.
+    logger::info("engine", "received SIGHUP; reloading the channels folder");
+    ReloadRequest request;
+    request.folder = true;
+    request.triggers.push_back("SIGHUP");
+    if (auto* reloads = engine.reloads()) reloads->request(std::move(request));
+  }
   logger::info("engine", std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
                              "; stopping sources, draining, flushing the store");
   if (admin_server) admin_server->stop();

@@ -26,6 +26,8 @@ constexpr std::string_view kOverview = R"(usage: artery <command> [options]    (
                        find stored messages, show one, send them through again
   queue purge --channel C
                        end a channel's queued deliveries as ERROR
+  reload [--channel NAME | --plugins]
+                       reload changed channel files and scripts now, and say what changed
 )";
 
 // The flags engine_settings() reads, shared by run, validate and test.
@@ -41,7 +43,8 @@ constexpr std::string_view kRun =
     "usage: artery run [--config FILE] [--channels DIR] [--data DIR] [--http ADDR] [--plugins DIR] [--log-level L]\n"
     "\n"
     "Deploys every valid channel in the channels folder and serves until SIGINT/SIGTERM.\n"
-    "Exits 1 when no channel could start.\n"
+    "Exits 1 when no channel could start. Changed channel files and scripts are reloaded\n"
+    "as they are saved, and on SIGHUP (docs/reload.md).\n"
     "\n";
 
 constexpr std::string_view kValidate =
@@ -122,6 +125,17 @@ constexpr std::string_view kChannel =
     "Acts on one channel and prints the state it is in afterwards. A stop or pause is\n"
     "remembered across redeploys and restarts; redeploy re-reads the channel's file.\n"
     "Needs an operator's token.\n"
+    "\n";
+
+constexpr std::string_view kReload =
+    "usage: artery reload [--channel NAME | --plugins] [--json] [--server URL] [--token-file FILE]\n"
+    "\n"
+    "Asks the running engine to reload its channels folder now (what it does by itself\n"
+    "when a file changes, and on SIGHUP): changed channels are checked, then redeployed;\n"
+    "new files deployed; deleted ones undeployed; the others untouched. Waits for the\n"
+    "reload and prints what it did. --channel NAME: redeploy that channel from its file.\n"
+    "--plugins: reload the plugins folder. Exits 1 when a change was refused (the running\n"
+    "version stays; the problems are printed as file:line:col). Needs an operator's token.\n"
     "\n";
 
 constexpr std::string_view kMessages =
@@ -205,6 +219,7 @@ std::string usage_of(std::string_view command) {
   if (command == "send systemone") return std::string(kSendSystemOne);
   if (command == "channels") return std::string(kChannels) + std::string(kApiFlags);
   if (command == "channel") return std::string(kChannel) + std::string(kApiFlags);
+  if (command == "reload") return std::string(kReload) + std::string(kApiFlags);
   if (command == "messages") return std::string(kMessages) + std::string(kApiFlags);
   if (command == "messages search") return std::string(kMessagesSearch) + "\n" + std::string(kApiFlags);
   if (command == "messages show") return std::string(kMessagesShow) + std::string(kApiFlags);

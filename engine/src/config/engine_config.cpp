@@ -16,7 +16,8 @@ namespace artery {
 namespace {
 
 const std::vector<std::string> kEngineKeys = {"channels",  "data",  "plugins", "http",          "durability", "lua",
-                                              "log_level", "admin", "alerts",  "metrics_public"};
+                                              "log_level", "admin", "alerts",  "metrics_public", "reload"};
+const std::vector<std::string> kReloadKeys = {"watch", "debounce"};
 const std::vector<std::string> kLuaKeys = {"instructions", "memory"};
 const std::vector<std::string> kAdminKeys = {"session_idle", "session_absolute"};
 const std::vector<std::string> kAlertsKeys = {"interval", "targets", "rules"};
@@ -267,6 +268,12 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
                          "'session_idle' in admin (default 8h) is longer than 'session_absolute' (default 24h)");
   }
   if (const config::MapEntry* alerts = fields.find("alerts")) read_alerts(*alerts, source, out.alerts);
+  if (const config::MapEntry* reload = fields.find("reload")) {
+    config::MapFields reload_fields(reload->value, config::YamlSource::mark_of(reload->key_node), "reload",
+                                    kReloadKeys, source);
+    if (auto watch = reload_fields.boolean("watch")) out.reload.watch = *watch;
+    if (auto debounce = reload_fields.duration("debounce")) out.reload.debounce = *debounce;
+  }
 
   if (source.error_count() > 0) return std::nullopt;
   return out;

@@ -18,6 +18,12 @@ struct AdminSettings {
   std::chrono::milliseconds session_absolute = std::chrono::hours(24);  // and none lasts longer than this
 };
 
+// artery.yaml's `reload:` block (docs/reload.md).
+struct ReloadSettings {
+  bool watch = true;  // inotify on the channels, scripts and plugins folders
+  std::chrono::milliseconds debounce{200};  // quiet this long after a change before reloading
+};
+
 struct EngineConfig {
   std::filesystem::path channels_dir = "channels";
   std::filesystem::path data_dir = "data";
@@ -27,7 +33,8 @@ struct EngineConfig {
   lua::Limits lua_limits;
   std::string log_level = "info";
   AdminSettings admin;
-  AlertsConfig alerts;  // `alerts:` (docs/alerts.md); no rules: no alerting
+  AlertsConfig alerts;
+  ReloadSettings reload;  // `alerts:` (docs/alerts.md); no rules: no alerting
   // GET /metrics without logging in (for Prometheus scrapers); otherwise it
   // needs the viewer role like the rest of the admin API.
   bool metrics_public = false;

@@ -4,6 +4,7 @@
 #include "runtime/module_paths.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 #include <thread>
 
@@ -25,6 +26,7 @@ struct ChannelRegistry::Entry {
   std::shared_ptr<ChannelRuntime> runtime;  // the last one built (kept after a stop for its counters)
   ChannelState state = ChannelState::stopped;
   std::string reason;
+  std::optional<LastReload> last_reload;
 
   void set(ChannelState new_state, std::string why = {}) {
     std::lock_guard lock(guard);
@@ -173,10 +175,16 @@ ControlResult ChannelRegistry::redeploy(ChannelConfig config) {
   if (!entry) return ControlResult::failure("no channel named " + config.name);
   std::lock_guard operation(entry->operation);
   ChannelState before;
+  std::shared_ptr<ChannelRuntime> old;
   {
     std::lock_guard lock(entry->guard);
     before = entry->state;
+    old = entry->runtime;
   }
+  if (before == ChannelState::started && old && old->state() == ChannelState::started)
+    return swap_locked(*entry, std::move(old), std::move(config));
+  // Not taking messages (stopped, paused, failed): nothing to keep open, so
+  // stop what is left and start the new version.
   stop_locked(*entry);
   {
     std::lock_guard lock(entry->guard);
@@ -199,6 +207,53 @@ ControlResult ChannelRegistry::redeploy(ChannelConfig config) {
   }
   if (result.ok) logger::info(entry->config.name, "redeployed");
   return result;
+}
+
+ControlResult ChannelRegistry::swap_locked(Entry& entry, std::shared_ptr<ChannelRuntime> old, ChannelConfig config) {
+  const std::string name = config.name;
+  RuntimeEnvironment env = base_;
+  env.module_paths = module_paths_for(config);
+  const auto began = std::chrono::steady_clock::now();
+  auto next = std::make_shared<ChannelRuntime>(config, std::move(env));
+  std::string why;
+  if (!next->start_beside(old, why)) {
+    // Validated, and still it did not start (a port taken, a destination
+    // that refused its options): the running version stays as it was.
+    logger::error(name, "redeploy failed, the running version stays: " + why);
+    return ControlResult::failure("the new version did not start, the running version stays: " + why);
+  }
+  {
+    // From here routed messages and snapshots go to the new version (whose
+    // counters include the old one's until take_over()).
+    std::lock_guard lock(entry.guard);
+    entry.config = std::move(config);
+    entry.runtime = next;
+    entry.state = ChannelState::started;
+    entry.reason.clear();
+  }
+  old->stop();  // its source first (answers what is in flight), then its destinations
+  next->take_over();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+  logger::info(name, "redeployed (swapped in " + std::to_string(ms.count()) + " ms, the port kept open)");
+  return {};
+}
+
+ControlResult ChannelRegistry::reload_scripts(const std::string& name) {
+  auto entry = find(name);
+  if (!entry) return ControlResult::failure("no channel named " + name);
+  std::lock_guard operation(entry->operation);
+  std::shared_ptr<ChannelRuntime> runtime;
+  {
+    std::lock_guard lock(entry->guard);
+    runtime = entry->runtime;
+  }
+  if (!runtime) return {};
+  std::string why;
+  if (!runtime->reload_scripts(why)) {
+    logger::error(name, "script reload failed, the running scripts stay: " + why);
+    return ControlResult::failure(why);
+  }
+  return {};
 }
 
 ControlResult ChannelRegistry::start(const std::string& name) {
@@ -276,6 +331,7 @@ ChannelSnapshot ChannelRegistry::snapshot_of(Entry& entry, std::optional<StoredC
     out.source_type = entry.config.source.type;
     out.state = entry.state;
     out.reason = entry.reason;
+    out.last_reload = entry.last_reload;
     runtime = entry.runtime;
     for (const auto& dest : entry.config.destinations) types.emplace_back(dest.name, dest.connector.type);
   }
@@ -325,6 +381,13 @@ std::vector<ChannelConfig> ChannelRegistry::configs() const {
     out.push_back(entry->config);
   }
   return out;
+}
+
+void ChannelRegistry::record_reload(const std::string& name, LastReload reload) {
+  auto entry = find(name);
+  if (!entry) return;
+  std::lock_guard lock(entry->guard);
+  entry->last_reload = std::move(reload);
 }
 
 void ChannelRegistry::stop_all() {

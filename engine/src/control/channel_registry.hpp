@@ -28,6 +28,14 @@ struct DestinationSnapshot {
   Counters counters;  // counters.queued is the destination's queue depth
 };
 
+// The last hot reload that concerned a channel (docs/reload.md): when, and
+// whether its new version took over; `error` says why not (file:line:col).
+struct LastReload {
+  std::int64_t at_ms = 0;
+  bool ok = true;
+  std::string error;
+};
+
 struct ChannelSnapshot {
   std::string name;
   std::string description;
@@ -41,6 +49,7 @@ struct ChannelSnapshot {
   std::vector<ChannelRuntime::ConnectorMetricsEntry> connectors;
   // ChannelRuntime::processing_time(); zeros for a channel not started in this run.
   LatencyHistogram::Snapshot processing;
+  std::optional<LastReload> last_reload;  // none: not reloaded in this run
 };
 
 struct ControlResult {
@@ -67,9 +76,22 @@ class ChannelRegistry final : public ChannelDirectory {
   std::vector<ControlResult> deploy_all(std::vector<ChannelConfig> configs);
   // Stops the channel (queued deliveries stay in the store) and forgets it.
   ControlResult undeploy(const std::string& name);
-  // Replaces the channel's definition: stop, then start the new version, in
-  // the state the operator chose (a stopped channel stays stopped).
+  // Replaces the channel's definition, in the state the operator chose (a
+  // stopped channel stays stopped, a paused one paused). A running channel
+  // is swapped without a gap: the new version is built and started beside
+  // the old one, its listener on the old one's socket (the port never
+  // closes); then the old source stops (in-flight messages get their
+  // answer), then the old destinations (their queues are in the store), and
+  // the new version delivers what they left. When the new version does not
+  // start, the old one keeps running untouched, with its definition, and
+  // the result says why.
   ControlResult redeploy(ChannelConfig config);
+  // Swaps the running channel's Lua states for ones built from the script
+  // files as they are now (ChannelRuntime::reload_scripts): source, queues
+  // and connectors untouched. A script that does not load keeps the old
+  // states; the error names it (file:line). A channel that is not running
+  // has nothing to swap (its next start reads the files).
+  ControlResult reload_scripts(const std::string& name);
   ControlResult start(const std::string& name);
   ControlResult stop(const std::string& name);
   ControlResult pause(const std::string& name);
@@ -84,6 +106,8 @@ class ChannelRegistry final : public ChannelDirectory {
   std::vector<ChannelSnapshot> snapshot() const;  // sorted by name
   std::optional<ChannelSnapshot> snapshot(const std::string& name) const;
   std::vector<ChannelConfig> configs() const;  // the deployed definitions (pruner, API)
+  // Hot reload's verdict on the channel, shown in its snapshot until the next.
+  void record_reload(const std::string& name, LastReload reload);
 
   // Stops every channel in parallel for the engine's shutdown; unlike stop(),
   // this is not an operator's choice and is not remembered.
@@ -101,6 +125,7 @@ class ChannelRegistry final : public ChannelDirectory {
   ChannelSnapshot snapshot_of(Entry& entry, std::optional<StoredCounters>& stored) const;
   ControlResult start_locked(Entry& entry);
   void stop_locked(Entry& entry);
+  ControlResult swap_locked(Entry& entry, std::shared_ptr<ChannelRuntime> old, ChannelConfig config);
   void remember(const std::string& name, const std::string& choice);  // "" forgets
 
   RuntimeEnvironment base_;

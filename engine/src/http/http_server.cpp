@@ -37,7 +37,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <ctime>
 #include <list>
@@ -119,6 +123,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions options;
   HttpRouter router;
   asio::io_context io{1};
+  // The pooled socket the acceptor listens on a dup of (options.listen_sockets);
+  // given back when the server stops, after the acceptor has closed.
+  std::unique_ptr<ListenSocket> claim;
   tcp::acceptor acceptor{io};
   std::optional<ssl::context> tls;
   std::unique_ptr<asio::thread_pool> handlers;
@@ -844,6 +851,25 @@ bool HttpServer::Impl::listen(std::string& error) {
     endpoint = tcp::endpoint(address, options.port);
   }
   const std::string where = options.host + ":" + std::to_string(options.port);
+  if (options.listen_sockets) {
+    claim = options.listen_sockets->acquire(endpoint.address().to_string(), endpoint.port(), error);
+    if (!claim) {
+      error = "cannot listen on " + where + ": " + error;
+      return false;
+    }
+    // Asio owns and closes its own descriptor; the pool keeps the socket.
+    const int fd = ::fcntl(claim->fd(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) ec.assign(errno, boost::system::system_category());
+    else acceptor.assign(endpoint.protocol(), fd, ec);
+    if (ec) {
+      if (fd >= 0) ::close(fd);
+      error = "cannot listen on " + where + ": " + ec.message();
+      claim.reset();
+      return false;
+    }
+    port = acceptor.local_endpoint(ec).port();
+    return true;
+  }
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
@@ -863,7 +889,11 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
   asio::steady_timer pause(io);
   while (!stopping) {
     tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopping || ec == asio::error::operation_aborted) break;
+    if (ec == asio::error::operation_aborted) break;
+    // Accepted just before begin_stop() closed the acceptor: the peer has
+    // connected, so it is admitted (and stopped like the others), not dropped.
+    if (stopping && !ec) admit(std::move(socket));
+    if (stopping) break;
     if (ec) {
       // Out of file descriptors, usually: wait instead of spinning on the error.
       log(LogLevel::warn, "accept failed: " + ec.message());
@@ -1026,6 +1056,7 @@ void HttpServer::stop() noexcept {
     // Handlers still running finish here; their answers are dropped (the gate is shut).
     if (impl.handlers) impl.handlers->join();
     impl.live.clear();  // connections hold the server: break the cycle
+    impl.claim.reset();  // the port closes here unless a newer version holds it too
   } catch (...) {
   }
 }

@@ -12,6 +12,11 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <future>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -37,6 +42,10 @@ struct TcpListener::Impl : std::enable_shared_from_this<TcpListener::Impl> {
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_pause;  // after a failed accept (out of file descriptors)
   std::optional<ssl::context> tls;
+  // The pooled socket the acceptor listens on (a dup of it), when the
+  // context has a pool: it outlives this listener while a newer version of
+  // the connector holds it too, which is how a redeploy keeps the port open.
+  std::unique_ptr<ListenSocket> claim;
   std::uint16_t port = 0;
   std::size_t next_context = 0;
   bool started = false;
@@ -76,6 +85,32 @@ bool TcpListener::Impl::bind(std::string& error) {
     }
     acceptor.emplace(io);
     accept_pause.emplace(io);
+    if (ListenSockets* pool = shared->context.listen_sockets()) {
+      claim = pool->acquire(endpoint.address().to_string(), endpoint.port(), error);
+      if (!claim) {
+        error = where + ": " + error;
+        acceptor.reset();
+        return false;
+      }
+      // Our own descriptor for Asio to own and close; the pool keeps its own.
+      const int fd = ::fcntl(claim->fd(), F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) {
+        error = where + ": " + std::strerror(errno);
+        acceptor.reset();
+        claim.reset();
+        return false;
+      }
+      acceptor->assign(endpoint.protocol(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        error = where + ": " + ec.message();
+        acceptor.reset();
+        claim.reset();
+        return false;
+      }
+      port = acceptor->local_endpoint().port();
+      return true;
+    }
     acceptor->open(endpoint.protocol());
     acceptor->set_option(asio::socket_base::reuse_address(true));
     acceptor->bind(endpoint, ec);
@@ -93,6 +128,7 @@ bool TcpListener::Impl::bind(std::string& error) {
     error = where + ": " + e.what();
   }
   acceptor.reset();
+  claim.reset();
   return false;
 }
 
@@ -100,12 +136,16 @@ void TcpListener::Impl::accept() {
   asio::io_context& target = *contexts[next_context++ % contexts.size()];
   auto self = shared_from_this();
   acceptor->async_accept(target, [self](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !self->acceptor || !self->acceptor->is_open()) return;
+    if (ec == asio::error::operation_aborted) return;
+    const bool open = self->acceptor && self->acceptor->is_open();
     if (!ec) {
+      // Accepted before stop() closed the acceptor: the peer has connected,
+      // so it is served (and told to stop like any other), never dropped.
       self->admit(std::move(socket));
-      self->accept();
+      if (open) self->accept();
       return;
     }
+    if (!open) return;
     // EMFILE and the like fail again at once: pause instead of spinning a core.
     self->shared->log(LogLevel::warn, "accept failed: " + ec.message() + "; retrying in 100 ms");
     self->accept_pause->expires_after(std::chrono::milliseconds(100));
@@ -195,6 +235,7 @@ bool TcpListener::start(std::string& error) {
     // the accept-pause timer outliving its context when a port was taken).
     im.acceptor.reset();
     im.accept_pause.reset();
+    im.claim.reset();
     im.guards.clear();
     im.contexts.clear();
     return false;
@@ -218,15 +259,26 @@ void TcpListener::stop() {
   im.stopped = true;
   auto shared = im.shared;
   {
+    // The acceptor closes first, on its own thread, and only then does
+    // `stopping` turn admit() away: a connection accepted just before is
+    // admitted (and stopped with the others below), and one still in the
+    // socket's backlog stays there for a newer listener on a pooled socket.
+    // Accepts complete on that thread in order, so none is admitted after
+    // the close has run.
+    std::promise<void> closed;
+    asio::post(*im.contexts.front(), [&im, &closed] {
+      boost::system::error_code ignored;
+      if (im.acceptor) im.acceptor->close(ignored);
+      if (im.accept_pause) im.accept_pause->cancel();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
+  {
     // Under the registry lock: no connection is admitted after the snapshot below.
     std::lock_guard lock(shared->mutex);
     shared->stopping = true;
   }
-  asio::post(*im.contexts.front(), [&im] {
-    boost::system::error_code ignored;
-    if (im.acceptor) im.acceptor->close(ignored);
-    if (im.accept_pause) im.accept_pause->cancel();
-  });
   std::vector<std::shared_ptr<TcpConnectionCore>> live;
   {
     std::lock_guard lock(shared->mutex);
@@ -255,6 +307,7 @@ void TcpListener::stop() {
   im.threads.clear();
   im.acceptor.reset();
   im.accept_pause.reset();
+  im.claim.reset();  // the port closes here unless a newer version holds it too
   {
     std::lock_guard lock(shared->mutex);
     shared->live.clear();

@@ -60,7 +60,22 @@ ChannelRuntime::~ChannelRuntime() { stop(); }
 
 std::map<std::string, Counters> ChannelRuntime::destination_counters() const {
   std::map<std::string, Counters> out;
-  for (const auto& [name, live] : destination_counters_) out[name] = live->snapshot();
+  std::lock_guard lock(predecessor_mutex_);
+  for (const auto& [name, live] : destination_counters_) {
+    Counters c = live->snapshot();
+    if (predecessor_) {
+      // Handing over: the predecessor's counts of the same queue, until take_over() adds them.
+      if (auto it = predecessor_->destination_counters_.find(name); it != predecessor_->destination_counters_.end()) {
+        const Counters before = it->second->snapshot();
+        c.received += before.received;
+        c.filtered += before.filtered;
+        c.queued += before.queued;
+        c.sent += before.sent;
+        c.errored += before.errored;
+      }
+    }
+    out[name] = c;
+  }
   return out;
 }
 
@@ -111,33 +126,12 @@ bool ChannelRuntime::build_destinations(std::string& error) {
     // ack: after-delivery answers with the first (enabled) destination's outcome.
     if (config_.ack == AckMode::after_delivery && destinations_.empty())
       setup.final_outcome = [this](std::int64_t id, const SendResult& result) { final_outcome(id, result); };
-    lua::Script::Options options;
-    options.file = dest.script;
-    options.limits = env_.lua_limits;
-    options.services = services_.get();
-    options.module_paths = env_.module_paths;
     if (dest.connector.type == "lua") {
-      if (dest.script.empty()) {
-        error = "destination " + dest.name + ": type lua needs a script defining send(msg, ctx)";
-        return false;
-      }
-      options.fs_roots = lua_destination_roots(dest, base, env_.data_dir);
-      for (const auto& root : options.fs_roots) {
-        std::error_code ec;
-        std::filesystem::create_directories(root, ec);
-      }
-      options.functions = lua::Script::lua_destination_functions();
-      auto script = lua::Script::load(options, error);
-      if (!script) {
-        error = "destination " + dest.name + ": " + error;
-        return false;
-      }
-      if (!script->has("send")) {
-        error = "destination " + dest.name + ": script " + dest.script.string() + " defines no send(msg, ctx)";
-        return false;
-      }
+      auto script = load_destination_script(dest, error);
+      if (!script) return false;
       auto lua = std::make_unique<LuaDestination>(std::move(script), config_.name, dest.name);
       setup.script = lua->script();
+      setup.owned_script = lua->shared_script();
       if (!dest.after.empty())
         setup.carry_awaited = [lua = lua.get()](const lua::ScriptContext& context) { lua->carry_awaited(context); };
       setup.connector.connector = std::move(lua);
@@ -153,14 +147,9 @@ bool ChannelRuntime::build_destinations(std::string& error) {
         return false;
       }
       if (!dest.script.empty()) {
-        options.functions = lua::Script::destination_functions();
-        auto script = lua::Script::load(options, error);
-        if (!script) {
-          error = "destination " + dest.name + ": " + error;
-          return false;
-        }
-        setup.script = script.get();
-        destination_scripts_.push_back(std::move(script));
+        setup.owned_script = load_destination_script(dest, error);
+        if (!setup.owned_script) return false;
+        setup.script = setup.owned_script.get();
       }
     }
     {
@@ -168,13 +157,51 @@ bool ChannelRuntime::build_destinations(std::string& error) {
       contexts_.push_back(std::move(context));
     }
     auto worker = std::make_unique<DestinationWorker>(std::move(setup));
-    if (!worker->start(error)) {
+    if (!worker->start(error, deliver_on_start_)) {
       error = "destination " + dest.name + ": " + error;
       return false;
     }
     destinations_.push_back(std::move(worker));
   }
   return true;
+}
+
+// A destination's script as build_destinations() and reload_scripts() load
+// it: a `lua` destination's send(msg, ctx) with its fs folders, else the
+// filter/transform/response of a plugin destination. Null with `error`.
+std::shared_ptr<lua::Script> ChannelRuntime::load_destination_script(const DestinationConfig& dest,
+                                                                    std::string& error) const {
+  lua::Script::Options options;
+  options.file = dest.script;
+  options.limits = env_.lua_limits;
+  options.services = services_.get();
+  options.module_paths = env_.module_paths;
+  std::unique_ptr<lua::Script> script;
+  if (dest.connector.type == "lua") {
+    if (dest.script.empty()) {
+      error = "destination " + dest.name + ": type lua needs a script defining send(msg, ctx)";
+      return nullptr;
+    }
+    options.fs_roots = lua_destination_roots(dest, config_.file.parent_path(), env_.data_dir);
+    for (const auto& root : options.fs_roots) {
+      std::error_code ec;
+      std::filesystem::create_directories(root, ec);
+    }
+    options.functions = lua::Script::lua_destination_functions();
+    script = lua::Script::load(options, error);
+    if (script && !script->has("send")) {
+      error = "script " + dest.script.string() + " defines no send(msg, ctx)";
+      script.reset();
+    }
+  } else {
+    options.functions = lua::Script::destination_functions();
+    script = lua::Script::load(options, error);
+  }
+  if (!script) {
+    error = "destination " + dest.name + ": " + error;
+    return nullptr;
+  }
+  return script;
 }
 
 std::unique_ptr<Destination> ChannelRuntime::build_channel_destination(const DestinationConfig& dest,
@@ -202,7 +229,7 @@ bool ChannelRuntime::build_router(std::string& error) {
   setup.connector.connector = std::make_unique<RouterDestination>(*env_.channels, config_.name);
   setup.drop_content_when_sent = true;
   router_ = std::make_unique<DestinationWorker>(std::move(setup));
-  if (!router_->start(error)) {
+  if (!router_->start(error, deliver_on_start_)) {
     error = "router: " + error;
     router_.reset();
     return false;
@@ -237,15 +264,39 @@ void ChannelRuntime::route_in(Message message, RouteOrigin origin, std::function
   take({std::move(message), std::move(done), unix_time_ms(), std::move(origin)});
 }
 
-bool ChannelRuntime::start(std::string& error) {
+bool ChannelRuntime::start(std::string& error) { return start_impl(nullptr, error); }
+
+bool ChannelRuntime::start_beside(std::shared_ptr<ChannelRuntime> predecessor, std::string& error) {
+  if (!predecessor) return start_impl(nullptr, error);
+  {
+    std::lock_guard lock(predecessor_mutex_);
+    predecessor_ = predecessor;
+  }
+  deliver_on_start_ = false;
+  if (start_impl(predecessor, error)) return true;
+  std::lock_guard lock(predecessor_mutex_);
+  predecessor_.reset();
+  return false;
+}
+
+bool ChannelRuntime::start_impl(std::shared_ptr<ChannelRuntime> predecessor, std::string& error) {
   if (state_ == ChannelState::started) return true;
   state_ = ChannelState::starting;
-  services_ = std::make_unique<ChannelScriptServices>(config_.name, env_.store);
+  // Beside a running predecessor, ctx.store is its cache: both versions'
+  // scripts run for a moment, and one must read what the other wrote.
+  if (predecessor && predecessor->services_) services_ = predecessor->services_;
+  else services_ = std::make_shared<ChannelScriptServices>(config_.name, env_.store);
 
   // Counters: totals from the store; the queued gauge recounted from the queue itself.
+  // Beside a predecessor, what it counts (the channel's totals and each queue
+  // it has) is still changing: those counters start from zero here and
+  // take_over() adds the predecessor's final counts.
   auto stored = env_.store->counters();
   auto& mine = stored[config_.name];
-  counters_.load(mine[""]);
+  if (!predecessor) counters_.load(mine[""]);
+  auto inherited = [&](const std::string& queue) {
+    return predecessor && predecessor->destination_counters_.count(queue) > 0;
+  };
   std::int64_t queued_total = 0;
   std::vector<std::string> queues;
   for (const auto& dest : config_.destinations) queues.push_back(dest.name);
@@ -256,6 +307,10 @@ bool ChannelRuntime::start(std::string& error) {
   if (routes_) queues.emplace_back(kRouterDestination);
   for (const auto& name : queues) {
     auto live = std::make_unique<LiveCounters>();
+    if (inherited(name)) {
+      destination_counters_[name] = std::move(live);
+      continue;
+    }
     live->load(mine[name]);
     const std::int64_t pending = env_.store->pending_count(config_.name, name);
     if (pending != live->queued) {
@@ -267,7 +322,7 @@ bool ChannelRuntime::start(std::string& error) {
     queued_total += pending;
     destination_counters_[name] = std::move(live);
   }
-  if (queued_total != counters_.queued) {
+  if (!predecessor && queued_total != counters_.queued) {
     Counters fix;
     fix.queued = queued_total - counters_.queued;
     env_.store->add_counters({config_.name, "", fix});
@@ -315,10 +370,9 @@ bool ChannelRuntime::start(std::string& error) {
   inline_ = config_.workers <= 1;
   accepting_ = true;
   if (!inline_) ingress_ = std::make_unique<BlockingQueue<Ingress>>();
-  for (int i = 0; !inline_ && i < config_.workers; ++i) {
-    lua::Script* script = scripts_.empty() ? nullptr : scripts_[i].get();
-    workers_.emplace_back([this, script] { work(script); });
-  }
+  for (int i = 0; !inline_ && i < config_.workers; ++i) worker_scripts_.push_back(std::make_unique<WorkerScript>());
+  for (int i = 0; !inline_ && i < config_.workers; ++i)
+    workers_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
 
   if (!start_source(error)) {
     stop_parts();
@@ -395,6 +449,7 @@ void ChannelRuntime::stop_parts() {
   if (ingress_) ingress_->close();
   for (auto& worker : workers_) worker.join();
   workers_.clear();
+  worker_scripts_.clear();
   if (env_.store) env_.store->flush();
   for (auto& destination : destinations_) destination->stop();
   if (router_) router_->stop();
@@ -410,7 +465,6 @@ void ChannelRuntime::stop_parts() {
   destinations_.clear();
   router_.reset();
   outcomes_.reset();
-  destination_scripts_.clear();
   scripts_.clear();
   {
     std::lock_guard lock(contexts_mutex_);
@@ -446,8 +500,134 @@ void ChannelRuntime::take(Ingress ingress) {
     done_copy({Disposition::Status::unavailable, 0, {}, "channel " + config_.name + " is stopping"});
 }
 
-void ChannelRuntime::work(lua::Script* script) {
-  while (auto ingress = ingress_->pop()) process(*ingress, script);
+void ChannelRuntime::work(std::size_t index) {
+  while (auto ingress = ingress_->pop()) {
+    if (scripts_.empty()) {
+      process(*ingress, nullptr);
+      continue;
+    }
+    take_worker_script(index);  // between two messages: this one runs wholly on one state
+    process(*ingress, scripts_[index].get());
+  }
+}
+
+void ChannelRuntime::take_worker_script(std::size_t index) {
+  WorkerScript& slot = *worker_scripts_[index];
+  if (!slot.waiting.load()) return;
+  std::unique_ptr<lua::Script> old;
+  {
+    std::lock_guard lock(slot.mutex);
+    old = std::exchange(scripts_[index], std::move(slot.next));
+    slot.waiting = false;
+  }
+  // `old` goes here, on the thread that ran it.
+}
+
+Counters ChannelRuntime::counters() const {
+  std::lock_guard lock(predecessor_mutex_);
+  Counters out = counters_.snapshot();
+  if (predecessor_) {
+    const Counters before = predecessor_->counters_.snapshot();
+    out.received += before.received;
+    out.filtered += before.filtered;
+    out.queued += before.queued;
+    out.sent += before.sent;
+    out.errored += before.errored;
+  }
+  return out;
+}
+
+void ChannelRuntime::take_over() {
+  {
+    std::lock_guard lock(predecessor_mutex_);
+    if (!predecessor_) return;
+    // The predecessor has stopped: its counts are final. Added under the
+    // lock that counters() takes, so no snapshot sees them twice.
+    auto add = [](LiveCounters& into, const Counters& c) {
+      into.received += c.received;
+      into.filtered += c.filtered;
+      into.queued += c.queued;
+      into.sent += c.sent;
+      into.errored += c.errored;
+    };
+    add(counters_, predecessor_->counters_.snapshot());
+    for (auto& [name, live] : destination_counters_) {
+      auto it = predecessor_->destination_counters_.find(name);
+      if (it != predecessor_->destination_counters_.end()) add(*live, it->second->snapshot());
+    }
+    {
+      std::scoped_lock both(waiting_mutex_, predecessor_->waiting_mutex_);
+      committed_through_ = std::max(committed_through_, predecessor_->committed_through_);
+    }
+    predecessor_.reset();
+  }
+  // Every commit so far has had its callback: a delivery read back now
+  // cannot overtake one (ack: after-delivery's early outcomes).
+  if (env_.store) env_.store->flush();
+  deliver_on_start_ = true;
+  for (auto& destination : destinations_) destination->start_delivering();
+  if (router_) router_->start_delivering();
+}
+
+bool ChannelRuntime::reload_scripts(std::string& error) {
+  const auto state = state_.load();
+  if (state != ChannelState::started && state != ChannelState::paused) return true;
+  // Build every state first: a script that does not load leaves all as they are.
+  std::vector<std::unique_ptr<lua::Script>> channel_scripts;
+  if (!config_.script.empty()) {
+    for (std::size_t i = 0; i < scripts_.size(); ++i) {
+      lua::Script::Options options;
+      options.file = config_.script;
+      options.limits = env_.lua_limits;
+      options.services = services_.get();
+      options.module_paths = env_.module_paths;
+      options.functions = lua::Script::channel_functions();
+      auto script = lua::Script::load(options, error);
+      if (!script) return false;
+      channel_scripts.push_back(std::move(script));
+    }
+  }
+  std::vector<std::pair<DestinationWorker*, std::shared_ptr<lua::Script>>> destination_scripts;
+  std::vector<const DestinationConfig*> lua_destinations;
+  for (const auto& dest : config_.destinations) {
+    if (!dest.enabled || dest.script.empty()) continue;
+    DestinationWorker* worker = nullptr;
+    for (auto& running : destinations_)
+      if (running->name() == dest.name) worker = running.get();
+    if (!worker) continue;
+    auto script = load_destination_script(dest, error);
+    if (!script) return false;
+    destination_scripts.emplace_back(worker, std::move(script));
+    lua_destinations.push_back(dest.connector.type == "lua" ? &dest : nullptr);
+  }
+
+  // Swap, the destinations first: a message that runs on the new channel
+  // script is then delivered by the new destination scripts too.
+  for (std::size_t i = 0; i < destination_scripts.size(); ++i) {
+    auto& [worker, script] = destination_scripts[i];
+    std::function<void(std::shared_ptr<lua::Script>)> adopt;
+    if (lua_destinations[i]) {
+      // The lua destination's send() runs on the same state: it switches with it.
+      auto* lua = dynamic_cast<LuaDestination*>(worker->connector());
+      if (lua) adopt = [lua](std::shared_ptr<lua::Script> next) { lua->use_script(std::move(next)); };
+    }
+    worker->replace_script(std::move(script), std::move(adopt));
+  }
+  // Swap. Inline (one worker): under the lock each message is processed in,
+  // so between two messages. Several workers: each takes its own at its next message.
+  if (inline_) {
+    std::unique_ptr<lua::Script> old;
+    std::lock_guard lock(inline_mutex_);
+    if (!channel_scripts.empty()) old = std::exchange(scripts_.front(), std::move(channel_scripts.front()));
+  } else {
+    for (std::size_t i = 0; i < channel_scripts.size() && i < worker_scripts_.size(); ++i) {
+      std::lock_guard lock(worker_scripts_[i]->mutex);
+      worker_scripts_[i]->next = std::move(channel_scripts[i]);
+      worker_scripts_[i]->waiting = true;
+    }
+  }
+  logger::info(config_.name, "scripts reloaded");
+  return true;
 }
 
 void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {

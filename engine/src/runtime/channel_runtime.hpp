@@ -47,6 +47,29 @@ class ChannelRuntime final : private SourceHost {
   // Builds everything (scripts, destinations, source) and starts it; on any
   // failure nothing is left running and `error` says what failed.
   bool start(std::string& error);
+  // A redeploy without a gap, in two steps. start_beside() builds and starts
+  // this version while `predecessor` (the running version of the same
+  // channel) still runs: the source takes over the predecessor's listening
+  // socket (ConnectorContext::listen_sockets), so both accept for a moment,
+  // and messages are taken and committed at once; the destinations are
+  // started but do not deliver yet (the predecessor still delivers the same
+  // queues), and ctx.store is the predecessor's. On failure nothing of this
+  // version is left and the predecessor is untouched. The caller then stops
+  // the predecessor and calls take_over(): the counters continue from the
+  // predecessor's, and the destinations read their queues back from the
+  // store, the predecessor's leftovers first (by id).
+  bool start_beside(std::shared_ptr<ChannelRuntime> predecessor, std::string& error);
+  void take_over();
+  // Rebuilds every Lua state of the running channel from the files as they
+  // are now (channel script per worker, destination scripts, `lua`
+  // destinations; require()d modules are read again) and swaps them in at a
+  // message boundary: a message or delivery that began before goes on with
+  // the state it began with, every one begun after this returns runs the new
+  // one; the source, the queues and the connectors are untouched. All or
+  // nothing: when any script fails to load, nothing is swapped and `error`
+  // says which (file:line). Not concurrently with start/stop (the registry
+  // serializes them). A channel that is not running has nothing to swap.
+  bool reload_scripts(std::string& error);
   // Graceful: stop the source (in-flight messages get their answer), finish
   // transforms, commit, stop destinations (queued deliveries stay queued).
   void stop();
@@ -58,7 +81,7 @@ class ChannelRuntime final : private SourceHost {
 
   const ChannelConfig& config() const { return config_; }
   ChannelState state() const { return state_; }
-  Counters counters() const { return counters_.snapshot(); }
+  Counters counters() const;
   std::map<std::string, Counters> destination_counters() const;
   // The connector counters (artery/connector_metrics.hpp) of the running
   // source ("source") and each destination (by name), source first; empty
@@ -95,8 +118,11 @@ class ChannelRuntime final : private SourceHost {
   };
 
   void submit(Message message, std::function<void(Disposition)> done) override;
+  bool start_impl(std::shared_ptr<ChannelRuntime> predecessor, std::string& error);
   void take(Ingress ingress);
-  void work(lua::Script* script);
+  void work(std::size_t index);
+  void take_worker_script(std::size_t index);
+  std::shared_ptr<lua::Script> load_destination_script(const DestinationConfig& dest, std::string& error) const;
   void process(Ingress& ingress, lua::Script* script);
   void committed(std::int64_t id, const std::string& error, std::shared_ptr<Ingress> ingress, Disposition reply,
                  const NewMessage& summary, std::shared_ptr<std::string> payload);
@@ -116,15 +142,28 @@ class ChannelRuntime final : private SourceHost {
   LiveCounters counters_;
   LatencyHistogram processing_;
   std::map<std::string, std::unique_ptr<LiveCounters>> destination_counters_;
-  std::unique_ptr<ChannelScriptServices> services_;
-  std::vector<std::unique_ptr<lua::Script>> scripts_;  // one per worker
+  // Shared with the version this one took over from (start_beside), so
+  // ctx.store reads what either wrote.
+  std::shared_ptr<ChannelScriptServices> services_;
+  std::vector<std::unique_ptr<lua::Script>> scripts_;  // one per worker; worker i alone touches scripts_[i]
+  // A reloaded channel script waiting for worker i's next message (workers > 1).
+  struct WorkerScript {
+    std::mutex mutex;
+    std::unique_ptr<lua::Script> next;
+    std::atomic<bool> waiting{false};
+  };
+  std::vector<std::unique_ptr<WorkerScript>> worker_scripts_;
+  // The version this one is taking over from, between start_beside() and
+  // take_over(): counters add its counts while both run.
+  mutable std::mutex predecessor_mutex_;
+  std::shared_ptr<ChannelRuntime> predecessor_;
+  bool deliver_on_start_ = true;  // false between start_beside() and take_over()
   mutable std::mutex contexts_mutex_;  // contexts_ changes at start/stop while connector_metrics() reads
   std::vector<std::unique_ptr<StoreConnectorContext>> contexts_;
   std::vector<std::unique_ptr<DestinationWorker>> destinations_;
   std::unique_ptr<DeliveryOutcomes> outcomes_;  // chained destinations (`after:`); null without
   std::unique_ptr<DestinationWorker> router_;  // router.route() deliveries (see build_router)
   bool routes_ = false;                        // router_ is built
-  std::vector<std::unique_ptr<lua::Script>> destination_scripts_;
   std::unique_ptr<StoreConnectorContext> source_context_;  // outlives each source (pause/resume)
   ConnectorHandle<Source> source_;
   std::unique_ptr<BlockingQueue<Ingress>> ingress_;  // workers > 1 only

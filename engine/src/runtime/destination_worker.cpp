@@ -38,10 +38,42 @@ DestinationWorker::DestinationWorker(Setup setup) : setup_(std::move(setup)) {}
 
 DestinationWorker::~DestinationWorker() { stop(); }
 
-bool DestinationWorker::start(std::string& error) {
+bool DestinationWorker::start(std::string& error, bool deliver) {
   if (!setup_.connector->start(error)) return false;
-  thread_ = std::thread([this] { run(); });
+  connector_started_ = true;
+  if (deliver) start_delivering();
   return true;
+}
+
+void DestinationWorker::start_delivering() {
+  if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
+}
+
+void DestinationWorker::replace_script(std::shared_ptr<lua::Script> script,
+                                       std::function<void(std::shared_ptr<lua::Script>)> adopt) {
+  std::lock_guard lock(script_mutex_);
+  next_script_ = std::move(script);
+  adopt_script_ = std::move(adopt);
+  script_waiting_ = true;
+  // Not delivering yet: nothing is in flight, take it now.
+  if (!thread_.joinable()) {
+    setup_.script = next_script_.get();
+    setup_.owned_script = std::move(next_script_);
+    if (adopt_script_) adopt_script_(setup_.owned_script);
+    adopt_script_ = {};
+    script_waiting_ = false;
+  }
+}
+
+void DestinationWorker::take_new_script() {
+  if (!script_waiting_) return;
+  std::lock_guard lock(script_mutex_);
+  setup_.script = next_script_.get();
+  // The old state goes here, on the thread that ran it.
+  setup_.owned_script = std::move(next_script_);
+  if (adopt_script_) adopt_script_(setup_.owned_script);
+  adopt_script_ = {};
+  script_waiting_ = false;
 }
 
 void DestinationWorker::enqueue(PendingDelivery delivery) {
@@ -63,7 +95,13 @@ void DestinationWorker::enqueue(PendingDelivery delivery) {
 }
 
 void DestinationWorker::stop() {
-  if (!thread_.joinable()) return;
+  if (!thread_.joinable()) {
+    // Started without delivering (a redeploy that did not go ahead).
+    stopping_ = true;
+    if (connector_started_) setup_.connector->stop();
+    connector_started_ = false;
+    return;
+  }
   {
     // Set under the lock: next() checks the flag and then waits, both under
     // it, so a flag set in between (unlocked) would be a lost wake-up and
@@ -77,6 +115,7 @@ void DestinationWorker::stop() {
   // Lets a send in flight end now (as a retry, so it stays queued) rather than at its timeout.
   setup_.connector->stop();
   thread_.join();
+  connector_started_ = false;
 }
 
 std::optional<PendingDelivery> DestinationWorker::next() {
@@ -122,6 +161,7 @@ std::optional<PendingDelivery> DestinationWorker::next() {
 
 void DestinationWorker::run() {
   while (auto delivery = next()) {
+    take_new_script();  // a delivery runs on one state from start to end
     ended_ = false;
     deliver(*delivery);
     if (ended_) continue;

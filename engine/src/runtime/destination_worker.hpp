@@ -36,6 +36,7 @@ class DestinationWorker {
     MessageStore* store = nullptr;
     ConnectorHandle<Destination> connector;
     lua::Script* script = nullptr;  // destination filter/transform/response; may be null
+    std::shared_ptr<lua::Script> owned_script;  // the worker's own copy of `script`, when it owns it
     LiveCounters* counters = nullptr;          // this destination's
     LiveCounters* channel_counters = nullptr;  // the channel's: sums of its destinations' sends
     FinalOutcome final_outcome;
@@ -60,7 +61,18 @@ class DestinationWorker {
   explicit DestinationWorker(Setup setup);
   ~DestinationWorker();
 
-  bool start(std::string& error);
+  // Starts the connector and, unless `deliver` is false, the delivery thread.
+  // A redeploy's new version starts without delivering while its old
+  // version still delivers the same queue, then start_delivering() once the
+  // old one has stopped: the queue is read back from the store, in order.
+  bool start(std::string& error, bool deliver = true);
+  void start_delivering();
+  // A new destination script (a script reload), taken between two
+  // deliveries: the one in flight ends on the state it began with, every
+  // delivery begun after this returns runs `script`. `adopt` runs on the
+  // worker's thread at the switch (the lua destination's send() state).
+  void replace_script(std::shared_ptr<lua::Script> script,
+                      std::function<void(std::shared_ptr<lua::Script>)> adopt = {});
   // Called after the message's commit, in commit (= id) order.
   void enqueue(PendingDelivery delivery);
   // Finishes (or abandons to the queue) the delivery in flight, then returns.
@@ -75,9 +87,11 @@ class DestinationWorker {
   std::int64_t purge(const std::string& reason);
 
   const std::string& name() const { return setup_.config.name; }
+  Destination* connector() const { return setup_.connector.connector.get(); }
 
  private:
   void run();
+  void take_new_script();
   std::optional<PendingDelivery> next();
   void deliver(PendingDelivery& delivery);
   bool await_predecessors(const PendingDelivery& delivery, lua::ScriptContext& context);
@@ -89,7 +103,12 @@ class DestinationWorker {
   std::int64_t purge_queue(const std::string& reason, const std::deque<PendingDelivery>& dropped);
 
   Setup setup_;
+  bool connector_started_ = false;
   std::thread thread_;
+  std::mutex script_mutex_;  // the replacement below
+  std::shared_ptr<lua::Script> next_script_;
+  std::function<void(std::shared_ptr<lua::Script>)> adopt_script_;
+  std::atomic<bool> script_waiting_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<PendingDelivery> queue_;

@@ -53,6 +53,7 @@ bool Engine::start(std::string& error) {
   base.data_dir = config_.data_dir;
   base.lua_limits = config_.lua_limits;
   registry_ = std::make_unique<ChannelRegistry>(std::move(base));
+  const std::vector<ChannelConfig> loaded = configs;  // what hot reload compares with
   std::vector<ChannelConfig> enabled;
   for (auto& channel : configs) {
     if (!channel.enabled) logger::info(channel.name, "disabled; not deployed");
@@ -67,8 +68,57 @@ bool Engine::start(std::string& error) {
   alerts_ = std::make_unique<AlertRunner>(config_.alerts, *registry_, *store_);
   std::string alert_problem;
   if (!alerts_->start(alert_problem)) logger::error("alerts", alert_problem);
+  start_reload(loaded);
   pruner_ = std::thread([this] { prune_loop(); });
   return true;
+}
+
+void Engine::start_reload(const std::vector<ChannelConfig>& loaded) {
+  ChannelReloaderSettings settings{config_.channels_dir, config_.plugins_dir, config_.data_dir, config_.lua_limits};
+  reloader_ = std::make_unique<ChannelReloader>(std::move(settings), plugins_, *registry_,
+                                                [this](const ChannelChange& change) {
+                                                  // A failed reload is an alert event like a rule's.
+                                                  AlertEvent event;
+                                                  event.kind = "reload_failed";
+                                                  event.rule = "hot reload";
+                                                  event.channel = change.channel;
+                                                  event.condition = "reload";
+                                                  event.reason = change.action == "kept"
+                                                                     ? "the new version was refused; the running "
+                                                                       "version stays: " + change.error
+                                                                     : change.error;
+                                                  if (alerts_) alerts_->report(std::move(event));
+                                                });
+  reloader_->adopt(loaded);
+  reloads_ = std::make_unique<ReloadCoordinator>([this](const ReloadRequest& request) {
+    auto outcome = reloader_->run(request);
+    if (watcher_) watcher_->watch(reloader_->watched_folders());  // new scripts, new channels
+    return outcome;
+  });
+  if (!config_.reload.watch) {
+    logger::info("reload", "not watching files (reload.watch: false); reload with SIGHUP, POST /api/reload or "
+                           "artery reload");
+    return;
+  }
+  const auto plugins_dir = config_.plugins_dir;
+  watcher_ = std::make_unique<FileWatcher>(
+      config_.reload.debounce, [this, plugins_dir](const std::vector<std::filesystem::path>& changed, bool overflow) {
+        ReloadRequest request;
+        request.folder = true;
+        for (const auto& file : changed)
+          if (file.extension() == ".so") request.plugins = true;
+        std::string what = overflow ? "many files" : changed.empty() ? "a file" : changed.front().filename().string();
+        if (changed.size() > 1) what += " and " + std::to_string(changed.size() - 1) + " more";
+        request.triggers.push_back("file change (" + what + ")");
+        reloads_->request(std::move(request));  // the outcome is logged; nobody waits here
+      });
+  std::string error;
+  if (!watcher_->start(error)) {
+    logger::error("reload", error + "; files are not watched (reload with SIGHUP or POST /api/reload)");
+    watcher_.reset();
+    return;
+  }
+  watcher_->watch(reloader_->watched_folders());
 }
 
 void Engine::stop() {
@@ -77,7 +127,10 @@ void Engine::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  // Alerts first: stopping channels is not an outage to report.
+  // Reloads first: nothing may deploy while the engine stops.
+  if (watcher_) watcher_->stop();
+  if (reloads_) reloads_->stop();
+  // Alerts next: stopping channels is not an outage to report.
   if (alerts_) alerts_->stop();
   alerts_.reset();
   prune_wake_.notify_all();
@@ -89,19 +142,19 @@ void Engine::stop() {
 }
 
 ControlResult Engine::redeploy(const std::string& name) {
-  auto current = registry_->snapshot(name);
-  if (!current) return ControlResult::failure("no channel named '" + name + "'");
-  Diagnostics diagnostics;
-  auto loaded = load_channel(current->file, plugins_, diagnostics);
-  if (!loaded) {
-    std::string why = current->file.string() + " is not valid; the running version stays:";
-    for (const auto& d : diagnostics) why += "\n" + d.str();
-    return ControlResult::failure(why);
+  if (!registry_->snapshot(name)) return ControlResult::failure("no channel named '" + name + "'");
+  ReloadRequest request;
+  request.channels.insert(name);
+  request.triggers.push_back("redeploy " + name);
+  auto outcome = reloads_->run(std::move(request));
+  for (const auto& change : outcome.changes) {
+    if (change.channel != name || change.ok) continue;
+    if (change.action == "kept")
+      return ControlResult::failure(change.file + " is not valid; the running version stays:\n" + change.error);
+    return ControlResult::failure(change.error);
   }
-  if (loaded->name != name)
-    return ControlResult::failure(current->file.string() + " now defines channel '" + loaded->name + "', not '" +
-                                  name + "'; the running version stays");
-  return registry_->redeploy(std::move(*loaded));
+  if (!outcome.ok) return ControlResult::failure(outcome.error);
+  return {};
 }
 
 void Engine::prune_loop() {

@@ -4,6 +4,9 @@
 #include "config/engine_config.hpp"
 #include "control/channel_registry.hpp"
 #include "plugin/plugin_registry.hpp"
+#include "reload/channel_reloader.hpp"
+#include "reload/file_watcher.hpp"
+#include "reload/reload_coordinator.hpp"
 #include "runtime/module_paths.hpp"
 #include "store/message_store.hpp"
 
@@ -43,8 +46,11 @@ class Engine {
   // The deployed channels: every operation and snapshot goes through it.
   ChannelRegistry& channels() { return *registry_; }
   // Reads the channel's file again and redeploys it (validated first: an
-  // invalid file leaves the running version as it is, and says why).
+  // invalid file leaves the running version as it is, and says why);
+  // through the reload queue, after any reload in progress.
   ControlResult redeploy(const std::string& name);
+  // Hot reload (docs/reload.md): every trigger queues here. nullptr before start.
+  ReloadCoordinator* reloads() { return reloads_.get(); }
   // What start() could not deploy. Disabled channels are not failures.
   const std::vector<ChannelStartFailure>& start_failures() const { return start_failures_; }
   // The alert runner (docs/alerts.md), after start(); it has no rules when
@@ -54,12 +60,16 @@ class Engine {
 
  private:
   void prune_loop();
+  void start_reload(const std::vector<ChannelConfig>& loaded);
 
   EngineConfig config_;
   PluginRegistry plugins_;
   std::unique_ptr<MessageStore> store_;
   std::unique_ptr<ChannelRegistry> registry_;
   std::unique_ptr<AlertRunner> alerts_;
+  std::unique_ptr<ChannelReloader> reloader_;
+  std::unique_ptr<ReloadCoordinator> reloads_;
+  std::unique_ptr<FileWatcher> watcher_;
   std::vector<ChannelStartFailure> start_failures_;
   std::thread pruner_;
   std::mutex prune_mutex_;

@@ -2,7 +2,7 @@
 
 namespace artery {
 
-LuaDestination::LuaDestination(std::unique_ptr<lua::Script> script, std::string channel, std::string name)
+LuaDestination::LuaDestination(std::shared_ptr<lua::Script> script, std::string channel, std::string name)
     : script_(std::move(script)), channel_(std::move(channel)), name_(std::move(name)) {}
 
 void LuaDestination::carry_awaited(const lua::ScriptContext& context) {

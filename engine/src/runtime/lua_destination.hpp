@@ -15,15 +15,19 @@ namespace artery {
 
 class LuaDestination final : public Destination {
  public:
-  LuaDestination(std::unique_ptr<lua::Script> script, std::string channel, std::string name);
+  LuaDestination(std::shared_ptr<lua::Script> script, std::string channel, std::string name);
   void send(OutboundMessage message, std::function<void(SendResult)> done) override;
   // The same state runs the destination's filter/transform before send().
   lua::Script* script() { return script_.get(); }
+  std::shared_ptr<lua::Script> shared_script() const { return script_; }
+  // A reloaded script, from the worker's thread between two deliveries
+  // (DestinationWorker::replace_script), so send() never sees it change mid-delivery.
+  void use_script(std::shared_ptr<lua::Script> script) { script_ = std::move(script); }
   // ctx.responses / ctx.states for the next send (a destination with `after:`).
   void carry_awaited(const lua::ScriptContext& context);
 
  private:
-  std::unique_ptr<lua::Script> script_;
+  std::shared_ptr<lua::Script> script_;
   std::string channel_, name_;
   std::map<std::string, std::string> responses_, states_;
 };

@@ -16,7 +16,8 @@ StoreConnectorContext::StoreConnectorContext(std::string channel, std::string co
       space_("@connector:" + channel_ + "/" + connector_),
       base_dir_(std::move(base_dir)),
       data_dir_(std::move(data_dir)),
-      store_(store) {}
+      store_(store),
+      sockets_(component_, net::ListenSocketPool::process()) {}
 
 void StoreConnectorContext::log(LogLevel level, std::string_view text) { logger::write(level, component_, text); }
 

@@ -120,6 +120,7 @@ class FhirListener : public Source {
     };
     options.log = [this](LogLevel level, std::string_view text) { context_.log(level, std::string(text)); };
     options.log_name = "fhir";
+    options.listen_sockets = context_.listen_sockets();  // the port stays open across a redeploy
     server_ = std::make_unique<HttpServer>(std::move(options), std::move(router));
     if (!server_->start(error)) {
       error = "fhir listener on " + settings_.listen.host + ":" + std::to_string(settings_.listen.port) + ": " + error;

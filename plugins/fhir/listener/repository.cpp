@@ -15,6 +15,8 @@ void bind_all(SqliteStatement& s, const std::vector<SqlValue>& binds, int first 
   }
 }
 
+void step_kept(SqliteDb& db, std::string_view sql) { SqliteStatement(db, sql, SqliteStatement::Prepared::kept).step(); }
+
 std::string from_where(const SearchQuery& q) {
   // ?1..?n are the query's own binds; the type goes last.
   return " FROM resources r WHERE r.type = ?" + std::to_string(q.binds.size() + 1) + " AND r.deleted = 0" + q.where;
@@ -131,7 +133,8 @@ SearchResult Repository::search(const SearchQuery& q) {
     if (auto v = store.current(q.type, id)) result.matches.push_back(std::move(*v));
   if (!q.includes.empty() && !ids.empty()) {
     std::vector<std::pair<std::string, std::string>> seen;
-    SqliteStatement refs(r.db(), "SELECT system, value FROM search_index WHERE type = ?1 AND id = ?2 AND param = ?3");
+    SqliteStatement refs(r.db(), "SELECT system, value FROM search_index WHERE type = ?1 AND id = ?2 AND param = ?3",
+                         SqliteStatement::Prepared::kept);
     for (const auto& id : ids) {
       for (const auto& include : q.includes) {
         refs.reset();
@@ -154,7 +157,7 @@ void Repository::apply(SqliteDb& db, const std::vector<PlannedWrite>& writes) {
   SearchIndex index(db);
   for (const auto& w : writes) {
     store.put(w.version);
-    index.replace(w.version.type, w.version.id, w.rows);
+    index.replace(w.version.type, w.version.id, w.rows, w.version.version == 1);
   }
 }
 
@@ -196,19 +199,19 @@ void Repository::writer_loop() {
     std::vector<std::string> errors(jobs.size());
     std::string commit_error;
     try {
-      db.exec("BEGIN IMMEDIATE");
+      step_kept(db, "BEGIN IMMEDIATE");
       for (std::size_t i = 0; i < jobs.size(); ++i) {
         if (jobs[i].writes.empty()) continue;
-        db.exec("SAVEPOINT job");
+        step_kept(db, "SAVEPOINT job");
         try {
           apply(db, jobs[i].writes);
-          db.exec("RELEASE job");
+          step_kept(db, "RELEASE job");
         } catch (const std::exception& e) {
           errors[i] = e.what();
           db.exec("ROLLBACK TO job; RELEASE job");
         }
       }
-      db.exec("COMMIT");
+      step_kept(db, "COMMIT");
     } catch (const std::exception& e) {
       commit_error = e.what();
       if (sqlite3_get_autocommit(db.handle()) == 0) sqlite3_exec(db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);

@@ -32,7 +32,7 @@ std::optional<StoredVersion> ResourceStore::current(const std::string& type, con
   SqliteStatement s(db_,
                     "SELECT v.type, v.id, v.version, v.last_updated_ms, v.deleted, v.json FROM resources r "
                     "JOIN resource_versions v ON v.type = r.type AND v.id = r.id AND v.version = r.version "
-                    "WHERE r.type = ?1 AND r.id = ?2");
+                    "WHERE r.type = ?1 AND r.id = ?2", SqliteStatement::Prepared::kept);
   s.bind(1, type).bind(2, id);
   if (!s.step()) return std::nullopt;
   return row(s);
@@ -42,7 +42,7 @@ std::optional<StoredVersion> ResourceStore::version(const std::string& type, con
                                                     std::int64_t version) {
   SqliteStatement s(db_,
                     "SELECT type, id, version, last_updated_ms, deleted, json FROM resource_versions "
-                    "WHERE type = ?1 AND id = ?2 AND version = ?3");
+                    "WHERE type = ?1 AND id = ?2 AND version = ?3", SqliteStatement::Prepared::kept);
   s.bind(1, type).bind(2, id).bind(3, version);
   if (!s.step()) return std::nullopt;
   return row(s);
@@ -51,7 +51,7 @@ std::optional<StoredVersion> ResourceStore::version(const std::string& type, con
 std::vector<StoredVersion> ResourceStore::history(const std::string& type, const std::string& id) {
   SqliteStatement s(db_,
                     "SELECT type, id, version, last_updated_ms, deleted, json FROM resource_versions "
-                    "WHERE type = ?1 AND id = ?2 ORDER BY version DESC");
+                    "WHERE type = ?1 AND id = ?2 ORDER BY version DESC", SqliteStatement::Prepared::kept);
   s.bind(1, type).bind(2, id);
   std::vector<StoredVersion> out;
   while (s.step()) out.push_back(row(s));
@@ -61,7 +61,7 @@ std::vector<StoredVersion> ResourceStore::history(const std::string& type, const
 void ResourceStore::put(const StoredVersion& v) {
   SqliteStatement insert(db_,
                          "INSERT INTO resource_versions (type, id, version, last_updated_ms, deleted, json) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", SqliteStatement::Prepared::kept);
   insert.bind(1, v.type).bind(2, v.id).bind(3, v.version).bind(4, v.last_updated_ms)
       .bind(5, std::int64_t{v.deleted ? 1 : 0}).bind(6, v.json);
   insert.step();
@@ -69,14 +69,14 @@ void ResourceStore::put(const StoredVersion& v) {
   // even within one millisecond (the tie-break of _sort=_lastUpdated).
   SqliteStatement current(db_,
                           "INSERT OR REPLACE INTO resources (type, id, version, last_updated_ms, deleted) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5)");
+                          "VALUES (?1, ?2, ?3, ?4, ?5)", SqliteStatement::Prepared::kept);
   current.bind(1, v.type).bind(2, v.id).bind(3, v.version).bind(4, v.last_updated_ms)
       .bind(5, std::int64_t{v.deleted ? 1 : 0});
   current.step();
 }
 
 bool ResourceStore::empty() {
-  SqliteStatement s(db_, "SELECT 1 FROM resources LIMIT 1");
+  SqliteStatement s(db_, "SELECT 1 FROM resources LIMIT 1", SqliteStatement::Prepared::kept);
   return !s.step();
 }
 

@@ -143,14 +143,17 @@ void SearchIndex::create_schema(SqliteDb& db) {
       "CREATE INDEX IF NOT EXISTS search_by_resource ON search_index (type, id);");
 }
 
-void SearchIndex::replace(const std::string& type, const std::string& id, const std::vector<IndexRow>& rows) {
-  SqliteStatement drop(db_, "DELETE FROM search_index WHERE type = ?1 AND id = ?2");
-  drop.bind(1, type).bind(2, id);
-  drop.step();
+void SearchIndex::replace(const std::string& type, const std::string& id, const std::vector<IndexRow>& rows,
+                          bool first_version) {
+  if (!first_version) {
+    SqliteStatement drop(db_, "DELETE FROM search_index WHERE type = ?1 AND id = ?2", SqliteStatement::Prepared::kept);
+    drop.bind(1, type).bind(2, id);
+    drop.step();
+  }
   if (rows.empty()) return;
   SqliteStatement insert(db_,
                          "INSERT INTO search_index (type, id, param, system, value, low, high) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", SqliteStatement::Prepared::kept);
   for (const auto& row : rows) {
     insert.reset();
     insert.bind(1, type).bind(2, id).bind(3, row.param).bind(4, row.system).bind(5, row.value);

@@ -29,7 +29,9 @@ class SearchIndex {
   explicit SearchIndex(SqliteDb& db) : db_(db) {}
   static void create_schema(SqliteDb& db);
   // Drops the resource's rows and writes `rows` (empty for a deletion).
-  void replace(const std::string& type, const std::string& id, const std::vector<IndexRow>& rows);
+  // `first_version`: the resource has no rows yet, nothing to drop.
+  void replace(const std::string& type, const std::string& id, const std::vector<IndexRow>& rows,
+               bool first_version = false);
 
  private:
   SqliteDb& db_;

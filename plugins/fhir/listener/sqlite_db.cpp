@@ -19,7 +19,30 @@ SqliteDb::SqliteDb(const std::filesystem::path& file) {
   sqlite3_busy_timeout(db_, 10'000);
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+SqliteDb::~SqliteDb() {
+  for (auto& [sql, kept] : kept_) sqlite3_finalize(kept.stmt);
+  sqlite3_close(db_);
+}
+
+SqliteDb::Kept* SqliteDb::take_kept(std::string_view sql) {
+  auto it = kept_.find(std::string(sql));
+  if (it == kept_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                           nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("fhir repository: ") + sqlite3_errmsg(db_));
+    it = kept_.emplace(std::string(sql), Kept{stmt, false}).first;
+  }
+  if (it->second.in_use) return nullptr;
+  it->second.in_use = true;
+  return &it->second;  // unordered_map nodes do not move
+}
+
+void SqliteDb::give_back_kept(Kept& kept) noexcept {
+  sqlite3_reset(kept.stmt);
+  sqlite3_clear_bindings(kept.stmt);
+  kept.in_use = false;
+}
 
 void SqliteDb::exec(const char* sql) {
   char* message = nullptr;
@@ -30,12 +53,21 @@ void SqliteDb::exec(const char* sql) {
   }
 }
 
-SqliteStatement::SqliteStatement(SqliteDb& db, std::string_view sql) : db_(db.handle()) {
+SqliteStatement::SqliteStatement(SqliteDb& db, std::string_view sql, Prepared how) : db_(db.handle()) {
+  if (how == Prepared::kept && (kept_ = db.take_kept(sql))) {
+    stmt_ = kept_->stmt;
+    return;
+  }
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
     throw std::runtime_error(std::string("fhir repository: ") + sqlite3_errmsg(db_));
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+SqliteStatement::~SqliteStatement() {
+  if (kept_)
+    SqliteDb::give_back_kept(*kept_);
+  else
+    sqlite3_finalize(stmt_);
+}
 
 SqliteStatement& SqliteStatement::bind(int index, std::string_view text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);

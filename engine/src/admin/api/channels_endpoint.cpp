@@ -18,6 +18,7 @@ constexpr const char* kChannelSchema = R"({"type":"object","properties":{
 "reason":{"type":"string"},"counters":{"$ref":"#/components/schemas/Counters"},
 "rates":{"type":"object","properties":{"received_per_second":{"type":"number"},"sent_per_second":{"type":"number"},"errored_per_second":{"type":"number"}}},
 "destinations":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"type":"string"},"counters":{"$ref":"#/components/schemas/Counters"}}}},
+"last_reload":{"type":"object","nullable":true,"properties":{"at":{"type":"integer","description":"Unix ms"},"ok":{"type":"boolean"},"error":{"type":"string","description":"file:line:col: message, one a line"}}},
 "connectors":{"type":"array","items":{"type":"object"}}}})";
 
 boost::json::object rates_json(const ChannelRates& r) {

@@ -11,6 +11,8 @@ void register_health(AdminRoutes& routes, AdminContext& context);           // G
 void register_channels(AdminRoutes& routes, AdminContext& context);         // GET /api/channels[/{name}]
 void register_channel_actions(AdminRoutes& routes, AdminContext& context);  // POST /api/channels/{name}/{action}
 void register_plugins(AdminRoutes& routes, AdminContext& context);          // GET /api/plugins
+void register_reload(AdminRoutes& routes, AdminContext& context);           // POST|GET /api/reload
+void register_plugins_reload(AdminRoutes& routes, AdminContext& context);   // POST /api/plugins/reload
 void register_events(AdminRoutes& routes, AdminContext& context);           // GET /api/events (SSE)
 void register_messages(AdminRoutes& routes, AdminContext& context);         // GET /api/messages[/{id}]
 void register_reprocess(AdminRoutes& routes, AdminContext& context);        // POST /api/messages/{id}/reprocess

@@ -9,6 +9,8 @@ void register_admin_api(AdminRoutes& routes, AdminContext& context) {
   register_channels(routes, context);
   register_channel_actions(routes, context);
   register_plugins(routes, context);
+  register_plugins_reload(routes, context);
+  register_reload(routes, context);
   register_events(routes, context);
   register_messages(routes, context);
   register_reprocess(routes, context);
