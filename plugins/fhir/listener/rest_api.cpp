@@ -375,17 +375,7 @@ void FhirRestApi::create(HttpRequest request, HttpResponder responder) {
       }
       interaction = "conditional_create";
     }
-    Plan plan;
-    PlannedWrite w = make_version(std::move(*body), new_uuid(), 1, now_ms());
-    plan.message.content = w.version.json;
-    plan.message.attributes = {{"fhir.interaction", interaction}, {"fhir.resource_type", type},
-                               {"fhir.id", w.version.id}, {"fhir.version", "1"}};
-    StoredVersion v = w.version;
-    plan.answer = [req, v, base] {
-      return write_answer(201, *req, v, base + "/" + v.type + "/" + v.id + "/_history/" + std::to_string(v.version));
-    };
-    plan.writes.push_back(std::move(w));
-    return plan;
+    return plan_version(std::move(*body), new_uuid(), 1, interaction, 201, req, base);
   };
   if (if_none_exist.empty())
     run_write(*req, responder, std::nullopt, planner);
@@ -435,18 +425,7 @@ void FhirRestApi::update(HttpRequest request, HttpResponder responder) {
                                                           : std::string("(no such resource)")),
                                         "conflict")};
     const std::int64_t version = current ? current->version + 1 : 1;
-    Plan plan;
-    PlannedWrite w = make_version(std::move(*body), id, version, now_ms());
-    plan.message.content = w.version.json;
-    plan.message.attributes = {{"fhir.interaction", "update"}, {"fhir.resource_type", type}, {"fhir.id", id},
-                               {"fhir.version", std::to_string(version)}};
-    StoredVersion v = w.version;
-    plan.answer = [req, v, base, exists] {
-      return write_answer(exists ? 200 : 201, *req, v,
-                          base + "/" + v.type + "/" + v.id + "/_history/" + std::to_string(v.version));
-    };
-    plan.writes.push_back(std::move(w));
-    return plan;
+    return plan_version(std::move(*body), id, version, "update", exists ? 200 : 201, req, base);
   });
 }
 
@@ -476,19 +455,24 @@ void FhirRestApi::conditional_update(HttpRequest request, HttpResponder responde
     const bool exists = current && !current->deleted;
     authorize(*req, type, exists ? Access::update : Access::create);
     const std::int64_t version = current ? current->version + 1 : 1;
-    Plan plan;
-    PlannedWrite w = make_version(std::move(*body), id, version, now_ms());
-    plan.message.content = w.version.json;
-    plan.message.attributes = {{"fhir.interaction", "conditional_update"}, {"fhir.resource_type", type},
-                               {"fhir.id", id}, {"fhir.version", std::to_string(version)}};
-    StoredVersion v = w.version;
-    plan.answer = [req, v, base, exists] {
-      return write_answer(exists ? 200 : 201, *req, v,
-                          base + "/" + v.type + "/" + v.id + "/_history/" + std::to_string(v.version));
-    };
-    plan.writes.push_back(std::move(w));
-    return plan;
+    return plan_version(std::move(*body), id, version, "conditional_update", exists ? 200 : 201, req, base);
   });
+}
+
+FhirRestApi::Plan FhirRestApi::plan_version(json::object body, const std::string& id, std::int64_t version,
+                                             const std::string& interaction, int status,
+                                             std::shared_ptr<HttpRequest> request, const std::string& base) {
+  Plan plan;
+  PlannedWrite w = make_version(std::move(body), id, version, now_ms());
+  plan.message.content = w.version.json;
+  plan.message.attributes = {{"fhir.interaction", interaction}, {"fhir.resource_type", w.version.type},
+                             {"fhir.id", w.version.id}, {"fhir.version", std::to_string(version)}};
+  StoredVersion v = w.version;
+  plan.answer = [request = std::move(request), v, base, status] {
+    return write_answer(status, *request, v, base + "/" + v.type + "/" + v.id + "/_history/" + std::to_string(v.version));
+  };
+  plan.writes.push_back(std::move(w));
+  return plan;
 }
 
 void FhirRestApi::remove(HttpRequest request, HttpResponder responder) {

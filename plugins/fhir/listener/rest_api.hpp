@@ -66,6 +66,12 @@ class FhirRestApi {
   void update(HttpRequest request, HttpResponder responder);
   void conditional_update(HttpRequest request, HttpResponder responder);
   void remove(HttpRequest request, HttpResponder responder);
+  // One new version of one resource: the write, the message the channel gets
+  // and the answer once committed (create, update and conditional update
+  // differ only in these arguments).
+  Plan plan_version(boost::json::object body, const std::string& id, std::int64_t version,
+                    const std::string& interaction, int status, std::shared_ptr<HttpRequest> request,
+                    const std::string& base);
   void read(const HttpRequest& request, const HttpResponder& responder);
   void vread(const HttpRequest& request, const HttpResponder& responder);
   void history(const HttpRequest& request, const HttpResponder& responder);
