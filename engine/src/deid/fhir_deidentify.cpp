@@ -258,7 +258,7 @@ class FhirDeidentifier {
 
   // Returns false when the element is to be dropped from its parent.
   bool element(json::value& v, const std::string& key, int offset) {
-    if (key == "photo") return false;
+    if (key == "photo" || key == "_birthDate") return false;  // _birthDate carries the birth time
     if (v.is_string()) {
       string_value(v, key, offset);
       return !(v.is_string() && v.as_string().empty());
