@@ -5,7 +5,8 @@
 #include "deid/deidentify.hpp"
 #include "deid/dates.hpp"
 #include "deid/text_scrubber.hpp"
-#include "lua/script.hpp"
+
+#include <artery/hl7.hpp>
 
 #include <catch2/catch.hpp>
 

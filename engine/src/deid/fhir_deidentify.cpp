@@ -219,7 +219,8 @@ class FhirDeidentifier {
       v = reference(s);
       return;
     }
-    if (key == "url" && s.find('/') != std::string::npos && s.find("http") != 0) {  // Bundle.entry.request.url
+    if (key == "url" && (s.find('/') != std::string::npos || s.find('?') != std::string::npos) &&
+        s.find("http") != 0 && s.find("urn:") != 0) {  // Bundle.entry.request.url
       v = reference(s);
       return;
     }
@@ -301,9 +302,16 @@ class FhirDeidentifier {
         return true;
       }
       json::object out;
-      for (const char* part : {"use", "type", "country"})
+      // As on the HL7 side: a state or country with a digit, or that the
+      // record gives as a street, city or postcode, is misplaced and goes.
+      auto plain_code = [this](const json::value* v) {
+        const std::string s = str(v);
+        return !s.empty() && s.find_first_of("0123456789") == std::string::npos && !scrubber_.is_known(s);
+      };
+      for (const char* part : {"use", "type"})
         if (o.contains(part)) out[part] = o[part];
-      if (p_.keep_state && o.contains("state")) out["state"] = o["state"];
+      if (plain_code(o.if_contains("country"))) out["country"] = o["country"];
+      if (p_.keep_state && plain_code(o.if_contains("state"))) out["state"] = o["state"];
       if (p_.keep_zip3 && o.contains("postalCode")) {
         const std::string zip = str(o.if_contains("postalCode"));
         bool digits = zip.size() >= 5;

@@ -140,8 +140,25 @@ class Hl7Deidentifier {
         case FieldClass::name: collect_name(f, false); break;
         case FieldClass::provider: collect_name(f, true); break;
         case FieldClass::identifier:
-          for (const auto& rep : split(f, d_.repetition)) add_words(split(rep, d_.component)[0], "[ID]");
+          for (const auto& rep : split(f, d_.repetition)) {
+            auto c = split(rep, d_.component);
+            add_words(c[0], "[ID]");
+            // EI-3, a universal id: a GUID names one thing; an OID (digits and dots) an authority.
+            if (c.size() > 2 && c[2].size() >= 8 && c[2].find_first_not_of("0123456789.") != std::string::npos)
+              add_words(c[2], "[ID]");
+          }
           break;
+        case FieldClass::remove:
+          if (s.name != "QPD" && s.name != "ERQ" && s.name != "QRD")  // query syntax, not values
+            for (const auto& rep : split(f, d_.repetition))
+              for (const auto& comp : split(rep, d_.component)) scrubber_.add_known(hl7::unescape(comp, d_), "[REDACTED]");
+          break;
+        case FieldClass::free_text: scrubber_.learn_names(hl7::unescape(f, d_)); break;
+        case FieldClass::obx_value: {
+          const std::string type = s.tokens.size() > 2 ? upper(s.tokens[2]) : "";
+          if (type == "ST" || type == "TX" || type == "FT" || type.empty()) scrubber_.learn_names(hl7::unescape(f, d_));
+          break;
+        }
         case FieldClass::telecom:
           for (const auto& rep : split(f, d_.repetition)) {
             auto c = split(rep, d_.component);
@@ -191,11 +208,29 @@ class Hl7Deidentifier {
     return outside_escapes(raw, [this](const std::string& t) { return scrubber_.scrub_free_text(t); });
   }
 
+  // ID^FAMILY^GIVEN^MIDDLE^SUFFIX^PREFIX^DEGREE with a title or a degree: a
+  // person in a field the table does not name (senders misplace them).
+  static bool person_shaped(const std::vector<std::string>& comps) {
+    static const char* titles[] = {"DR", "DR.", "MR", "MR.", "MRS", "MRS.", "MS", "MS.", "MISS", "PROF"};
+    static const char* degrees[] = {"MD", "DO", "RN", "PHD", "NP", "PA", "MBBS", "DDS", "LPN", "MS", "MA"};
+    if (comps.size() < 6 || comps[1].empty()) return false;
+    for (const char* t : titles)
+      if (upper(comps[5]) == t) return true;
+    if (comps.size() > 6)
+      for (const char* d : degrees)
+        if (upper(comps[6]) == d) return true;
+    return false;
+  }
+
   // Every leaf (subcomponent) of a field: a date is shifted, the rest scrubbed.
   std::string generic(const std::string& field, int offset) const {
     auto reps = split(field, d_.repetition);
     for (auto& rep : reps) {
       auto comps = split(rep, d_.component);
+      if (person_shaped(comps)) {
+        rep = person(rep, p_.providers == Mode::keep ? Mode::mask : p_.providers, "provider", "D", true);
+        continue;
+      }
       for (auto& comp : comps) {
         auto subs = split(comp, d_.subcomponent);
         for (auto& sub : subs) {
@@ -262,9 +297,16 @@ class Hl7Deidentifier {
     for (auto& rep : reps) {
       auto c = split(rep, d_.component);
       std::vector<std::string> out(std::min<std::size_t>(c.size(), 7));
-      if (c.size() > 3 && p_.keep_state) out[3] = c[3];
+      // A state or country that holds a digit, or a value the record gives as a
+      // street, city or postcode elsewhere, is not what it claims (misplaced
+      // components happen) and goes too.
+      auto plain_code = [this](const std::string& v, std::size_t max) {
+        return v.size() <= max && v.find_first_of("0123456789") == std::string::npos &&
+               !scrubber_.is_known(hl7::unescape(v, d_));
+      };
+      if (c.size() > 3 && p_.keep_state && plain_code(c[3], 40)) out[3] = c[3];
       if (c.size() > 4 && p_.keep_zip3) out[4] = zip3(c[4]);
-      if (c.size() > 5) out[5] = c[5];
+      if (c.size() > 5 && plain_code(c[5], 3)) out[5] = c[5];
       if (c.size() > 6) out[6] = c[6];
       rep = trim_trailing(join(out, d_.component), d_.component);
     }

@@ -24,7 +24,7 @@ const std::unordered_map<std::string, std::unordered_map<int, C>>& table() {
     add("PID", {{2, C::identifier}, {3, C::identifier}, {4, C::identifier}, {5, C::name}, {6, C::name},
                 {7, C::birth_date}, {8, C::sex}, {9, C::name}, {11, C::address}, {12, C::remove},
                 {13, C::telecom}, {14, C::telecom}, {18, C::identifier}, {19, C::identifier},
-                {20, C::identifier}, {21, C::identifier}, {23, C::remove}});
+                {20, C::identifier}, {21, C::identifier}, {23, C::remove}, {40, C::telecom}});
     add("PD1", {{4, C::provider}});
     add("NK1", {{2, C::name}, {4, C::address}, {5, C::telecom}, {6, C::telecom}, {12, C::identifier},
                 {13, C::remove}, {15, C::sex}, {16, C::birth_date}, {30, C::name}, {31, C::telecom},
@@ -38,7 +38,7 @@ const std::unordered_map<std::string, std::unordered_map<int, C>>& table() {
     add("IN1", {{6, C::name}, {7, C::telecom}, {8, C::identifier}, {10, C::identifier}, {11, C::remove},
                 {14, C::identifier}, {16, C::name}, {18, C::birth_date}, {19, C::address}, {36, C::identifier}, {43, C::sex},
                 {44, C::address}, {49, C::identifier}});
-    add("IN2", {{1, C::identifier}, {2, C::identifier}, {3, C::remove}, {6, C::identifier}, {8, C::identifier},
+    add("IN2", {{1, C::identifier}, {2, C::identifier}, {3, C::remove}, {4, C::remove}, {6, C::identifier}, {8, C::identifier},
                 {25, C::identifier}, {61, C::identifier}, {63, C::telecom}});
     add("ORC", {{2, C::identifier}, {3, C::identifier}, {4, C::identifier}, {10, C::provider}, {11, C::provider},
                 {12, C::provider}, {14, C::telecom}, {19, C::provider}, {22, C::address}, {23, C::telecom},
@@ -59,7 +59,7 @@ const std::unordered_map<std::string, std::unordered_map<int, C>>& table() {
     add("CTD", {{2, C::name}, {3, C::address}, {5, C::telecom}});
     add("FT1", {{2, C::identifier}, {3, C::identifier}, {20, C::provider}, {21, C::provider}, {24, C::provider}});
     add("SCH", {{1, C::identifier}, {2, C::identifier}, {12, C::provider}, {13, C::telecom}, {14, C::address},
-                {16, C::provider}, {17, C::telecom}, {18, C::address}, {20, C::provider}, {26, C::identifier},
+                {16, C::provider}, {17, C::telecom}, {18, C::address}, {20, C::provider}, {21, C::telecom}, {26, C::identifier},
                 {27, C::identifier}});
     add("AIP", {{3, C::provider}});
     add("AIG", {{3, C::provider}});  // a staff resource is a person

@@ -39,7 +39,7 @@ const std::vector<Pattern>& safe_patterns() {
       {std::regex(R"(\b(https?|ftp)://[^\s<>"'|^~&\\]+)", kIcase), "[URL]"},
       {std::regex(R"(\bwww\.[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+[^\s<>"'|^~&\\]*)", kIcase), "[URL]"},
       // Not inside an OID (2.16.840.1.113883...): no digit or dot on either side.
-      {std::regex(R"((^|[^0-9.])(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![0-9.]))", kFlags), "$1[IP]"},
+      {std::regex(R"((^|[^0-9.])(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![0-9]|\.[0-9]))", kFlags), "$1[IP]"},
       {std::regex(R"(\b\d{3}-\d{2}-\d{4}\b)", kFlags), "[ID]"},
       {std::regex(R"(\b\d{3}[ -]?\d{3}[ -]?\d{4}\b)", kFlags), "[ID]", nhs_match},
   };
@@ -50,14 +50,15 @@ const std::vector<Pattern>& free_text_patterns() {
   static const char* months = "(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\\.?";
   static const std::vector<Pattern> patterns = {
       {std::regex(R"(\b\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)", kFlags), "[DATE]"},
-      {std::regex(R"(\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b)", kFlags), "[DATE]"},
+      {std::regex(R"((^|[^0-9.])\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?![0-9]|\.[0-9]))", kFlags), "$1[DATE]"},
       {std::regex(std::string(R"(\b\d{1,2}(st|nd|rd|th)?\s+)") + months + R"(,?\s+\d{4}\b)", kIcase), "[DATE]"},
       {std::regex(std::string(R"(\b)") + months + R"(\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}\b)", kIcase), "[DATE]"},
       {std::regex(R"((\+\d{1,3}[ .-]?)?(\(\d{3}\)\s?\d{3}[ .-]?\d{4}|\b\d{3}[.-]\d{3}[.-]\d{4})\b)", kFlags), "[PHONE]"},
       {std::regex(R"(\b0\d{2,4} \d{3,4} ?\d{3,4}\b)", kFlags), "[PHONE]"},
       {std::regex(R"(\b(Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+[A-Z][A-Za-z'-]+(\s+[A-Z][A-Za-z'-]+)?)", kFlags), "[NAME]"},
       {std::regex(R"(\b[A-Z][A-Z'-]+, [A-Z][A-Z'-]+( [A-Z]\b)?)", kFlags), "[NAME]"},
-      {std::regex(R"(\b[A-Za-z]{0,3}\d{6,}[A-Za-z]?\b)", kFlags), "[ID]"},
+      // Not a part of an OID or a decimal number.
+      {std::regex(R"((^|[^0-9A-Za-z.])[A-Za-z]{0,3}\d{6,}[A-Za-z]?(?![0-9A-Za-z]|\.[0-9]))", kFlags), "$1[ID]"},
   };
   return patterns;
 }
@@ -86,6 +87,29 @@ bool nhs_check_digit_ok(std::string_view d) {
   int check = 11 - sum % 11;
   if (check == 11) check = 0;
   return check != 10 && check == d[9] - '0';
+}
+
+const std::regex& name_shapes() {
+  static const std::regex re(
+      // "SURNAME, GIVEN" only with an initial after it or "by" before it:
+      // "SODIUM, SERUM" in a report is not a person.
+      R"(\b(Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+([A-Z][A-Za-z'-]+)(\s+[A-Z][A-Za-z'-]+)?|\b([A-Z][A-Z'-]+), ([A-Z][A-Z'-]+) [A-Z]\b|\bby ([A-Z][A-Z'-]+), ([A-Z][A-Z'-]+))",
+      kFlags);
+  return re;
+}
+
+void TextScrubber::learn_names(std::string_view input) {
+  const std::string text(input);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), name_shapes()); it != std::sregex_iterator(); ++it)
+    for (int group : {2, 3, 4, 5, 6, 7})
+      if ((*it)[group].matched) add_known((*it)[group].str(), "[NAME]");
+}
+
+bool TextScrubber::is_known(std::string_view value) const {
+  const std::string key = lower(value);
+  for (const auto& k : known_)
+    if (k.lower == key) return true;
+  return false;
 }
 
 void TextScrubber::add_known(std::string_view value, const char* tag) {

@@ -18,6 +18,11 @@ class TextScrubber {
   // (under 3 characters; under 4 when all digits) are ignored: they would hit
   // ordinary words and numbers.
   void add_known(std::string_view value, const char* tag);
+  // Names written in free text in the "Dr Name" or "SURNAME, GIVEN" shapes,
+  // learnt as known values, so the same name is found again where it stands
+  // alone ("read back to K Boyle" after "by BOYLE, KRISTEN C").
+  void learn_names(std::string_view text);
+  bool is_known(std::string_view value) const;
   // Free text (notes, OBX text, Z-segments): every pattern and known value.
   std::string scrub_free_text(std::string_view text) const;
   // Structured text (codes, facility names, units): known values and the
