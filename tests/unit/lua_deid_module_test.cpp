@@ -2,7 +2,7 @@
 // shipped YAML file next to the script, msg objects and text, FHIR tables,
 // pseudonyms, and the refusals (no key, a literal key, bad input).
 #include "lua/script.hpp"
-#include "unit/lua_script_file.hpp"
+#include "lua_script_file.hpp"
 
 #include <catch2/catch.hpp>
 
