@@ -96,8 +96,10 @@ class FhirDeidentifier {
   }
 
   // ---- first pass: known values ----
+  // Names word by word, the rest whole (as on the HL7 side).
   void add_words(const std::string& value, const char* tag) {
     scrubber_.add_known(value, tag);
+    if (std::string_view(tag) != "[NAME]") return;
     std::size_t start = 0;
     while (start <= value.size()) {
       const std::size_t space = value.find(' ', start);

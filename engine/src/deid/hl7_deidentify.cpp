@@ -46,6 +46,15 @@ std::string upper(std::string s) {
   return s;
 }
 
+// "USA", "GB", "CA": a country or state code misplaced in another address
+// part is no street to look for in the rest of the message.
+bool country_like(std::string_view v) {
+  if (v.empty() || v.size() > 3) return false;
+  for (char c : v)
+    if (!std::isalpha(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
 bool is_header(std::string_view name) { return name == "MSH" || name == "FHS" || name == "BHS"; }
 
 // One line's fields: field n is at index n (for MSH/FHS/BHS, MSH-1 is the
@@ -114,10 +123,13 @@ class Hl7Deidentifier {
   }
 
   // ---- first pass: values the record gives, to find again in free text ----
+  // A name's words are found one by one ("Eve" alone in a note); an address,
+  // phone or id only whole: "Park" of "2070 Test Park" is everyone's word.
   void add_words(const std::string& value, const char* tag) {
     const std::string plain = hl7::unescape(value, d_);
     scrubber_.add_known(plain, tag);
-    for (const auto& word : split(plain, ' ')) scrubber_.add_known(word, tag);
+    if (std::string_view(tag) == "[NAME]")
+      for (const auto& word : split(plain, ' ')) scrubber_.add_known(word, tag);
   }
 
   void collect_name(const std::string& field, bool provider) {
@@ -175,7 +187,8 @@ class Hl7Deidentifier {
             auto c = split(rep, d_.component);
             for (std::size_t k : {0u, 1u, 2u, 4u, 7u, 8u})
               if (k < c.size())
-                for (const auto& sub : split(c[k], d_.subcomponent)) add_words(sub, "[ADDRESS]");
+                for (const auto& sub : split(c[k], d_.subcomponent))
+                  if (!country_like(sub)) add_words(sub, "[ADDRESS]");
           }
           break;
         case FieldClass::birth_date: scrubber_.add_known(split(f, d_.component)[0], "[DATE]"); break;
@@ -268,7 +281,7 @@ class Hl7Deidentifier {
         const std::string value = hl7::unescape(c[0], d_);
         out[0] = p_.identifiers == Mode::mask ? p_.mask : hash_.pseudonym("id", value);
       }
-      if (c.size() > 3) out[3] = generic_text(c[3]);  // assigning authority
+      if (c.size() > 3) out[3] = c[3];  // assigning authority: names the issuer, not the patient
       if (c.size() > 4) out[4] = c[4];                // identifier type (MR, SS, NH...)
       rep = trim_trailing(join(out, d_.component), d_.component);
     }
