@@ -17,9 +17,37 @@ std::string lower(std::string_view s) {
 
 using Check = bool (*)(const std::string&);
 
+// What a text holds, counted once, so a pattern that cannot match is not run:
+// most fields are short codes, and std::regex is slow.
+struct Facts {
+  int digits = 0, digit_run = 0;
+  bool at = false, scheme = false, www = false, dot = false, dash = false, upper = false, comma = false;
+  explicit Facts(const std::string& t) {
+    int run = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const char c = t[i];
+      if (c >= '0' && c <= '9') {
+        ++digits;
+        digit_run = std::max(digit_run, ++run);
+      } else {
+        run = 0;
+      }
+      at |= c == '@';
+      dot |= c == '.';
+      dash |= c == '-';
+      comma |= c == ',';
+      upper |= c >= 'A' && c <= 'Z';
+      scheme |= c == ':' && t.compare(i, 3, "://") == 0;
+      www |= (c == 'w' || c == 'W') && i + 4 <= t.size() && (t[i + 1] | 32) == 'w' && (t[i + 2] | 32) == 'w' && t[i + 3] == '.';
+    }
+  }
+};
+using Worth = bool (*)(const Facts&);
+
 struct Pattern {
   std::regex re;
   const char* tag;
+  Worth worth;
   Check check = nullptr;  // a match that fails it stays
 };
 
@@ -35,13 +63,13 @@ const std::regex::flag_type kIcase = kFlags | std::regex::icase;
 
 const std::vector<Pattern>& safe_patterns() {
   static const std::vector<Pattern> patterns = {
-      {std::regex(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)", kFlags), "[EMAIL]"},
-      {std::regex(R"(\b(https?|ftp)://[^\s<>"'|^~&\\]+)", kIcase), "[URL]"},
-      {std::regex(R"(\bwww\.[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+[^\s<>"'|^~&\\]*)", kIcase), "[URL]"},
+      {std::regex(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)", kFlags), "[EMAIL]", [](const Facts& f) { return f.at; }},
+      {std::regex(R"(\b(https?|ftp)://[^\s<>"'|^~&\\]+)", kIcase), "[URL]", [](const Facts& f) { return f.scheme; }},
+      {std::regex(R"(\bwww\.[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+[^\s<>"'|^~&\\]*)", kIcase), "[URL]", [](const Facts& f) { return f.www; }},
       // Not inside an OID (2.16.840.1.113883...): no digit or dot on either side.
-      {std::regex(R"((^|[^0-9.])(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![0-9]|\.[0-9]))", kFlags), "$1[IP]"},
-      {std::regex(R"(\b\d{3}-\d{2}-\d{4}\b)", kFlags), "[ID]"},
-      {std::regex(R"(\b\d{3}[ -]?\d{3}[ -]?\d{4}\b)", kFlags), "[ID]", nhs_match},
+      {std::regex(R"((^|[^0-9.])(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![0-9]|\.[0-9]))", kFlags), "$1[IP]", [](const Facts& f) { return f.dot && f.digits >= 4; }},
+      {std::regex(R"(\b\d{3}-\d{2}-\d{4}\b)", kFlags), "[ID]", [](const Facts& f) { return f.dash && f.digits >= 9; }},
+      {std::regex(R"(\b\d{3}[ -]?\d{3}[ -]?\d{4}\b)", kFlags), "[ID]", [](const Facts& f) { return f.digits >= 10; }, nhs_match},
   };
   return patterns;
 }
@@ -49,21 +77,22 @@ const std::vector<Pattern>& safe_patterns() {
 const std::vector<Pattern>& free_text_patterns() {
   static const char* months = "(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\\.?";
   static const std::vector<Pattern> patterns = {
-      {std::regex(R"(\b\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)", kFlags), "[DATE]"},
-      {std::regex(R"((^|[^0-9.])\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?![0-9]|\.[0-9]))", kFlags), "$1[DATE]"},
-      {std::regex(std::string(R"(\b\d{1,2}(st|nd|rd|th)?\s+)") + months + R"(,?\s+\d{4}\b)", kIcase), "[DATE]"},
-      {std::regex(std::string(R"(\b)") + months + R"(\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}\b)", kIcase), "[DATE]"},
-      {std::regex(R"((\+\d{1,3}[ .-]?)?(\(\d{3}\)\s?\d{3}[ .-]?\d{4}|\b\d{3}[.-]\d{3}[.-]\d{4})\b)", kFlags), "[PHONE]"},
-      {std::regex(R"(\b0\d{2,4} \d{3,4} ?\d{3,4}\b)", kFlags), "[PHONE]"},
-      {std::regex(R"(\b(Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+[A-Z][A-Za-z'-]+(\s+[A-Z][A-Za-z'-]+)?)", kFlags), "[NAME]"},
-      {std::regex(R"(\b[A-Z][A-Z'-]+, [A-Z][A-Z'-]+( [A-Z]\b)?)", kFlags), "[NAME]"},
+      {std::regex(R"(\b\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)", kFlags), "[DATE]", [](const Facts& f) { return f.dash && f.digits >= 8; }},
+      {std::regex(R"((^|[^0-9.])\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?![0-9]|\.[0-9]))", kFlags), "$1[DATE]", [](const Facts& f) { return f.digits >= 3; }},
+      {std::regex(std::string(R"(\b\d{1,2}(st|nd|rd|th)?\s+)") + months + R"(,?\s+\d{4}\b)", kIcase), "[DATE]", [](const Facts& f) { return f.digits >= 5; }},
+      {std::regex(std::string(R"(\b)") + months + R"(\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}\b)", kIcase), "[DATE]", [](const Facts& f) { return f.digits >= 5; }},
+      {std::regex(R"((\+\d{1,3}[ .-]?)?(\(\d{3}\)\s?\d{3}[ .-]?\d{4}|\b\d{3}[.-]\d{3}[.-]\d{4})\b)", kFlags), "[PHONE]", [](const Facts& f) { return f.digits >= 10; }},
+      {std::regex(R"(\b0\d{2,4} \d{3,4} ?\d{3,4}\b)", kFlags), "[PHONE]", [](const Facts& f) { return f.digits >= 9; }},
+      {std::regex(R"(\b(Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+[A-Z][A-Za-z'-]+(\s+[A-Z][A-Za-z'-]+)?)", kFlags), "[NAME]", [](const Facts& f) { return f.upper; }},
+      {std::regex(R"(\b[A-Z][A-Z'-]+, [A-Z][A-Z'-]+( [A-Z]\b)?)", kFlags), "[NAME]", [](const Facts& f) { return f.comma && f.upper; }},
       // Not a part of an OID or a decimal number.
-      {std::regex(R"((^|[^0-9A-Za-z.])[A-Za-z]{0,3}\d{6,}[A-Za-z]?(?![0-9A-Za-z]|\.[0-9]))", kFlags), "$1[ID]"},
+      {std::regex(R"((^|[^0-9A-Za-z.])[A-Za-z]{0,3}\d{6,}[A-Za-z]?(?![0-9A-Za-z]|\.[0-9]))", kFlags), "$1[ID]", [](const Facts& f) { return f.digit_run >= 6; }},
   };
   return patterns;
 }
 
 std::string apply_pattern(const Pattern& p, const std::string& text) {
+  if (!p.worth(Facts(text))) return text;
   if (!p.check) return std::regex_replace(text, p.re, p.tag);
   std::string out;
   std::size_t last = 0;
@@ -129,8 +158,9 @@ void TextScrubber::add_known(std::string_view value, const char* tag) {
 }
 
 std::string TextScrubber::replace_known(std::string text) const {
+  std::string low = lower(text);
   for (const auto& k : known_) {
-    std::string low = lower(text);
+    if (k.lower.size() > low.size() || low.find(k.lower) == std::string::npos) continue;
     std::string out;
     std::size_t last = 0;
     std::size_t pos = 0;
@@ -148,6 +178,7 @@ std::string TextScrubber::replace_known(std::string text) const {
     if (last != 0) {
       out.append(text, last, std::string::npos);
       text = std::move(out);
+      low = lower(text);
     }
   }
   return text;
