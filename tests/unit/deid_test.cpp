@@ -340,3 +340,20 @@ TEST_CASE("deid.fhir: no identifier of the FHIR samples survives", "[deid]") {
     }
   }
 }
+
+TEST_CASE("deid: one patient links across HL7 v2 and FHIR under one key", "[deid]") {
+  const auto p = profile();
+  // The same ORU as HL7 v2 and as the FHIR Bundle Microsoft's converter made of it.
+  auto hl7_out = hl7::Message::parse(deid::deidentify_hl7(fixture("hl7v2/oru_r01_v25_ms_lab_cbc.hl7"), p));
+  REQUIRE(hl7_out);
+  const std::string fhir_out = deid::deidentify_fhir(fixture("fhir/converted_ms_LAB-ORU-1-expected.json"), p);
+  // The MRN's pseudonym is the Patient identifier's.
+  CHECK(fhir_out.find("\"value\":\"" + hl7_out->get("PID-3.1") + "\"") != std::string::npos);
+  // OBX(2)-14 20141006062700+0700 is the first Observation's effectiveDateTime: shifted alike.
+  const std::string obx14 = hl7_out->get("OBX(2)-14");
+  REQUIRE(obx14.size() >= 8);
+  const std::string iso = obx14.substr(0, 4) + "-" + obx14.substr(4, 2) + "-" + obx14.substr(6, 2) + "T06:27:00+07:00";
+  INFO(obx14);
+  CHECK(fhir_out.find("\"effectiveDateTime\":\"" + iso + "\"") != std::string::npos);
+  CHECK(obx14.substr(0, 8) != "20141006");
+}
