@@ -46,6 +46,7 @@ fs::path write_channel(const TempDir& dir, int port) {
   yaml = replaced(yaml, "listen: 127.0.0.1:2591", "listen: 127.0.0.1:" + std::to_string(port));
   yaml = replaced(yaml, "directory: ../data/research", "directory: " + (dir / "research").string());
   yaml = replaced(yaml, "../scripts/research_feed.lua", (kSource / "scripts/research_feed.lua").string());
+  yaml = replaced(yaml, "../examples/data/", (kSource / "examples/data").string() + "/");
   fs::create_directories(dir / "channels");
   write_text(dir / "channels/research-feed.yaml", yaml);
   return dir / "channels";

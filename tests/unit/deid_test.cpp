@@ -262,6 +262,11 @@ TEST_CASE("deid profile: no key, bad mode and modes applied", "[deid]") {
   ::setenv("ARTERY_DEID_SHORT", "short", 1);
   s.values["key_env"] = "ARTERY_DEID_SHORT";
   CHECK_THROWS_WITH(deid::build_profile(s), Catch::Contains("at least 16 bytes"));
+  s.values["key_env"] = "ARTERY_KEY";  // the storage key is not an HMAC key for scripts
+  CHECK_THROWS_WITH(deid::build_profile(s), Catch::Contains("must name a variable starting with ARTERY_DEID"));
+  s.values.erase("key_env");
+  s.values["key_file"] = "/nonexistent/deid.key";
+  CHECK_THROWS_WITH(deid::build_profile(s), Catch::Contains("cannot read key_file"));
   auto p = profile();
   deid::ProfileSettings bad;
   bad.values["key_env"] = "ARTERY_DEID_TEST_KEY";

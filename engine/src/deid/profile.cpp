@@ -47,6 +47,10 @@ std::string read_key(const ProfileSettings& s) {
   if (env != s.values.end() && file != s.values.end()) fail("give key_env or key_file, not both");
   std::string key;
   if (env != s.values.end()) {
+    // Only variables meant for this: a script must not turn the engine's
+    // storage key or admin password into its HMAC key (or probe for them).
+    if (env->second.rfind("ARTERY_DEID", 0) != 0)
+      fail("key_env must name a variable starting with ARTERY_DEID (got " + env->second + ")");
     const char* value = std::getenv(env->second.c_str());
     if (!value || !*value) fail("key_env " + env->second + " is not set: refusing to de-identify without a key");
     key = value;
@@ -61,7 +65,7 @@ std::string read_key(const ProfileSettings& s) {
   } else {
     fail("no key: set key_env (an environment variable) or key_file; pseudonyms need a secret key");
   }
-  if (key.size() < 16) fail("the key must be at least 16 bytes (got " + std::to_string(key.size()) + ")");
+  if (key.size() < 16) fail("the key must be at least 16 bytes");
   return key;
 }
 
