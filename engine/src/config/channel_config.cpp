@@ -109,7 +109,8 @@ class ChannelReader {
     if (const MapEntry* entry = fields.find("tests")) read_tests(*entry, channel);
     if (const MapEntry* entry = fields.find("consent")) {
       std::vector<std::string> names;
-      for (const auto& dest : channel.destinations) names.push_back(dest.name);
+      for (const auto& dest : channel.destinations)
+        if (dest.enabled) names.push_back(dest.name);  // a denied message must go somewhere that delivers
       channel.consent = read_consent_filter(*entry, names, channel.data_type, source_);
     }
 

@@ -162,9 +162,9 @@ std::optional<ConsentFilterConfig> read_consent_filter(const MapEntry& entry, co
             if (std::find(destinations.begin(), destinations.end(), *name) == destinations.end()) {
               std::string known;
               for (const auto& d : destinations) known += (known.empty() ? "" : ", ") + d;
-              when.error(route->value, "consent.when_denied.route: no destination '" + *name + "' in this channel" +
+              when.error(route->value, "consent.when_denied.route: no enabled destination '" + *name + "' in this channel" +
                                            config::did_you_mean(*name, destinations) +
-                                           "; destinations: " + (known.empty() ? "(none)" : known));
+                                           "; enabled destinations: " + (known.empty() ? "(none)" : known));
             }
           }
         }
