@@ -656,10 +656,13 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
                                  script);
   // Consent: a message the script passed is shared only as the patient's
   // Consents permit; otherwise dropped (FILTERED with the reason) or sent to
-  // the one destination `when_denied.route` names. The reason is the
-  // message's `consent` variable either way.
+  // the one destination `when_denied.route` names, which gets nothing else.
+  // The reason is the message's `consent` variable either way.
   if (consent_ && stage.outcome == ChannelStageResult::Outcome::passed) {
     auto verdict = consent_->check(ingress.message.content, row.data_type, ingress.received_at_ms);
+    if (verdict.share && !config_.consent->route.empty())
+      destinations.erase(std::remove(destinations.begin(), destinations.end(), config_.consent->route),
+                         destinations.end());
     if (!verdict.share) {
       stage.vars["consent"] = verdict.reason;
       if (config_.consent->route.empty()) {
