@@ -358,6 +358,8 @@ TEST_CASE("encryption at rest: artery key rotate under continuous MLLP traffic l
         return;
       }
       acked = i;
+      // Steady traffic (a few hundred a second), so checking each message after stays quick.
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

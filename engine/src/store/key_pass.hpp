@@ -8,6 +8,7 @@
 #pragma once
 #include "crypto/key_source.hpp"
 #include "store/message_store.hpp"
+#include "store/seal_gate.hpp"
 #include "store/store_writer.hpp"
 
 #include <atomic>
@@ -26,7 +27,7 @@ class KeyPass {
     ValueCipher& cipher;
     // Held shared by whoever seals and submits a write; exclusively to swap
     // keys, so no write sealed with the old key is submitted after the pass starts.
-    std::shared_mutex& gate;
+    SealGate& gate;
     std::filesystem::path db;
     std::filesystem::path key_file;
     bool keys_from_environment = false;

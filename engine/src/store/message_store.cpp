@@ -10,6 +10,7 @@
 #include "crypto/value_keys.hpp"
 #include "store/intake_log.hpp"
 #include "store/key_pass.hpp"
+#include "store/seal_gate.hpp"
 #include "store/sealed_values.hpp"
 #include "store/store_key_check.hpp"
 #include "store/message_search.hpp"
@@ -78,7 +79,7 @@ struct MessageStore::Impl {
   std::atomic<std::int64_t> acknowledged{0};  // the highest id in the intake log
   // Shared by whoever seals a value and submits its write; the key pass
   // takes it exclusively to swap keys (see KeyPass).
-  std::shared_mutex seal_gate;
+  SealGate seal_gate;
   ValueCipher cipher;  // before the writer, which seals with it
   StoreWriter writer;
   ReadConnectionPool readers;
