@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := cmake g++ ninja-build pkg-config libboost1.81-all-dev liblua5
   libyaml-cpp-dev libpugixml-dev libsqlite3-dev libssl-dev openssl catch2 clang-14 python3-aiosmtpd \
   prometheus nodejs chromium python3-cryptography
 
-.PHONY: all deps configure build run test bench clean asan tsan
+.PHONY: all deps configure build run test bench clean asan tsan fuzz fuzz-build
 
 all: build
 
@@ -50,6 +50,33 @@ tsan: deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DARTERY_TSAN=ON $(CMAKE_FLAGS)
 	cmake --build build-tsan -j $(JOBS) --target artery_runtime_tests mllp
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./artery_runtime_tests "[registry]"
+
+# libFuzzer targets (fuzz/, docs/security.md "Fuzzing"): clang-14 with
+# libFuzzer, ASan and UBSan, in build-fuzz. Each runs FUZZ_SECONDS; the table
+# it prints (executions, crashes per target) goes into docs/security.md.
+# FUZZ_TARGETS=hl7_message ... runs only those; FUZZ_JOBS targets at a time.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_BUILD ?= build-fuzz
+FUZZ_PACKAGES := clang-14 libfuzzer-14-dev
+
+fuzz-build: deps
+	@missing=$$(for p in $(FUZZ_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages. Run:"; echo "  sudo apt-get install -y $$missing"; exit 1; \
+	  fi; \
+	fi
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 \
+	  -DCMAKE_C_FLAGS_RELEASE=-O1 -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DARTERY_FUZZ=ON -DARTERY_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	FUZZ_JOBS=$${FUZZ_JOBS:-2} fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD)
