@@ -33,7 +33,7 @@ seeds_of() {
 }
 
 run_one() {
-  local target=$1 binary=$build/fuzz/fuzz_$1
+  local target=$1 binary=$build/fuzz_$1
   local corpus=$build/corpus/$target crashes=$build/crashes/$target log=$build/fuzz-logs/$target.log
   mkdir -p "$corpus" "$crashes" "$build/fuzz-logs"
   local dict=()
