@@ -41,8 +41,15 @@ test: build
 bench: build
 	@for b in $(BUILD)/bench/*; do echo "== $$(basename $$b)"; $$b || exit 1; done
 
-asan:
-	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS="-DARTERY_SANITIZE=ON"
+# The whole suite under ASan+UBSan (CI's second step, .ci/run): a sanitizer
+# report from any process, the engines the tests start included, fails it
+# (.ci/sanitizer_suite.sh). ASAN_CTEST_ARGS adds ctest arguments (-R, -LE).
+ASAN_BUILD ?= build-asan
+ASAN_CTEST_ARGS ?=
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DARTERY_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	.ci/sanitizer_suite.sh $(ASAN_BUILD) -j $(JOBS) --timeout 900 $(ASAN_CTEST_ARGS)
 
 # The control plane's concurrency under ThreadSanitizer: the registry and
 # runtime tests, which drive channels from several threads at once.
