@@ -42,8 +42,10 @@ run_one() {
   # under ASan, far longer on a loaded host, up to four pipelined): slow, not hung.
   local timeout=25
   [ "$target" = admin_http ] && timeout=120
-  local before started ended
+  local before started ended stamp
   before=$(find "$crashes" -type f | wc -l)
+  stamp=$build/fuzz-logs/$target.started
+  touch "$stamp"
   started=$(date +%s)
   # -timeout: an input that runs longer is a hang; -rss_limit_mb: a leak or a bomb.
   # shellcheck disable=SC2046
@@ -57,7 +59,7 @@ run_one() {
   crashes_now=$(( $(find "$crashes" -type f | wc -l) - before ))
   echo "| $target | $((ended - started)) | ${execs:-0} | $crashes_now | $(find "$corpus" -type f | wc -l) | rc=$rc |"
   if [ "$crashes_now" -gt 0 ]; then
-    echo "|   crash: $(find "$crashes" -type f -newer "$log" -o -type f -cnewer "$corpus" | head -3 | tr '\n' ' ') (log: $log)"
+    echo "|   crash: $(find "$crashes" -type f -newer "$stamp" | head -3 | tr '\n' ' ') (log: $log)"
   fi
 }
 
