@@ -22,24 +22,6 @@ void put_text(std::string& out, std::string_view text) {
   out.append(text);
 }
 
-// A 64-bit multiply-xorshift hash, 8 bytes a step: it only has to tell a torn
-// or overwritten record from a whole one, and costs ~0.1 ns a byte.
-std::uint64_t checksum(std::string_view bytes) {
-  constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
-  std::uint64_t h = 0x243f6a8885a308d3ull ^ bytes.size();
-  std::size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, bytes.data() + i, 8);
-    h = (h ^ word) * k;
-    h ^= h >> 29;
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
-  h = (h ^ tail) * k;
-  return h ^ (h >> 32);
-}
-
 // Reads fields from a payload; any read past its end marks it failed.
 class Reader {
  public:
@@ -77,6 +59,24 @@ class Reader {
 
 }  // namespace
 
+// A 64-bit multiply-xorshift hash, 8 bytes a step: it only has to tell a torn
+// or overwritten record from a whole one, and costs ~0.1 ns a byte.
+std::uint64_t payload_checksum(std::string_view bytes) {
+  constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
+  std::uint64_t h = 0x243f6a8885a308d3ull ^ bytes.size();
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    h = (h ^ word) * k;
+    h ^= h >> 29;
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+  h = (h ^ tail) * k;
+  return h ^ (h >> 32);
+}
+
 void encode(const NewMessage& m, std::string& out) {
   const std::size_t start = out.size();
   out.append(header_size, '\0');
@@ -103,7 +103,7 @@ void encode(const NewMessage& m, std::string& out) {
 
   std::string_view payload(out.data() + start + header_size, out.size() - start - header_size);
   const auto length = static_cast<std::uint32_t>(payload.size());
-  const std::uint64_t sum = checksum(payload);
+  const std::uint64_t sum = payload_checksum(payload);
   std::memcpy(out.data() + start, &magic, 4);
   std::memcpy(out.data() + start + 4, &length, 4);
   std::memcpy(out.data() + start + 8, &sum, 8);
@@ -120,7 +120,7 @@ Read decode(std::string_view bytes, NewMessage& m, std::size_t& size) {
   std::memcpy(&sum, bytes.data() + 8, 8);
   if (found_magic != magic || length > max_payload || bytes.size() - header_size < length) return Read::damaged;
   std::string_view payload = bytes.substr(header_size, length);
-  if (checksum(payload) != sum) return Read::damaged;
+  if (payload_checksum(payload) != sum) return Read::damaged;
 
   Reader in(payload);
   m = NewMessage{};
