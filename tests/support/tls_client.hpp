@@ -14,7 +14,7 @@ class TlsClient {
     std::string ca;    // verify the server against this CA ("" : no verification)
     std::string cert;  // client certificate and key, when the server asks for one
     std::string key;
-    std::string max_version;  // "1.2": a client that cannot speak TLS 1.3 ("" : any)
+    std::string max_version{};  // "1.2": a client that cannot speak TLS 1.3 ("" : any)
   };
   // Connects to 127.0.0.1:port and handshakes; check handshake_error().
   TlsClient(int port, const Options& options);

@@ -6,6 +6,8 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+#include <set>
+#include <string_view>
 
 namespace artery {
 namespace {
@@ -15,6 +17,22 @@ void read_files(OptionReader& read, TlsSettings& tls, const std::filesystem::pat
   tls.cert = read.path("tls.cert", base_dir).string();
   tls.key = read.path("tls.key", base_dir).string();
   tls.ca = read.path("tls.ca", base_dir).string();
+}
+
+// OpenSSL skips TLS 1.3 suite names it does not know, so a typo would
+// quietly leave fewer suites (or none: no TLS 1.3 at all). These are all
+// RFC 8446 defines.
+bool known_tls13_suites(const std::string& list) {
+  static const std::set<std::string, std::less<>> kSuites = {
+      "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
+      "TLS_AES_128_CCM_8_SHA256"};
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = list.find(':', start);
+    if (!kSuites.count(std::string_view(list).substr(start, end - start))) return false;
+    if (end == std::string::npos) return true;
+    start = end + 1;
+  }
 }
 
 // A cipher string OpenSSL cannot use would otherwise surface only at start,
@@ -33,7 +51,8 @@ void read_versions(OptionReader& read, TlsSettings& tls) {
   if (!probe) return;
   if (!tls.ciphers.empty() && SSL_CTX_set_cipher_list(probe.get(), tls.ciphers.c_str()) != 1)
     read.fail("tls.ciphers", "OpenSSL knows no TLS 1.2 cipher in '" + tls.ciphers + "' (see `openssl ciphers -v`)");
-  if (!tls.ciphersuites.empty() && SSL_CTX_set_ciphersuites(probe.get(), tls.ciphersuites.c_str()) != 1)
+  if (!tls.ciphersuites.empty() &&
+      (!known_tls13_suites(tls.ciphersuites) || SSL_CTX_set_ciphersuites(probe.get(), tls.ciphersuites.c_str()) != 1))
     read.fail("tls.ciphersuites", "not a list of TLS 1.3 suites OpenSSL knows: '" + tls.ciphersuites +
                                       "' (e.g. TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256)");
   if (tls.min_version == TlsVersion::v1_3 && !tls.ciphers.empty() && tls.ciphersuites.empty())
