@@ -5,6 +5,7 @@
 #include <artery/connector_metrics.hpp>
 #include <artery/message.hpp>
 #include <artery/options.hpp>
+#include <artery/value_cipher.hpp>
 #include <artery/version.hpp>
 
 #include <cstddef>
@@ -68,6 +69,10 @@ class ConnectorContext {
   // keep their port open across a redeploy. Null: bind as usual (a context
   // with no pool, such as a unit test's).
   virtual ListenSockets* listen_sockets() { return nullptr; }
+  // API 2.2: the engine's cipher for values a plugin stores itself (the FHIR
+  // repository's resources), so they are sealed under the engine's keys and
+  // rotate with them. Disabled unless `storage.encrypt` is on.
+  virtual const ValueCipher& value_cipher() const { return ValueCipher::disabled(); }
 
   // This connector's counters (names in connector_metrics.hpp): every plugin
   // reports the same ones, the engine reads snapshots from any thread. Not
