@@ -137,6 +137,10 @@ bool read_consumer_state(NatsConnection& connection, const std::string& stream, 
   state.ack_pending = static_cast<std::uint64_t>(info->NumAckPending);
   state.redelivered = static_cast<std::uint64_t>(info->NumRedelivered);
   state.delivered = info->Delivered.Consumer;
+  if (info->Config) {
+    state.max_deliver = static_cast<int>(info->Config->MaxDeliver);
+    state.ack_wait = std::chrono::milliseconds(info->Config->AckWait / kNanosPerMilli);
+  }
   jsConsumerInfo_Destroy(info);
   return true;
 }

@@ -56,6 +56,10 @@ struct ConsumerState {
   std::uint64_t ack_pending = 0;  // delivered, waiting for an ack
   std::uint64_t redelivered = 0;
   std::uint64_t delivered = 0;    // consumer sequence delivered so far
+  // Its configuration, which is what the server enforces (whatever a
+  // channel's options say when it did not create the consumer).
+  int max_deliver = -1;
+  std::chrono::milliseconds ack_wait{0};
 };
 bool read_consumer_state(NatsConnection& connection, const std::string& stream, const std::string& durable,
                          ConsumerState& state, std::string& error);

@@ -71,6 +71,12 @@ class NatsSource final : public Source {
     } else if (!consumer_exists(*connection_, s_.stream.name, s_.consumer.durable, error)) {
       return false;
     }
+    // The server enforces the consumer's own max_deliver and ack_wait: use
+    // those (a consumer made by someone else may differ from our options).
+    ConsumerState state;
+    if (!read_consumer_state(*connection_, s_.stream.name, s_.consumer.durable, state, error)) return false;
+    s_.consumer.max_deliver = state.max_deliver;
+    if (state.ack_wait.count() > 0) s_.consumer.ack_wait = state.ack_wait;
     consumer_ = PullConsumer::bind(*connection_, s_.stream.name, s_.consumer.durable, error);
     return consumer_ != nullptr;
   }

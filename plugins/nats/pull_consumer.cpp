@@ -34,7 +34,7 @@ std::optional<std::string> JetStreamMessage::header(const char* name) const {
   return std::string(value);
 }
 
-std::string JetStreamMessage::ack() { return problem(natsMsg_AckSync(msg_, nullptr, nullptr), "ack"); }
+std::string JetStreamMessage::ack() { return problem(natsMsg_Ack(msg_, nullptr), "ack"); }
 std::string JetStreamMessage::nak(std::chrono::milliseconds delay) {
   return problem(natsMsg_NakWithDelay(msg_, delay.count(), nullptr), "nak");
 }

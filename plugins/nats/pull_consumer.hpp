@@ -32,8 +32,10 @@ class JetStreamMessage {
   std::uint64_t stream_sequence() const { return stream_sequence_; }
   const std::string& stream() const { return stream_; }
 
-  // Each returns "" or what went wrong (the server then redelivers after AckWait).
-  std::string ack();  // waits for the server's confirmation (AckSync)
+  // Each returns "" or what went wrong (the server then redelivers after
+  // AckWait). They are sent without waiting: flush the connection to know
+  // the server has them.
+  std::string ack();
   std::string nak(std::chrono::milliseconds delay);
   std::string in_progress();
   std::string term();

@@ -113,10 +113,10 @@ class ChannelRuntime final : private SourceHost {
     std::function<void(Disposition)> done;
     std::int64_t received_at_ms;
     RouteOrigin origin;  // empty unless routed here from another channel
-    // submit_failed(): stored as ERROR with this reason, without the script.
-    std::string failure;
     // Set where the Ingress is made (submit, route_in): the processing time's start.
     std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+    // submit_failed(): stored as ERROR with this reason, without the script.
+    std::string failure = {};
   };
 
   void submit(Message message, std::function<void(Disposition)> done) override;
