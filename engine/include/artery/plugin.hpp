@@ -5,6 +5,7 @@
 #include <artery/connector_metrics.hpp>
 #include <artery/message.hpp>
 #include <artery/options.hpp>
+#include <artery/value_cipher.hpp>
 #include <artery/version.hpp>
 
 #include <cstddef>
@@ -68,6 +69,10 @@ class ConnectorContext {
   // keep their port open across a redeploy. Null: bind as usual (a context
   // with no pool, such as a unit test's).
   virtual ListenSockets* listen_sockets() { return nullptr; }
+  // API 2.2: the engine's cipher for values a plugin stores itself (the FHIR
+  // repository's resources), so they are sealed under the engine's keys and
+  // rotate with them. Disabled unless `storage.encrypt` is on.
+  virtual const ValueCipher& value_cipher() const { return ValueCipher::disabled(); }
 
   // This connector's counters (names in connector_metrics.hpp): every plugin
   // reports the same ones, the engine reads snapshots from any thread. Not
@@ -87,7 +92,7 @@ class SourceHost {
   // channel has stored the message (or could not): answer the peer from it
   // without blocking.
   virtual void submit(Message message, std::function<void(Disposition)> done) = 0;
-  // API 2.2: stores the message as ERROR with `reason`, without running the
+  // API 2.3: stores the message as ERROR with `reason`, without running the
   // channel's script or queueing it for any destination, and answers `done`
   // like submit() (errored once stored, unavailable when it could not be).
   // For a message the source gives up on, such as a JetStream message

@@ -19,6 +19,10 @@ StoreConnectorContext::StoreConnectorContext(std::string channel, std::string co
       store_(store),
       sockets_(component_, net::ListenSocketPool::process()) {}
 
+const ValueCipher& StoreConnectorContext::value_cipher() const {
+  return store_ ? store_->value_cipher() : ValueCipher::disabled();
+}
+
 void StoreConnectorContext::log(LogLevel level, std::string_view text) { logger::write(level, component_, text); }
 
 std::optional<std::string> StoreConnectorContext::state_get(std::string_view key) {

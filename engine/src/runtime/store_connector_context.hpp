@@ -26,6 +26,8 @@ class StoreConnectorContext final : public ConnectorContext {
   // The engine's pool, as this connector: each version of a channel gets a
   // new context, and the same channel/connector name shares the socket.
   ListenSockets* listen_sockets() override { return &sockets_; }
+  // The store's cipher: what the engine seals with (disabled without a store).
+  const ValueCipher& value_cipher() const override;
 
   // A plain copy of the counters the connector reports (ConnectorContext::
   // metrics()), taken without a lock: safe from any thread during traffic.

@@ -61,6 +61,7 @@ struct MessageStore::Impl {
   std::mutex intake_mutex;  // orders ids, records and insert callbacks
   std::int64_t next_id = 1;
   std::atomic<std::int64_t> acknowledged{0};  // the highest id in the intake log
+  ValueCipher cipher;  // before the writer, which seals with it
   StoreWriter writer;
   ReadConnectionPool readers;
 };
@@ -152,7 +153,9 @@ std::unique_ptr<MessageStore> MessageStore::open(const std::filesystem::path& fi
 
 MessageStore::MessageStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-MessageStore::~MessageStore() = default;  // ~StoreWriter commits what is queued, then joins
+MessageStore::~MessageStore() = default;
+
+const ValueCipher& MessageStore::value_cipher() const { return impl_->cipher; }  // ~StoreWriter commits what is queued, then joins
 
 // ---- writes ----
 

@@ -3,6 +3,7 @@
 // read connections for queries.
 #pragma once
 #include <artery/states.hpp>
+#include <artery/value_cipher.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -213,6 +214,10 @@ class MessageStore {
   // sure no worker is delivering from that queue meanwhile
   // (DestinationWorker::purge does both).
   std::int64_t purge_queued(const std::string& channel, const std::string& destination, const std::string& reason);
+
+  // What content is sealed with (docs/security.md, "Encryption at rest");
+  // disabled unless the store was opened with keys.
+  const ValueCipher& value_cipher() const;
 
   struct Impl;
 
