@@ -3,6 +3,8 @@
 #include "nats_connection.hpp"
 #include "pull_consumer.hpp"
 
+#include <artery/failed_message_host.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -26,6 +28,10 @@ class NatsSource final : public Source {
 
   bool start(SourceHost& host, std::string& error) override {
     host_ = &host;
+    failed_host_ = failed_message_host(host);
+    if (!failed_host_)
+      context_.log(LogLevel::warn, "this engine cannot record a message as ERROR without processing it: a message "
+                                   "on its max_deliver-th delivery is processed like the others");
     NatsConnection::Failure failure = NatsConnection::Failure::none;
     connection_ = NatsConnection::open(s_.connection, event_log(), error, &failure);
     if (!connection_ && failure != NatsConnection::Failure::unreachable) return false;
@@ -164,9 +170,9 @@ class NatsSource final : public Source {
       };
       const bool last_delivery = s_.consumer.max_deliver > 1 &&
                                  m.deliveries() >= static_cast<std::uint64_t>(s_.consumer.max_deliver);
-      if (last_delivery) {
+      if (last_delivery && failed_host_) {
         recorded_failed[i] = true;
-        host_->submit_failed(to_message(m),
+        failed_host_->submit_failed(to_message(m),
                              "delivered " + std::to_string(m.deliveries()) + " times by stream " + m.stream() +
                                  " (sequence " + std::to_string(m.stream_sequence()) +
                                  ") without being stored; recorded without processing (max_deliver " +
@@ -228,6 +234,8 @@ class NatsSource final : public Source {
   SourceSettings s_;
   ConnectorContext& context_;
   SourceHost* host_ = nullptr;
+  // Null on an engine without it: the last delivery is then processed like the others.
+  FailedMessageHost* failed_host_ = nullptr;
   std::unique_ptr<NatsConnection> connection_;  // touched by start(), then only by the thread, then stop()
   std::unique_ptr<PullConsumer> consumer_;
   std::atomic<bool> running_{false};

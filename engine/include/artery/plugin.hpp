@@ -92,17 +92,6 @@ class SourceHost {
   // channel has stored the message (or could not): answer the peer from it
   // without blocking.
   virtual void submit(Message message, std::function<void(Disposition)> done) = 0;
-  // API 2.3: stores the message as ERROR with `reason`, without running the
-  // channel's script or queueing it for any destination, and answers `done`
-  // like submit() (errored once stored, unavailable when it could not be).
-  // For a message the source gives up on, such as a JetStream message
-  // delivered its maximum number of times without being stored: it is kept,
-  // searchable and reprocessable, instead of being dropped or retried forever.
-  // A host without it (a test's) answers unavailable.
-  virtual void submit_failed(Message message, std::string reason, std::function<void(Disposition)> done) {
-    (void)message;
-    done({Disposition::Status::unavailable, 0, {}, "this host cannot record a failed message: " + reason});
-  }
 };
 
 class Source {

@@ -10,9 +10,8 @@ namespace artery {
 // ConnectorContext::metrics() and the TCP listener kit.
 // 2.1: ConnectorContext::listen_sockets() (listening sockets kept across a redeploy).
 // 2.2: ConnectorContext::value_cipher() (encryption at rest, value_cipher.hpp).
-// 2.3: SourceHost::submit_failed() (record a message as ERROR without processing it).
 inline constexpr std::uint32_t kApiMajor = 2;
-inline constexpr std::uint32_t kApiMinor = 3;
+inline constexpr std::uint32_t kApiMinor = 2;
 
 inline constexpr const char* kEngineVersion = "0.1.0";
 

@@ -14,6 +14,8 @@
 #include "runtime/store_connector_context.hpp"
 #include "store/message_store.hpp"
 
+#include <artery/failed_message_host.hpp>
+
 #include <atomic>
 #include <map>
 #include <memory>
@@ -39,7 +41,9 @@ struct RuntimeEnvironment {
 enum class ChannelState { stopped, starting, started, paused, stopping, failed };
 std::string_view to_string(ChannelState state);
 
-class ChannelRuntime final : private SourceHost {
+// SourceHost and FailedMessageHost are public bases so a source can find the
+// second from the first (failed_message_host()); their calls stay private.
+class ChannelRuntime final : public SourceHost, public FailedMessageHost {
  public:
   ChannelRuntime(ChannelConfig config, RuntimeEnvironment environment);
   ~ChannelRuntime() override;
