@@ -51,6 +51,11 @@ struct NatsConnection::Events {
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
     static_cast<Events*>(closure)->say(LogLevel::info, std::string("NATS reconnected to ") + url);
   }
+  static void connected(natsConnection* nc, void* closure) {
+    char url[256] = {0};
+    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    static_cast<Events*>(closure)->say(LogLevel::info, std::string("NATS connected to ") + url);
+  }
   static void closed(natsConnection*, void* closure) {
     static_cast<Events*>(closure)->say(LogLevel::info, "NATS connection closed");
   }
@@ -129,7 +134,9 @@ std::unique_ptr<NatsConnection> NatsConnection::connect(const ConnectionSettings
   // A request (JetStream API call, publish ack) made while disconnected fails
   // at once instead of waiting out its timeout: the engine retries it.
   natsOptions_SetFailRequestsOnDisconnect(opts, true);
-  if (retry) natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  // With a connected callback the connect returns at once and goes on in
+  // the background (without one, nats.c would block until it connects).
+  if (retry) natsOptions_SetRetryOnFailedConnect(opts, true, &Events::connected, self->events_.get());
 
   if (settings.tls.enabled || any_tls_url(settings.servers) || !settings.tls.ca.empty()) {
     if (!check(natsOptions_SetSecure(opts, true), "tls")) return fail(Failure::configuration, error);
