@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -123,18 +124,29 @@ TEST_CASE("nats source -> file: acknowledged only once stored, so a SIGKILL lose
   stream.name = "ORDERS";
   stream.subjects = {"orders.new"};
   REQUIRE(ensure_stream(*c, stream, error));
-  constexpr int kMessages = 3000;
-  for (int i = 0; i < kMessages; ++i)
-    REQUIRE(publish_to_stream(*c, "orders.new", "ORD-" + std::to_string(i), "", {}, "ORDERS",
-                              std::chrono::seconds(5))
-                .status == PublishOutcome::Status::stored);
+  // Published while the engine consumes, is killed, and comes back.
+  constexpr int kMessages = 8000;
+  std::atomic<int> published{0};
+  std::thread publisher([&] {
+    auto own = client(nats);
+    for (int i = 0; i < kMessages; ++i) {
+      if (publish_to_stream(*own, "orders.new", "ORD-" + std::to_string(i), "", {}, "ORDERS",
+                            std::chrono::seconds(5))
+              .status != PublishOutcome::Status::stored)
+        return;
+      ++published;
+    }
+  });
   const fs::path out = e.dir / "out/ids.txt";
   e.start("consuming stream ORDERS");
-  REQUIRE(eventually([&] { return artery::testing::count_lines(out) >= 400; }, std::chrono::seconds(30)));
+  REQUIRE(eventually([&] { return artery::testing::count_lines(out) >= 1500; }, std::chrono::seconds(30)));
   e.engine->stop(SIGKILL);
   const std::size_t before_kill = artery::testing::count_lines(out);
+  const int published_at_kill = published;
 
   e.start("consuming stream ORDERS");
+  publisher.join();
+  REQUIRE(published == kMessages);
   std::map<std::string, int> counts;
   const bool complete = eventually(
       [&] {
@@ -144,8 +156,8 @@ TEST_CASE("nats source -> file: acknowledged only once stored, so a SIGKILL lose
       std::chrono::seconds(60));
   int duplicates = 0;
   for (const auto& [id, n] : counts) duplicates += n - 1;
-  std::cout << "nats source SIGKILL: " << kMessages << " published, " << before_kill
-            << " written before the kill, " << counts.size() << " distinct delivered, " << duplicates
+  std::cout << "nats source SIGKILL: " << kMessages << " published (" << published_at_kill << " at the kill), "
+            << before_kill << " written before the kill, " << counts.size() << " distinct delivered, " << duplicates
             << " delivered more than once\n";
   INFO(e.engine->log());
   CHECK(complete);
