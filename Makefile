@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DEBIAN_PACKAGES := cmake g++ ninja-build pkg-config libboost1.81-all-dev liblua5.4-dev \
   libyaml-cpp-dev libpugixml-dev libsqlite3-dev libssl-dev openssl catch2 clang-14 python3-aiosmtpd \
-  prometheus nodejs chromium python3-cryptography
+  prometheus nodejs chromium python3-cryptography nats-server libnats-dev
 
 .PHONY: all deps configure build run test bench clean asan tsan fuzz fuzz-build
 

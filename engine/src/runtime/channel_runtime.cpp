@@ -484,6 +484,12 @@ void ChannelRuntime::submit(Message message, std::function<void(Disposition)> do
   take({std::move(message), pin_to_library(source_.library, std::move(done)), unix_time_ms(), {}});
 }
 
+void ChannelRuntime::submit_failed(Message message, std::string reason, std::function<void(Disposition)> done) {
+  Ingress ingress{std::move(message), pin_to_library(source_.library, std::move(done)), unix_time_ms(), {}};
+  ingress.failure = reason.empty() ? std::string("recorded as failed by the source") : std::move(reason);
+  take(std::move(ingress));
+}
+
 void ChannelRuntime::take(Ingress ingress) {
   if (inline_) {
     // One worker: the source's own thread runs the script and queues the
@@ -652,8 +658,15 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
   for (const auto& dest : config_.destinations)
     if (dest.enabled) destinations.push_back(dest.name);
 
-  auto stage = run_channel_stage(config_.name, ingress.message.content, row.data_type, &ingress.message.attributes,
-                                 script);
+  ChannelStageResult stage;
+  if (ingress.failure.empty()) {
+    stage = run_channel_stage(config_.name, ingress.message.content, row.data_type, &ingress.message.attributes,
+                              script);
+  } else {
+    // The source gave up on it (SourceHost::submit_failed): kept as ERROR, never run or sent.
+    stage.outcome = ChannelStageResult::Outcome::errored;
+    stage.error = std::move(ingress.failure);
+  }
   // Consent: a message the script passed is shared only as the patient's
   // Consents permit; otherwise dropped (FILTERED with the reason) or sent to
   // the one destination `when_denied.route` names, which gets nothing else.
