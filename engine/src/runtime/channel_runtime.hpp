@@ -3,6 +3,7 @@
 // acknowledgement, and one DestinationWorker per destination.
 #pragma once
 #include "config/channel_config.hpp"
+#include "consent/consent_filter.hpp"
 #include "lua/script.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "runtime/blocking_queue.hpp"
@@ -13,6 +14,8 @@
 #include "runtime/latency_histogram.hpp"
 #include "runtime/store_connector_context.hpp"
 #include "store/message_store.hpp"
+
+#include <artery/failed_message_host.hpp>
 
 #include <atomic>
 #include <map>
@@ -39,7 +42,9 @@ struct RuntimeEnvironment {
 enum class ChannelState { stopped, starting, started, paused, stopping, failed };
 std::string_view to_string(ChannelState state);
 
-class ChannelRuntime final : private SourceHost {
+// SourceHost and FailedMessageHost are public bases so a source can find the
+// second from the first (failed_message_host()); their calls stay private.
+class ChannelRuntime final : public SourceHost, public FailedMessageHost {
  public:
   ChannelRuntime(ChannelConfig config, RuntimeEnvironment environment);
   ~ChannelRuntime() override;
@@ -115,9 +120,12 @@ class ChannelRuntime final : private SourceHost {
     RouteOrigin origin;  // empty unless routed here from another channel
     // Set where the Ingress is made (submit, route_in): the processing time's start.
     std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+    // submit_failed(): stored as ERROR with this reason, without the script.
+    std::string failure = {};
   };
 
   void submit(Message message, std::function<void(Disposition)> done) override;
+  void submit_failed(Message message, std::string reason, std::function<void(Disposition)> done) override;
   bool start_impl(std::shared_ptr<ChannelRuntime> predecessor, std::string& error);
   void take(Ingress ingress);
   void work(std::size_t index);
@@ -164,6 +172,7 @@ class ChannelRuntime final : private SourceHost {
   std::unique_ptr<DeliveryOutcomes> outcomes_;  // chained destinations (`after:`); null without
   std::unique_ptr<DestinationWorker> router_;  // router.route() deliveries (see build_router)
   bool routes_ = false;                        // router_ is built
+  std::unique_ptr<consent::ConsentFilter> consent_;  // `consent:`; null without one
   std::unique_ptr<StoreConnectorContext> source_context_;  // outlives each source (pause/resume)
   ConnectorHandle<Source> source_;
   std::unique_ptr<BlockingQueue<Ingress>> ingress_;  // workers > 1 only
