@@ -45,6 +45,9 @@ Repository::Repository(const std::filesystem::path& file, const ValueCipher& cip
   ResourceStore::create_schema(*writer_db_);
   SearchIndex::create_schema(*writer_db_);
   writer_db_->exec("CREATE TABLE IF NOT EXISTS repository_meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID;");
+  // What is deleted or replaced (plaintext the sealing pass replaces, an
+  // update's old index rows) is zeroed, not left in free space.
+  if (cipher.enabled()) writer_db_->exec("PRAGMA secure_delete = ON;");
   open_sealing_state();
   checkpointer_ = std::make_unique<WalCheckpointer>(*writer_db_, file);
   writer_ = std::thread([this] { writer_loop(); });
@@ -244,6 +247,9 @@ bool Repository::seal_next_batch() {
     put.step();
   });
   rebuild_terms(false);
+  // The pages that held plaintext are rewritten in the database now, not
+  // only in the WAL (best effort: a reader may hold the WAL a while longer).
+  sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   cursor_type_.clear();
   cursor_id_.clear();
   cursor_version_ = -1;
