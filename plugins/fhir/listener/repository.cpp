@@ -239,8 +239,17 @@ bool Repository::seal_next_batch() {
     cursor_version_ = rows.back().version;
   }
   if (rows.size() == kSealBatch) return true;
-  // Done: every row is sealed under the key the probe is now sealed with.
-  probe_ = cipher_.seal("", "fhir/" + channel_ + "/" + kProbeName);
+  cursor_type_.clear();
+  cursor_id_.clear();
+  cursor_version_ = -1;
+  // Done: every row is sealed under the key the probe is now sealed with,
+  // unless the key changed during the pass (another rotation): then again.
+  const std::string probe = cipher_.seal("", "fhir/" + channel_ + "/" + kProbeName);
+  if (probe.compare(4, 4, terms->current_key_id()) != 0) {
+    rebuild_terms(terms->plain_rows_remain());
+    return true;
+  }
+  probe_ = probe;
   transaction([&] {
     SqliteStatement put(db, "INSERT OR REPLACE INTO repository_meta (name, value) VALUES (?1, ?2), (?3, 0)");
     put.bind(1, kProbeName).bind_blob(2, probe_).bind(3, kPlainName);
@@ -250,9 +259,6 @@ bool Repository::seal_next_batch() {
   // The pages that held plaintext are rewritten in the database now, not
   // only in the WAL (best effort: a reader may hold the WAL a while longer).
   sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-  cursor_type_.clear();
-  cursor_id_.clear();
-  cursor_version_ = -1;
   return false;
 }
 
