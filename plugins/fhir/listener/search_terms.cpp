@@ -51,7 +51,10 @@ bool SearchTerms::is_string_index(std::string_view param) {
 
 bool SearchTerms::is_date_index(std::string_view param) { return param == "birthdate" || param == "date"; }
 
-std::string SearchTerms::hash(const Key& key, char kind, std::string_view param, std::string_view text) {
+namespace {
+
+// "kind \x1f parameter \x1f text": the input of one hash.
+std::string hash_input(char kind, std::string_view param, std::string_view text) {
   std::string input;
   input.reserve(param.size() + text.size() + 3);
   input += kind;
@@ -59,17 +62,32 @@ std::string SearchTerms::hash(const Key& key, char kind, std::string_view param,
   input += param;
   input += '\x1f';
   input += text;
+  return input;
+}
+
+void append_hash(std::string& out, const std::array<unsigned char, 16>& key, std::string_view input) {
   const std::uint64_t h = crypto::siphash24(key, input);
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>(h >> (8 * i));
+  for (int i = 0; i < 8; ++i) out += static_cast<char>(h >> (8 * i));
+}
+
+}  // namespace
+
+std::string SearchTerms::hash(const Key& key, char kind, std::string_view param, std::string_view text) {
+  std::string out;
+  out.reserve(8);
+  append_hash(out, key, hash_input(kind, param, text));
   return out;
 }
 
 std::string SearchTerms::string_value(const Key& key, std::string_view param, std::string_view folded) const {
-  std::string out = hash(key, kExact, param, folded);
+  std::string out;
   out.reserve(8 * (folded.size() + 1));
+  append_hash(out, key, hash_input(kExact, param, folded));
+  // Each prefix's input is a prefix of the whole value's input.
+  const std::string input = hash_input(kPrefix, param, folded);
+  const std::size_t head = input.size() - folded.size();
   for (std::size_t n = 1; n <= folded.size(); ++n)
-    if (n == folded.size() || !is_continuation(folded[n])) out += hash(key, kPrefix, param, folded.substr(0, n));
+    if (n == folded.size() || !is_continuation(folded[n])) append_hash(out, key, std::string_view(input).substr(0, head + n));
   return out;
 }
 
