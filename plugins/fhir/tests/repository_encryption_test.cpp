@@ -136,6 +136,41 @@ TEST_CASE("fhir repository encryption: no name, identifier or note in the file, 
   }
 }
 
+TEST_CASE("fhir repository encryption: references, _include, conditional matches and a multi-write commit") {
+  TempDir dir("artery-fhir-enc");
+  const auto file = dir / "ehr.sqlite";
+  ValueCipher cipher(ring({'a'}));
+  Repository repo(file, cipher, "ehr");
+  PlannedWrite observation;
+  const std::string obs = R"({"resourceType":"Observation","id":"o1","status":"final",)"
+                          R"("code":{"coding":[{"system":"http://loinc.org","code":"718-7"}]},)"
+                          R"("subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-11-02T10:00:00Z"})";
+  auto parsed = boost::json::parse(obs).as_object();
+  observation.version = {"Observation", "o1", 1, 1'700'000'000'000, false, obs};
+  observation.rows = index_rows(parsed);
+  repo.commit_now({write_of(kPatient), observation});  // one commit, two writes (as a transaction Bundle)
+
+  auto observations = [&](std::vector<std::pair<std::string, std::string>> params) {
+    return repo.search(parse_search("Observation", params, 50, 100, *repo.terms()));
+  };
+  CHECK(observations({{"subject", "Patient/p1"}}).total == 1);
+  CHECK(observations({{"patient", "p1"}}).total == 1);
+  CHECK(observations({{"patient", "p2"}}).total == 0);
+  CHECK(observations({{"code", "http://loinc.org|718-7"}}).total == 1);
+  CHECK(observations({{"status", "final,amended"}}).total == 1);
+  CHECK(observations({{"date", "2026-11-02"}}).total == 1);
+  auto included = observations({{"patient", "p1"}, {"_include", "Observation:subject"}});
+  REQUIRE(included.included.size() == 1);
+  CHECK(included.included[0].id == "p1");
+  // What a conditional create's If-None-Exist runs.
+  CHECK(repo.match_ids(parse_search("Patient", {{"identifier", "https://fhir.nhs.uk/Id/nhs-number|9434765919"}}, 2, 2,
+                                    *repo.terms()),
+                       2) == std::vector<std::string>{"p1"});
+  const std::string raw = repository_bytes(file);
+  CHECK(raw.find("718-7") == std::string::npos);
+  CHECK(raw.find("loinc") == std::string::npos);
+}
+
 TEST_CASE("fhir repository encryption: a tampered or swapped version is refused, never decrypted into garbage") {
   TempDir dir("artery-fhir-enc");
   const auto file = dir / "ehr.sqlite";
