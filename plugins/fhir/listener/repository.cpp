@@ -329,10 +329,18 @@ void Repository::apply(SqliteDb& db, const std::vector<PlannedWrite>& writes) {
 }
 
 void Repository::commit(std::vector<PlannedWrite> writes, std::function<void(const std::string&)> after) {
-  seal(writes);
+  std::string error;
+  try {
+    seal(writes);
+  } catch (const std::exception& e) {
+    // Answered through the writer like any failed write, so the caller's
+    // `after` (which releases its write lock) still runs, in order.
+    error = std::string("sealing failed: ") + e.what();
+    writes.clear();
+  }
   {
     std::lock_guard lock(queue_mutex_);
-    queue_.push_back({std::move(writes), std::move(after)});
+    queue_.push_back({std::move(writes), std::move(after), std::move(error)});
   }
   queue_cv_.notify_one();
 }
@@ -373,6 +381,7 @@ void Repository::transaction(const std::function<void()>& writes) {
 // so one bad write still fails alone.
 std::vector<std::string> Repository::write_batch(const std::vector<Job>& jobs) {
   std::vector<std::string> errors(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) errors[i] = jobs[i].error;
   if (std::all_of(jobs.begin(), jobs.end(), [](const Job& j) { return j.writes.empty(); })) return errors;
   try {
     transaction([&] {

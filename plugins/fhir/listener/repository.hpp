@@ -73,6 +73,7 @@ class Repository {
   struct Job {
     std::vector<PlannedWrite> writes;
     std::function<void(const std::string&)> after;
+    std::string error;  // sealing failed: nothing is written, `after` gets this in its turn
   };
   class ReaderLease;
   std::unique_ptr<SqliteDb> lease();
