@@ -26,7 +26,8 @@ using config::MapFields;
 using config::YamlSource;
 
 const std::vector<std::string> kChannelKeys = {"name",    "description", "enabled",   "source",       "script",
-                                               "workers", "ack",         "retention", "destinations", "tests"};
+                                               "workers", "ack",         "retention", "destinations", "tests",
+                                               "consent"};
 const std::vector<std::string> kSourceEngineKeys = {"type", "data_type"};
 const std::vector<std::string> kDestinationEngineKeys = {"name", "type", "enabled", "script", "retry", "after"};
 // The queue of router.route() deliveries has this name in every channel with a script.
@@ -106,6 +107,12 @@ class ChannelReader {
     if (const MapEntry* entry = fields.require("source")) read_source(*entry, channel);
     if (const MapEntry* entry = fields.find("destinations")) read_destinations(*entry, channel);
     if (const MapEntry* entry = fields.find("tests")) read_tests(*entry, channel);
+    if (const MapEntry* entry = fields.find("consent")) {
+      std::vector<std::string> names;
+      for (const auto& dest : channel.destinations)
+        if (dest.enabled) names.push_back(dest.name);  // a denied message must go somewhere that delivers
+      channel.consent = read_consent_filter(*entry, names, channel.data_type, source_);
+    }
 
     if (source_.error_count() == 0) out.config = std::move(channel);
     return out;
@@ -603,6 +610,7 @@ std::vector<ChannelConfig> load_channels(const std::vector<fs::path>& paths, con
     if (loaded.config) out.push_back(std::move(*loaded.config));
   }
   check_routes(out, owners, diagnostics);
+  resolve_consent_servers(out, diagnostics);
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Channels as written in YAML, checked and with defaults filled in.
 #pragma once
+#include "config/consent_config.hpp"
 #include "config/diagnostic.hpp"
 
 #include <artery/options.hpp>
@@ -90,6 +91,7 @@ struct ChannelConfig {
   AckMode ack = AckMode::after_store;
   std::vector<DestinationConfig> destinations;
   std::vector<ChannelTestCase> tests;
+  std::optional<ConsentFilterConfig> consent;  // `consent:` (config/consent_config.hpp)
 };
 
 // What the config loader needs to know about plugins (their option schemas).

@@ -16,7 +16,9 @@ namespace artery {
 namespace {
 
 const std::vector<std::string> kEngineKeys = {"channels",  "data",  "plugins", "http",          "durability", "lua",
-                                              "log_level", "admin", "alerts",  "metrics_public", "reload"};
+                                              "log_level", "admin", "alerts",  "metrics_public", "reload",
+                                              "storage"};
+const std::vector<std::string> kStorageKeys = {"encrypt", "key_file"};
 const std::vector<std::string> kReloadKeys = {"watch", "debounce"};
 const std::vector<std::string> kLuaKeys = {"instructions", "memory"};
 const std::vector<std::string> kAdminKeys = {"session_idle", "session_absolute"};
@@ -273,6 +275,16 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
                                     kReloadKeys, source);
     if (auto watch = reload_fields.boolean("watch")) out.reload.watch = *watch;
     if (auto debounce = reload_fields.duration("debounce")) out.reload.debounce = *debounce;
+  }
+
+  if (const config::MapEntry* storage = fields.find("storage")) {
+    config::MapFields storage_fields(storage->value, config::YamlSource::mark_of(storage->key_node), "storage",
+                                     kStorageKeys, source);
+    if (auto encrypt = storage_fields.boolean("encrypt")) out.storage.encrypt = *encrypt;
+    if (auto key_file = storage_fields.string("key_file")) {
+      if (key_file->empty()) storage_fields.error(storage_fields.find("key_file")->value, "'key_file' is an empty path");
+      else out.storage.key_file = source.resolve(*key_file);
+    }
   }
 
   if (source.error_count() > 0) return std::nullopt;

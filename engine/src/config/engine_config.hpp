@@ -38,6 +38,8 @@ struct EngineConfig {
   // GET /metrics without logging in (for Prometheus scrapers); otherwise it
   // needs the viewer role like the rest of the admin API.
   bool metrics_public = false;
+  // `storage:` (docs/security.md, "Encryption at rest"); key_file "": <data>/artery.key.
+  StoreEncryption storage;
 };
 
 // Reads artery.yaml (all keys optional). nullopt with diagnostics on error.

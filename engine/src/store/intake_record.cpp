@@ -91,11 +91,14 @@ void encode(const NewMessage& m, std::string& out) {
   for (const auto& destination : m.destinations) put_text(out, destination);
   // Routing fields, appended: a record without them (written by an engine
   // before routing existed) still reads, as a message nobody routed.
-  if (!m.origin_channel.empty() || !m.delivery_contents.empty()) {
+  if (!m.origin_channel.empty() || !m.delivery_contents.empty() || !m.patient_sealed.empty()) {
     put_text(out, m.origin_channel);
     put<std::int64_t>(out, m.origin_message_id);
     put<std::uint32_t>(out, static_cast<std::uint32_t>(m.delivery_contents.size()));
     for (const auto& content : m.delivery_contents) put_text(out, content);
+    // Encryption at rest, appended likewise: the sealed patient id beside its
+    // keyed hash (patient_id).
+    if (!m.patient_sealed.empty()) put_text(out, m.patient_sealed);
   }
 
   std::string_view payload(out.data() + start + header_size, out.size() - start - header_size);
@@ -135,6 +138,7 @@ Read decode(std::string_view bytes, NewMessage& m, std::size_t& size) {
     const auto contents = in.get<std::uint32_t>();
     for (std::uint32_t i = 0; i < contents && !in.failed(); ++i) m.delivery_contents.push_back(in.text());
     if (!m.delivery_contents.empty() && m.delivery_contents.size() != m.destinations.size()) return Read::damaged;
+    if (!in.failed() && !in.at_end()) m.patient_sealed = in.text();
   }
   if (!in.whole() || !state) return Read::damaged;
   m.state = *state;
