@@ -7,10 +7,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace artery {
+
+struct ClusterSettings;  // cluster/cluster_settings.hpp
 
 // artery.yaml's `admin:` block: how the admin API treats logins.
 struct AdminSettings {
@@ -38,6 +41,9 @@ struct EngineConfig {
   // GET /metrics without logging in (for Prometheus scrapers); otherwise it
   // needs the viewer role like the rest of the admin API.
   bool metrics_public = false;
+  // `cluster:` (docs/cluster.md): null on a single-node engine, which then
+  // never touches NATS.
+  std::shared_ptr<const ClusterSettings> cluster;
 };
 
 // Reads artery.yaml (all keys optional). nullopt with diagnostics on error.
