@@ -58,6 +58,7 @@ struct Node {
   }
   bool wait_started() {
     if (!process->wait_for_log("running 1 of 1 channels", std::chrono::seconds(30))) return false;
+    if (!process->wait_for_log("admin API and console on", std::chrono::seconds(10))) return false;
     auto login = artery::testing::http_post_json(http_port, "/api/login",
                                                  std::string(R"({"user":"admin","password":")") + kPassword + "\"}");
     if (login.status != 200) return false;

@@ -93,6 +93,7 @@ bool split_clustered_channel(ChannelConfig& channel, const ClusterSettings* clus
   auto ingress = std::make_shared<ChannelConfig>();
   ingress->file = channel.file;
   ingress->name = cluster_ingress_name(channel.name);
+  ingress->cluster_ingress_of = channel.name;
   ingress->description = "the receiving half of clustered channel " + channel.name;
   ingress->enabled = channel.enabled;
   ingress->source = channel.source;

@@ -114,6 +114,8 @@ struct ChannelConfig {
   // that takes the channel's own source and publishes into the work queue.
   std::optional<ChannelClusterBlock> cluster;
   std::shared_ptr<const ChannelConfig> cluster_ingress;
+  // Set on an ingress half: the clustered channel it receives for.
+  std::string cluster_ingress_of;
 };
 
 // What the config loader needs to know about plugins (their option schemas).

@@ -27,10 +27,13 @@ std::string attributes_json(const Message& message) {
 }
 
 // The answer for `ack: after-delivery`: the first destination's outcome.
-Disposition delivery_disposition(std::int64_t message_id, const SendResult& result) {
+// `relay`: false for a clustered channel's ingress half, whose destination's
+// response (a JetStream PubAck) means nothing to the sender: the source then
+// answers as after a store (an AA it builds itself).
+Disposition delivery_disposition(std::int64_t message_id, const SendResult& result, bool relay = true) {
   Disposition reply;
   reply.message_id = message_id;
-  reply.response = result.response;
+  if (relay) reply.response = result.response;
   if (result.status == SendResult::Status::sent) {
     reply.status = Disposition::Status::accepted;
   } else {
@@ -807,7 +810,7 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
     delivery.payload = summary.delivery_contents.back();
     router_->enqueue(std::move(delivery));
   }
-  if (early) ingress->done(delivery_disposition(id, *early));
+  if (early) ingress->done(delivery_disposition(id, *early, config_.cluster_ingress_of.empty()));
   else if (!wait_for_delivery) ingress->done(std::move(reply));
 }
 
@@ -824,7 +827,7 @@ void ChannelRuntime::final_outcome(std::int64_t message_id, const SendResult& re
     done = std::move(it->second);
     waiting_.erase(it);
   }
-  done(delivery_disposition(message_id, result));
+  done(delivery_disposition(message_id, result, config_.cluster_ingress_of.empty()));
 }
 
 std::int64_t ChannelRuntime::purge_queued(const std::string& destination, const std::string& reason) {
