@@ -39,8 +39,15 @@ struct NatsConnection::Events {
   std::mutex random_mutex;
   std::mt19937 random{std::random_device{}()};
 
+  // Set by ~NatsConnection before it closes: nats.c's threads may still call
+  // in after that (disconnected, closed), when the connector that gave `log`
+  // is gone. The mutex makes the destructor wait for a say() in progress.
+  std::mutex mutex;
+  bool gone = false;
+
   void say(LogLevel level, const std::string& text) {
-    if (log) log(level, text);
+    std::lock_guard lock(mutex);
+    if (!gone && log) log(level, text);
   }
 
   static void disconnected(natsConnection*, void* closure) {
@@ -51,9 +58,13 @@ struct NatsConnection::Events {
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
     static_cast<Events*>(closure)->say(LogLevel::info, std::string("NATS reconnected to ") + url);
   }
-  static void closed(natsConnection*, void* closure) {
-    static_cast<Events*>(closure)->say(LogLevel::info, "NATS connection closed");
+  static void connected(natsConnection* nc, void* closure) {
+    char url[256] = {0};
+    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    static_cast<Events*>(closure)->say(LogLevel::info, std::string("NATS connected to ") + url);
   }
+  // nats.c's last call for a connection: the Events are freed here.
+  static void closed(natsConnection*, void* closure) { delete static_cast<Events*>(closure); }
   static void async_error(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
     static_cast<Events*>(closure)->say(LogLevel::warn, std::string("NATS: ") + natsStatus_GetText(err));
   }
@@ -86,7 +97,7 @@ std::unique_ptr<NatsConnection> NatsConnection::open_or_retry(const ConnectionSe
   std::string first = error;
   error.clear();
   connection = connect(settings, std::move(log), true, error, nullptr);
-  if (connection && connection->events_)
+  if (connection)
     connection->events_->say(LogLevel::warn, first + "; connecting in the background");
   return connection;
 }
@@ -101,7 +112,7 @@ std::unique_ptr<NatsConnection> NatsConnection::connect(const ConnectionSettings
   if (settings.servers.empty()) return fail(Failure::configuration, "servers: no NATS server given");
   std::unique_ptr<NatsConnection> self(new NatsConnection());
   self->settings_ = settings;
-  self->events_ = std::make_unique<Events>();
+  self->events_ = new Events();
   self->events_->log = std::move(log);
   self->events_->settings = settings;
 
@@ -121,15 +132,17 @@ std::unique_ptr<NatsConnection> NatsConnection::connect(const ConnectionSettings
   natsOptions_SetTimeout(opts, settings.connect_timeout.count());
   natsOptions_SetMaxReconnect(opts, settings.max_reconnect);
   natsOptions_SetAllowReconnect(opts, settings.max_reconnect != 0);
-  natsOptions_SetCustomReconnectDelay(opts, &Events::reconnect_delay, self->events_.get());
-  natsOptions_SetDisconnectedCB(opts, &Events::disconnected, self->events_.get());
-  natsOptions_SetReconnectedCB(opts, &Events::reconnected, self->events_.get());
-  natsOptions_SetClosedCB(opts, &Events::closed, self->events_.get());
-  natsOptions_SetErrorHandler(opts, &Events::async_error, self->events_.get());
+  natsOptions_SetCustomReconnectDelay(opts, &Events::reconnect_delay, self->events_);
+  natsOptions_SetDisconnectedCB(opts, &Events::disconnected, self->events_);
+  natsOptions_SetReconnectedCB(opts, &Events::reconnected, self->events_);
+  natsOptions_SetClosedCB(opts, &Events::closed, self->events_);
+  natsOptions_SetErrorHandler(opts, &Events::async_error, self->events_);
   // A request (JetStream API call, publish ack) made while disconnected fails
   // at once instead of waiting out its timeout: the engine retries it.
   natsOptions_SetFailRequestsOnDisconnect(opts, true);
-  if (retry) natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  // With a connected callback the connect returns at once and goes on in
+  // the background (without one, nats.c would block until it connects).
+  if (retry) natsOptions_SetRetryOnFailedConnect(opts, true, &Events::connected, self->events_);
 
   if (settings.tls.enabled || any_tls_url(settings.servers) || !settings.tls.ca.empty()) {
     if (!check(natsOptions_SetSecure(opts, true), "tls")) return fail(Failure::configuration, error);
@@ -156,8 +169,11 @@ std::unique_ptr<NatsConnection> NatsConnection::connect(const ConnectionSettings
   if (status != NATS_OK && !(retry && status == NATS_NOT_YET_CONNECTED)) {
     const std::string detail = last_error_detail(status);
     if (self->connection_) {
+      // Not expected after a failed connect; if nats.c made one, its closed
+      // callback owns the Events now.
       natsConnection_Destroy(self->connection_);
       self->connection_ = nullptr;
+      self->events_ = nullptr;
     }
     const std::string where = "cannot connect to NATS (" + server_list(settings.servers) + "): ";
     if (status == NATS_CONNECTION_AUTH_FAILED || detail.find("uthoriz") != std::string::npos)
@@ -178,8 +194,14 @@ std::unique_ptr<NatsConnection> NatsConnection::connect(const ConnectionSettings
 NatsConnection::~NatsConnection() {
   if (jetstream_) jsCtx_Destroy(jetstream_);
   if (connection_) {
+    {
+      std::lock_guard lock(events_->mutex);
+      events_->gone = true;
+    }
     natsConnection_Close(connection_);
-    natsConnection_Destroy(connection_);
+    natsConnection_Destroy(connection_);  // the closed callback frees events_
+  } else {
+    delete events_;  // never connected: nats.c holds no pointer to it
   }
 }
 

@@ -84,7 +84,9 @@ class NatsConnection {
                                                  std::string& error, Failure* failure);
 
   ConnectionSettings settings_;
-  std::unique_ptr<Events> events_;  // outlives the connection: nats.c calls into it
+  // Owned by nats.c once connected (freed by the closed callback, its last
+  // call), else by this object.
+  Events* events_ = nullptr;
   __natsConnection* connection_ = nullptr;
   __jsCtx* jetstream_ = nullptr;
 };

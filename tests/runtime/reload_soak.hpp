@@ -7,10 +7,15 @@
 // and the message sent again, as a real sender does), while the channel's
 // script is changed 10 times and its YAML 5 times (one of them invalid, one
 // changing the destination's file), each by editing the file and asking for
-// a reload (ReloadCoordinator, as SIGHUP does; the watcher sees it too). Reported: every AA'd message stored and
-// delivered, nothing queued at the end, connections refused (must be 0), and
-// the longest pause in ACKs during each swap.
+// a reload (ReloadCoordinator, as SIGHUP does; the watcher sees it too), and
+// a second destination's plugin (the `versioned` test plugin, builds 1 and 2)
+// is replaced 10 times by a new build renamed over its file in the engine's
+// plugins folder, then a plugin reload (POST /api/plugins/reload's path).
+// Reported: every AA'd message stored and delivered by both destinations,
+// nothing queued at the end, connections refused (must be 0), the plugin
+// version that delivered last, and the longest pause in ACKs during each swap.
 #pragma once
+#include "plugin/plugins_reload_outcome.hpp"
 #include "runtime/engine.hpp"
 #include "support/engine_process.hpp"
 #include "support/loopback.hpp"
@@ -43,10 +48,11 @@ struct Settings {
   int connections = 4;
   int script_changes = 10;
   int yaml_changes = 5;  // the 2nd changes the destination's file, the 4th is invalid
+  int plugin_changes = 10;  // versioned v2, v1, v2, ... renamed over the plugin file
 };
 
 struct Swap {
-  std::string kind;  // "script", "yaml", "yaml (destination)", "yaml (invalid)"
+  std::string kind;  // "script", "yaml", "yaml (destination)", "yaml (invalid)", "plugin v1|v2"
   bool expected_ok = true;
   bool ok = false;
   std::string error;
@@ -60,6 +66,8 @@ struct Report {
   double seconds = 0;
   std::int64_t acked = 0, resent = 0, refused = 0, connect_errors = 0, negative = 0;
   std::int64_t missing = 0, undelivered = 0, queued_at_end = 0, counters_queued = 0;
+  std::int64_t unstamped = 0;  // AA'd but not delivered by the versioned destination
+  std::string last_stamp;      // the plugin version that delivered the last message ("v1", "v2")
   std::vector<Swap> swaps;
   double pause_p99_ms = 0, pause_max_ms = 0, quiet_pause_max_ms = 0;
 
@@ -155,7 +163,8 @@ inline std::string channel_yaml(int port, const std::filesystem::path& out, int 
                                 bool invalid) {
   std::string yaml = "name: soak\ndescription: version " + std::to_string(version) +
                      "\nsource:\n  type: mllp\n  listen: 127.0.0.1:" + std::to_string(port) +
-                     "\nscript: soak.lua\ndestinations:\n  - name: out\n    type: file\n    directory: " +
+                     "\nscript: soak.lua\ndestinations:\n  - name: stamped\n    type: versioned\n    path: " +
+                     (out / "stamped.log").string() + "\n  - name: out\n    type: file\n    directory: " +
                      out.string() + "\n    filename: " + file + "\n    mode: append\n";
   if (invalid) yaml += "    filname: typo.hl7\n";  // an unknown option: validation refuses it
   return yaml;
@@ -181,11 +190,20 @@ inline Report run(const Settings& settings) {
   int yaml_version = 0;
   replace_file(channels / "soak.lua", channel_script(0));
   replace_file(channels / "soak.yaml", channel_yaml(port, out, yaml_version, file, false));
+  // A plugins folder of its own, as an operator's: the built connectors and
+  // build 1 of the plugin that is replaced.
+  const auto plugins = dir / "plugins";
+  const auto builds = std::filesystem::path(ARTERY_BUILD_DIR) / "test-plugins";
+  std::filesystem::create_directories(plugins);
+  std::filesystem::create_directories(out);  // the versioned plugin appends, it makes no folder
+  for (const char* name : {"artery-mllp.so", "artery-file.so"})
+    std::filesystem::copy_file(std::filesystem::path(ARTERY_PLUGIN_DIR) / name, plugins / name);
+  std::filesystem::copy_file(builds / "versioned-v1.so", plugins / "versioned.so");
 
   EngineConfig config;
   config.channels_dir = channels;
   config.data_dir = dir / "data";
-  config.plugins_dir = ARTERY_PLUGIN_DIR;
+  config.plugins_dir = plugins;
   config.log_level = "warn";
   Engine engine(config);
   if (!engine.start(report.setup_error)) return report;
@@ -205,15 +223,46 @@ inline Report run(const Settings& settings) {
   for (int i = 0; i < settings.connections; ++i)
     threads.emplace_back([&, i] { senders[static_cast<std::size_t>(i)].run(port, i, stop); });
 
-  // Spread evenly: S S Y S S Y ... until both counts are used up.
-  const int total = settings.script_changes + settings.yaml_changes;
+  // Spread evenly, in turns: script, plugin, script, plugin, YAML, ... each
+  // kind skipped once its count is used up.
+  const int total = settings.script_changes + settings.yaml_changes + settings.plugin_changes;
   const auto spacing = settings.duration / (total + 1);
-  int scripts = 0, yamls = 0;
+  int scripts = 0, yamls = 0, plugin_swaps = 0;
   for (int i = 0; i < total; ++i) {
     std::this_thread::sleep_until(began + spacing * (i + 1));
-    const bool yaml = yamls < settings.yaml_changes && (i % 3 == 2 || scripts >= settings.script_changes);
+    const int turn = i % 5;  // 0 2: script, 1 3: plugin, 4: YAML
+    bool yaml = turn == 4, plugin = turn == 1 || turn == 3;
+    if (yaml && yamls >= settings.yaml_changes) yaml = false;
+    if (plugin && plugin_swaps >= settings.plugin_changes) plugin = false;
+    if (!yaml && !plugin && scripts >= settings.script_changes) {
+      plugin = plugin_swaps < settings.plugin_changes;
+      yaml = !plugin;
+    }
     Swap swap;
     swap.begin = Clock::now();
+    if (plugin) {
+      // A new build renamed over the plugin's file (a deploy tool's way:
+      // never half a file), then the plugin reload it asks for.
+      ++plugin_swaps;
+      const int version = plugin_swaps % 2 == 1 ? 2 : 1;
+      swap.kind = "plugin v" + std::to_string(version);
+      const auto temporary = plugins / ".versioned.so.new";
+      std::filesystem::copy_file(builds / ("versioned-v" + std::to_string(version) + ".so"), temporary,
+                                 std::filesystem::copy_options::overwrite_existing);
+      std::filesystem::rename(temporary, plugins / "versioned.so");
+      // The plugins folder is watched too: the watcher's reload may have
+      // taken the build first (this one then finds nothing new). Either way
+      // it returns after the new build serves the channel.
+      const PluginsReloadOutcome outcome = engine.reload_plugins("soak");
+      const auto loaded = engine.plugins().find("versioned");
+      const std::string running = loaded ? loaded->version : "none";
+      swap.ok = outcome.ok() && running == std::to_string(version) + ".0.0";
+      if (!swap.ok) swap.error = "running " + running + ": " + outcome.summary();
+      swap.end = Clock::now();
+      swap.took_ms = ms(swap.end - swap.begin);
+      report.swaps.push_back(std::move(swap));
+      continue;
+    }
     // The file-edit path, as an operator saves a file: the watcher sees it;
     // the folder reload asked for here (what SIGHUP and POST /api/reload
     // queue) is merged with the watcher's, and returns once it is carried out.
@@ -266,8 +315,9 @@ inline Report run(const Settings& settings) {
 
   // Nothing queued at the end: the destination catches up, then the store says so.
   auto& store = engine.store();
-  eventually([&] { return store.pending_count("soak", "out") == 0; }, std::chrono::seconds(60));
-  report.queued_at_end = store.pending_count("soak", "out");
+  eventually([&] { return store.pending_count("soak", "out") + store.pending_count("soak", "stamped") == 0; },
+             std::chrono::seconds(60));
+  report.queued_at_end = store.pending_count("soak", "out") + store.pending_count("soak", "stamped");
   if (auto snapshot = engine.channels().snapshot("soak")) report.counters_queued = snapshot->counters.queued;
 
   std::vector<Clock::time_point> times;
@@ -294,9 +344,22 @@ inline Report run(const Settings& settings) {
     at += 9;
     delivered_ids.insert(delivered.substr(at, delivered.find('|', at) - at));
   }
+  // The versioned destination's lines: "v1 <message>" or "v2 <message>".
+  std::set<std::string> stamped_ids;
+  {
+    std::istringstream lines(read_text(out / "stamped.log"));
+    for (std::string line; std::getline(lines, line, '\n');) {
+      const auto control = line.find("|ORU^R01|");
+      if (line.rfind("v", 0) == 0 && line.find(' ') != std::string::npos) report.last_stamp = line.substr(0, line.find(' '));
+      if (control == std::string::npos) continue;
+      const auto from = control + 9;
+      stamped_ids.insert(line.substr(from, line.find('|', from) - from));
+    }
+  }
   for (const auto& id : acked) {
     if (!stored.count(id)) ++report.missing;
     if (!delivered_ids.count(id)) ++report.undelivered;
+    if (!stamped_ids.count(id)) ++report.unstamped;
   }
 
   // Pauses: the longest gap between two consecutive ACKs (any connection)
@@ -335,8 +398,11 @@ inline std::string format(const Report& r) {
                 static_cast<long long>(r.resent), static_cast<long long>(r.refused),
                 static_cast<long long>(r.connect_errors), static_cast<long long>(r.negative));
   text << line;
-  std::snprintf(line, sizeof line, "AA'd but not stored %lld, not delivered %lld, queued at the end %lld (counter %lld)\n",
+  std::snprintf(line, sizeof line,
+                "AA'd but not stored %lld, not delivered %lld (by the replaced plugin: %lld, last delivered by %s), "
+                "queued at the end %lld (counter %lld)\n",
                 static_cast<long long>(r.missing), static_cast<long long>(r.undelivered),
+                static_cast<long long>(r.unstamped), r.last_stamp.empty() ? "none" : r.last_stamp.c_str(),
                 static_cast<long long>(r.queued_at_end), static_cast<long long>(r.counters_queued));
   text << line;
   for (const auto& s : r.swaps) {

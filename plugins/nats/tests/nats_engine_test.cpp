@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -123,18 +124,33 @@ TEST_CASE("nats source -> file: acknowledged only once stored, so a SIGKILL lose
   stream.name = "ORDERS";
   stream.subjects = {"orders.new"};
   REQUIRE(ensure_stream(*c, stream, error));
-  constexpr int kMessages = 3000;
-  for (int i = 0; i < kMessages; ++i)
-    REQUIRE(publish_to_stream(*c, "orders.new", "ORD-" + std::to_string(i), "", {}, "ORDERS",
-                              std::chrono::seconds(5))
-                .status == PublishOutcome::Status::stored);
+  // Published while the engine consumes, is killed, and comes back.
+  constexpr int kMessages = 8000;
+  std::atomic<int> published{0};
+  std::thread publisher([&] {
+    auto own = client(nats);
+    for (int i = 0; i < kMessages; ++i) {
+      if (publish_to_stream(*own, "orders.new", "ORD-" + std::to_string(i), "", {}, "ORDERS",
+                            std::chrono::seconds(5))
+              .status != PublishOutcome::Status::stored)
+        return;
+      ++published;
+      // About 2,000 a second: the stream lasts a few seconds, so the kill
+      // lands in the middle of it whatever the machine's speed.
+      if (i % 10 == 9) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
   const fs::path out = e.dir / "out/ids.txt";
   e.start("consuming stream ORDERS");
-  REQUIRE(eventually([&] { return artery::testing::count_lines(out) >= 400; }, std::chrono::seconds(30)));
+  REQUIRE(eventually([&] { return artery::testing::count_lines(out) >= 1500; }, std::chrono::seconds(30)));
   e.engine->stop(SIGKILL);
   const std::size_t before_kill = artery::testing::count_lines(out);
+  const int published_at_kill = published;
 
   e.start("consuming stream ORDERS");
+  publisher.join();
+  REQUIRE(published == kMessages);
+  CHECK(published_at_kill < kMessages);  // killed mid-stream
   std::map<std::string, int> counts;
   const bool complete = eventually(
       [&] {
@@ -144,8 +160,8 @@ TEST_CASE("nats source -> file: acknowledged only once stored, so a SIGKILL lose
       std::chrono::seconds(60));
   int duplicates = 0;
   for (const auto& [id, n] : counts) duplicates += n - 1;
-  std::cout << "nats source SIGKILL: " << kMessages << " published, " << before_kill
-            << " written before the kill, " << counts.size() << " distinct delivered, " << duplicates
+  std::cout << "nats source SIGKILL: " << kMessages << " published (" << published_at_kill << " at the kill), "
+            << before_kill << " written before the kill, " << counts.size() << " distinct delivered, " << duplicates
             << " delivered more than once\n";
   INFO(e.engine->log());
   CHECK(complete);
