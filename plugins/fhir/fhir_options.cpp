@@ -1,5 +1,7 @@
 #include "fhir_options.hpp"
 
+#include <artery/tls_settings.hpp>
+
 #include <iterator>
 
 namespace artery::fhir {
@@ -23,10 +25,7 @@ namespace artery::fhir {
        "PEM private key signing the client assertion (smart_backend): RSA for RS384, EC P-384 for ES384."},        \
       {"auth.algorithm", "enum:RS384|ES384", "RS384", false, "Client assertion signature algorithm."},             \
       {"auth.kid", "string", "", false, "Key id put in the client assertion's header (the key's id in your JWKS)."}, \
-      {"timeout", "duration", "30s", false, "Connect, send and read, each request, at most."},                     \
-      {"tls.verify_server", "bool", "true", false,                                                                 \
-       "Verify the server's certificate and host name (https URLs). Turning it off is logged at every start."},   \
-      {"tls.server_name", "string", "", false, "Name to expect in the server's certificate (default: the URL's host)."}
+      {"timeout", "duration", "30s", false, "Connect, send and read, each request, at most."}
 
 const OptionSpec kSourceOptions[] = {
     {"mode", "enum:listen|poll", "listen", false,
@@ -47,13 +46,11 @@ const OptionSpec kSourceOptions[] = {
     {"idle_timeout", "duration", "60s", false, "A keep-alive connection with no request for this long is closed."},
     {"read_timeout", "duration", "30s", false, "A request must arrive completely within this."},
     {"handler_threads", "int", "4", false, "Threads answering requests."},
-    {"tls", "map", nullptr, false, "TLS settings (listener: enabled, cert, key, ca, verify_client; poll: ca, "
-                                   "verify_server, server_name, cert, key)."},
-    {"tls.enabled", "bool", "false", false, "Accept HTTPS only (TLS 1.2+)."},
-    {"tls.cert", "file", "", false, "PEM certificate (chain): the listener's, or poll's client certificate."},
-    {"tls.key", "file", "", false, "PEM private key of tls.cert."},
-    {"tls.ca", "file", "", false, "PEM CA bundle: client certificates (listener) or the server (poll) must chain to it."},
-    {"tls.verify_client", "bool", "false", false, "Require a client certificate signed by tls.ca (mutual TLS)."},
+    // TLS: the listener's block; in poll mode tls.ca, cert and key are the client's.
+    ARTERY_LISTENER_TLS_OPTIONS,
+    {"tls.verify_server", "bool", "true", false,
+     "poll: verify the server's certificate and host name (https URLs). Turning it off is logged at every start."},
+    {"tls.server_name", "string", "", false, "poll: name to expect in the server's certificate (default: the URL's host)."},
     {"authorization", "map", nullptr, false, "What callers of the listener must present (keys below)."},
     {"authorization.type", "enum:none|token|jwt", "none", false,
      "none; a bearer token from tokens_file; a JWT signed by public_key or a key in jwks_file."},
@@ -81,10 +78,7 @@ const OptionSpec kDestinationOptions[] = {
      "auto: a transaction/batch Bundle is POSTed to the base, a resource with an id is PUT, one without is POSTed."},
     {"if_none_exist", "string", "", false,
      "Search for conditional_create (If-None-Exist), ${var} templates allowed: identifier=${mrn}."},
-    {"tls", "map", nullptr, false, "TLS settings for https URLs: ca, verify_server, server_name, cert, key."},
-    {"tls.ca", "file", "", false, "PEM CA bundle the server's certificate must chain to (default: the system's)."},
-    {"tls.cert", "file", "", false, "PEM client certificate (mutual TLS)."},
-    {"tls.key", "file", "", false, "PEM private key of tls.cert."},
+    ARTERY_CLIENT_TLS_OPTIONS,
     ARTERY_FHIR_CLIENT_OPTIONS,
 };
 const std::size_t kDestinationOptionCount = std::size(kDestinationOptions);

@@ -20,12 +20,7 @@ const OptionSpec kSourceOptions[] = {
     {"commit_ack", "bool", "false", false,
      "MLLP release 2: answer with a commit acknowledgement byte (ACK 0x06 / NAK 0x15) instead of an HL7 ACK"},
     {"threads", "int", "1", false, "I/O threads serving connections (1 is plenty for one busy connection)"},
-    {"tls", "map", nullptr, false, "TLS settings"},
-    {"tls.enabled", "bool", "false", false, "Accept TLS connections only"},
-    {"tls.cert", "file", "", false, "PEM certificate (chain) file of this listener"},
-    {"tls.key", "file", "", false, "PEM private key file of this listener"},
-    {"tls.ca", "file", "", false, "PEM CA bundle that client certificates must chain to"},
-    {"tls.verify_client", "bool", "false", false, "Require a client certificate signed by tls.ca"},
+    ARTERY_LISTENER_TLS_OPTIONS,
 };
 const std::size_t kSourceOptionCount = std::size(kSourceOptions);
 
@@ -37,13 +32,8 @@ const OptionSpec kDestinationOptions[] = {
     {"retry_ar", "bool", "false", false, "Treat AR/CR as transient (retry) instead of rejected"},
     {"commit_ack", "bool", "false", false, "MLLP release 2: expect a commit acknowledgement byte (ACK/NAK)"},
     {"max_message_size", "size", "1MiB", false, "Largest ACK frame accepted from the peer"},
-    {"tls", "map", nullptr, false, "TLS settings"},
+    ARTERY_CLIENT_TLS_OPTIONS,
     {"tls.enabled", "bool", "false", false, "Connect with TLS"},
-    {"tls.ca", "file", "", false, "PEM CA bundle to verify the server (default: system store)"},
-    {"tls.cert", "file", "", false, "PEM client certificate (chain) file, when the server asks for one"},
-    {"tls.key", "file", "", false, "PEM private key file of the client certificate"},
-    {"tls.verify_server", "bool", "true", false, "Verify the server certificate and host name"},
-    {"tls.server_name", "string", "", false, "Name for SNI and the certificate check (default: the remote host)"},
 };
 const std::size_t kDestinationOptionCount = std::size(kDestinationOptions);
 

@@ -22,12 +22,7 @@ constexpr OptionSpec kSourceOptions[] = {
      false, "tpp: <Response><ErrorMessage/><PermanentError/></Response>; simple: <Response><Error>true</Error><ErrorMessage/></Response>."},
     {"device_approval", "enum:auto|none", "auto",
      false, "auto: an empty DeviceID is given a new GUID in the response and known devices are remembered; none: DeviceID echoed as sent."},
-    {"tls", "map", nullptr, false, "TLS settings"},
-    {"tls.enabled", "bool", "false", false, "Accept TLS connections only (TLS 1.2 or newer)"},
-    {"tls.cert", "file", "", false, "PEM certificate (chain) file of this listener"},
-    {"tls.key", "file", "", false, "PEM private key file of this listener"},
-    {"tls.ca", "file", "", false, "PEM CA bundle that client certificates must chain to"},
-    {"tls.verify_client", "bool", "false", false, "Require a client certificate signed by tls.ca"},
+    ARTERY_LISTENER_TLS_OPTIONS,
 };
 
 constexpr OptionSpec kDestinationOptions[] = {

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -24,6 +25,7 @@
 
 using namespace artery::testing;
 using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -196,14 +198,8 @@ long peak_rss_kib(pid_t pid) {
   return at == std::string::npos ? -1 : std::atol(status.c_str() + at + 6);
 }
 
-}  // namespace
-
-// `bench_mllp --single N`: only the echo and N single-connection runs, for
-// quick before/after comparisons (ARTERY_BINARY picks the build under test).
-int main(int argc, char** argv) {
-  const int single_runs = argc == 3 && std::string(argv[1]) == "--single" ? std::max(1, std::atoi(argv[2])) : 0;
-  TempDir dir("artery-bench-mllp");
-  const int port = free_port();
+// One engine on the bench channel; `encrypt`: storage.encrypt with a key file.
+std::unique_ptr<EngineProcess> start_engine(const fs::path& dir, int port, bool encrypt) {
   write_text(dir / "channels/transform.lua", R"(local M = {}
 function M.transform(msg, ctx)
   ctx.vars.patient_id = msg:get("PID-3.1")
@@ -215,14 +211,81 @@ return M
                                               "\nscript: transform.lua\ndestinations:\n  - name: out\n    type: file\n"
                                               "    directory: ../out\n    filename: results.hl7\n    mode: append\n"
                                               "    atomic: false\n    separator: \"\\n\"\n");
-  EngineProcess engine({"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string(),
-                        "--log-level", "warn"},
-                       dir / "engine.log");
+  write_text(dir / "artery.yaml", encrypt ? "storage:\n  encrypt: true\n" : "");
+  auto engine = std::make_unique<EngineProcess>(
+      std::vector<std::string>{"run", "--config", (dir / "artery.yaml").string(), "--channels",
+                               (dir / "channels").string(), "--data", (dir / "data").string(), "--log-level", "warn"},
+      dir / "engine.log");
   if (!eventually([&] { Client c(port); return c.ok(); }, std::chrono::seconds(20))) {
-    std::fprintf(stderr, "engine did not start:\n%s\n", engine.log().c_str());
-    return 1;
+    std::fprintf(stderr, "engine did not start:\n%s\n", engine->log().c_str());
+    return nullptr;
   }
   run(port, 4, 1.0, 0);  // warm-up: page cache, WAL, Lua states
+  return engine;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Encryption off and on, two engines of the same build, measured in
+// alternating rounds so the machine's other load falls on both alike; each
+// round also measures the bare echo, the machine's ceiling at that moment.
+int compare_encryption(int rounds) {
+  TempDir plain_dir("artery-bench-plain"), sealed_dir("artery-bench-sealed");
+  const int plain_port = free_port(), sealed_port = free_port();
+  ::unsetenv("ARTERY_KEY");
+  auto plain = start_engine(plain_dir.path(), plain_port, false);
+  auto sealed = start_engine(sealed_dir.path(), sealed_port, true);
+  if (!plain || !sealed) return 1;
+  std::vector<double> echo, off1, on1, off16, on16, ratio1, ratio16, cpu_off, cpu_on;
+  // The engine's CPU time per message: what encryption adds, much less moved
+  // by the other tenants' load than msg/s.
+  auto measured = [](EngineProcess& engine, int port, int connections, std::vector<double>& cpu) {
+    const double before = cpu_seconds(engine.pid());
+    const Result r = run(port, connections, 2.0, 0);
+    if (r.per_second > 0) cpu.push_back(1e6 * (cpu_seconds(engine.pid()) - before) / (r.per_second * 2.0));
+    return r;
+  };
+  for (int i = 0; i < rounds; ++i) {
+    echo.push_back(loopback_echo_per_second(1.0));
+    const Result a = measured(*plain, plain_port, 1, cpu_off), b = measured(*sealed, sealed_port, 1, cpu_on);
+    const Result c = measured(*plain, plain_port, 16, cpu_off), d = measured(*sealed, sealed_port, 16, cpu_on);
+    off1.push_back(a.per_second), on1.push_back(b.per_second), off16.push_back(c.per_second),
+        on16.push_back(d.per_second);
+    ratio1.push_back(a.per_second > 0 ? b.per_second / a.per_second : 0);
+    ratio16.push_back(c.per_second > 0 ? d.per_second / c.per_second : 0);
+    std::printf("  round %d: echo %8.0f/s  1 conn off %8.0f on %8.0f (%.2f)  16 conn off %8.0f on %8.0f (%.2f)%s\n",
+                i + 1, echo.back(), a.per_second, b.per_second, ratio1.back(), c.per_second, d.per_second,
+                ratio16.back(), a.failures + b.failures + c.failures + d.failures ? "  (FAILURES)" : "");
+  }
+  std::printf("MLLP, encryption at rest off vs on (medians of %d alternating rounds):\n", rounds);
+  std::printf("  bare loopback echo           %9.0f round trips/s\n", median(echo));
+  std::printf("  1 connection   off %9.0f   on %9.0f msg/s   on/off %.2f (median of the round ratios)\n",
+              median(off1), median(on1), median(ratio1));
+  std::printf("  16 connections off %9.0f   on %9.0f msg/s   on/off %.2f\n", median(off16), median(on16),
+              median(ratio16));
+  std::printf("  engine CPU per message: off %.1f us, on %.1f us (+%.0f %%)\n", median(cpu_off), median(cpu_on),
+              median(cpu_off) > 0 ? 100.0 * (median(cpu_on) / median(cpu_off) - 1) : 0.0);
+  plain->stop(SIGTERM);
+  sealed->stop(SIGTERM);
+  return 0;
+}
+
+}  // namespace
+
+// `bench_mllp --single N`: only the echo and N single-connection runs, for
+// quick before/after comparisons (ARTERY_BINARY picks the build under test).
+// `bench_mllp --encryption N`: only the encryption off/on comparison, N rounds.
+int main(int argc, char** argv) {
+  const int single_runs = argc == 3 && std::string(argv[1]) == "--single" ? std::max(1, std::atoi(argv[2])) : 0;
+  if (argc == 3 && std::string(argv[1]) == "--encryption") return compare_encryption(std::max(1, std::atoi(argv[2])));
+  TempDir dir("artery-bench-mllp");
+  const int port = free_port();
+  auto engine_process = start_engine(dir.path(), port, false);
+  if (!engine_process) return 1;
+  EngineProcess& engine = *engine_process;
   std::printf("MLLP end to end (ORU^R01 ~400 B, Lua transform, durable ACK after commit, file destination):\n");
   auto print = [](const char* what, const Result& r) {
     std::printf("  %-34s %9.0f msg/s   ACK p50 %6.3f ms   p99 %6.3f ms%s\n", what, r.per_second, r.p50_ms, r.p99_ms,
@@ -250,5 +313,6 @@ return M
   print("4 connections paced, 5,000 msg/s", median_of(3, port, 4, 3.0, 1250));
   std::printf("  engine peak RSS: %.1f MiB\n", peak_rss_kib(engine.pid()) / 1024.0);
   engine.stop(SIGTERM);
-  return 0;
+  engine_process.reset();
+  return compare_encryption(3);
 }

@@ -11,7 +11,7 @@
 //     for a file in channels/ (`../scripts/x.lua`, `../examples/data/...`). It
 //     must pass `artery validate`, and `artery test` when it has `tests:`.
 //   - an engine config (every top-level key is an artery.yaml key: channels,
-//     data, plugins, http, durability, lua, log_level, admin, alerts, metrics_public, reload) must load:
+//     data, plugins, http, durability, lua, log_level, admin, alerts, metrics_public, reload, storage) must load:
 //     `artery validate --config <it>` on an empty channels folder.
 //   - anything else (a `source:` or `destinations:` fragment) is skipped.
 //
@@ -112,7 +112,7 @@ bool is_whole_channel(const std::string& yaml) {
 bool is_engine_config(const std::string& yaml) {
   static const std::set<std::string> keys = {"channels", "data",     "plugins",  "http",
                                              "durability", "lua", "log_level", "admin", "alerts",
-                                             "metrics_public", "reload"};
+                                             "metrics_public", "reload", "storage"};
   static const std::regex top_level_key(R"(^([A-Za-z_][A-Za-z0-9_-]*):)");
   std::istringstream in(yaml);
   int found = 0;

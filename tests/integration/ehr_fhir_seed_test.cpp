@@ -68,7 +68,8 @@ TEST_CASE("the ehr-fhir seed holds the hospital, its staff, patients, encounters
                                             {"Patient", 3},
                                             {"Encounter", 3},
                                             {"Observation", 5},
-                                            {"MedicationRequest", 3}});
+                                            {"MedicationRequest", 3},
+                                            {"Consent", 2}});
 
   // References stay inside the Bundle: each one names an entry's fullUrl.
   std::vector<std::string> references;

@@ -1,7 +1,8 @@
 // The shipped fhir-sync channel switched on as its comment says (enabled:
 // true, nothing else but the ports): it polls the ehr-fhir repository for
-// Patients and keeps a file per Patient in <data dir>/fhir-sync. A Patient
-// changed later is polled again, and a restart neither repeats nor skips.
+// Patients and keeps a file per Patient whose Consent permits it (its
+// consent: filter) in <data dir>/fhir-sync. A Patient created later is polled
+// again, and a restart neither repeats nor skips.
 #include "support/engine_process.hpp"
 #include "support/http_client.hpp"
 #include "support/loopback.hpp"
@@ -59,7 +60,8 @@ std::size_t files_in(const fs::path& folder) {
 
 }  // namespace
 
-TEST_CASE("the shipped fhir-sync channel keeps a file of every Patient the repository has", "[integration][fhir][poll]") {
+TEST_CASE("the shipped fhir-sync channel keeps a file of every consenting Patient the repository has",
+          "[integration][fhir][poll]") {
   TempDir dir("artery-fhir-sync");
   const int fhir = free_port();
   const std::string address = "127.0.0.1:" + std::to_string(fhir);
@@ -82,22 +84,41 @@ TEST_CASE("the shipped fhir-sync channel keeps a file of every Patient the repos
 
   EngineProcess engine(args, dir / "engine.log");
   REQUIRE(engine.wait_for_log("running 2 of 2 channels"));
-  if (!eventually([&] { return files_in(copies) == 3; }, std::chrono::seconds(20)))
-    FAIL("the three seeded Patients were not copied; the engine's log:\n" << engine.log());
+  const fs::path store = dir / "data/artery.db";
+  // Of the three seeded Patients only Eleanor Whitfield consents (Samuel
+  // Okafor opted out, Priya Sharma has no Consent): one copy, two FILTERED.
+  if (!eventually([&] { return query(store, "SELECT COUNT(*) FROM messages WHERE channel = 'fhir-sync'") == "3"; },
+                  std::chrono::seconds(20)))
+    FAIL("the three seeded Patients were not polled; the engine's log:\n" << engine.log());
+  REQUIRE(eventually([&] { return files_in(copies) == 1; }, std::chrono::seconds(20)));
+  CHECK(query(store, "SELECT COUNT(*) FROM messages WHERE channel = 'fhir-sync' AND state = 'FILTERED'") == "2");
+  CHECK(query(store, "SELECT COUNT(*) FROM messages WHERE channel = 'fhir-sync' AND state = 'FILTERED' AND error LIKE "
+                     "'%denies%'") == "1");
+  CHECK(query(store, "SELECT COUNT(*) FROM messages WHERE channel = 'fhir-sync' AND state = 'FILTERED' AND error LIKE "
+                     "'no consent in force%'") == "1");
 
-  // A Patient created later is the next poll's.
+  // A Patient created later, with a Consent in the same transaction, is the next poll's.
   const auto created = http_post_json(
-      fhir, "/fhir/Patient",
-      R"({"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000638"}],"name":[{"family":"Ng","given":["Mei"]}]})",
+      fhir, "/fhir",
+      R"({"resourceType":"Bundle","type":"transaction","entry":[
+          {"fullUrl":"urn:uuid:5d1b7a10-0000-4000-8000-000000000001",
+           "resource":{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000638"}],"name":[{"family":"Ng","given":["Mei"]}]},
+           "request":{"method":"POST","url":"Patient"}},
+          {"resource":{"resourceType":"Consent","status":"active",
+             "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+             "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],
+             "patient":{"reference":"urn:uuid:5d1b7a10-0000-4000-8000-000000000001"},
+             "provision":{"type":"permit"}},
+           "request":{"method":"POST","url":"Consent"}}]})",
       {{"Content-Type", "application/fhir+json"}});
-  REQUIRE(created.status == 201);
-  const std::string id(json::parse(created.body).at("id").as_string());
+  REQUIRE(created.status == 200);
+  const std::string location(json::parse(created.body).at("entry").at(0).at("response").at("location").as_string());
+  const std::string id = location.substr(location.find("Patient/") + 8, location.find("/_history") - location.find("Patient/") - 8);
   REQUIRE(eventually([&] { return fs::exists(copies / ("Patient-" + id + ".json")); }, std::chrono::seconds(20)));
   const auto copy = json::parse(read_text(copies / ("Patient-" + id + ".json")));
   CHECK(copy.at("name").at(0).at("family").as_string() == "Ng");
   CHECK(engine.stop(SIGTERM) == 0);
 
-  const fs::path store = dir / "data/artery.db";
   CHECK(query(store, "SELECT COUNT(*) FROM messages WHERE channel = 'fhir-sync'") == "4");
 
   // A restart starts from the stored mark: no Patient is emitted again.
@@ -106,5 +127,5 @@ TEST_CASE("the shipped fhir-sync channel keeps a file of every Patient the repos
   std::this_thread::sleep_for(std::chrono::seconds(2));  // about ten polls
   CHECK(again.stop(SIGTERM) == 0);
   CHECK(query(store, "SELECT COUNT(*) FROM messages WHERE channel = 'fhir-sync'") == "4");
-  CHECK(files_in(copies) == 4);
+  CHECK(files_in(copies) == 2);
 }

@@ -795,7 +795,7 @@ HttpServerOptions tls_options(bool require_client_cert) {
   options.tls.enabled = true;
   options.tls.cert = c("server.pem");
   options.tls.key = c("server.key");
-  if (require_client_cert) options.tls.client_ca = c("ca.pem");
+  if (require_client_cert) options.tls.ca = c("ca.pem"), options.tls.verify_peer = true;
   return options;
 }
 

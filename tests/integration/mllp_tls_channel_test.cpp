@@ -5,12 +5,12 @@
 // whose TLS listener is the destination's server.
 #include "support/engine_process.hpp"
 #include "support/loopback.hpp"
+#include "support/test_certificates.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -22,17 +22,12 @@ namespace {
 
 const std::string kMessage = "MSH|^~\\&|LAB|H|EHR|H|20261201120000||ORU^R01|TLS-1|P|2.5\rPID|1||777\r";
 
-// A CA and a certificate for localhost / 127.0.0.1 signed by it.
+// The shared test CA and server certificate (tests/support), copied where
+// the channel files can name them.
 void make_certificates(const fs::path& dir) {
+  const auto& certs = TestCertificates::get();
   fs::create_directories(dir);
-  std::ofstream(dir / "server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
-  const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  const std::string script =
-      "(cd '" + dir.string() + "' && openssl req -x509 " + key +
-      " -keyout ca.key -out ca.pem -days 2 -subj '/CN=Artery Test CA' && openssl req " + key +
-      " -keyout server.key -out server.csr -subj '/CN=localhost' && openssl x509 -req -in server.csr -CA ca.pem "
-      "-CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext) >/dev/null 2>&1";
-  REQUIRE(std::system(script.c_str()) == 0);
+  for (const char* name : {"ca.pem", "server.pem", "server.key"}) fs::copy_file(certs(name), dir / name);
 }
 
 std::string listener_channel(const std::string& name, int port, const std::string& tls_block,

@@ -34,7 +34,9 @@ std::unique_ptr<artery::HttpServer> serve(bool tls) {
   artery::HttpServerOptions options;
   if (tls) {
     const auto& certificates = artery::testing::TestCertificates::get();
-    options.tls = {true, certificates("server.pem"), certificates("server.key"), {}};
+    options.tls.enabled = true;
+    options.tls.cert = certificates("server.pem");
+    options.tls.key = certificates("server.key");
   }
   auto server = std::make_unique<artery::HttpServer>(options, std::move(router));
   std::string error;

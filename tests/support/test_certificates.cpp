@@ -21,7 +21,9 @@ TestCertificates::TestCertificates() {
       "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
       "-extfile server.ext && "
       "openssl req " + key + " -keyout client.key -out client.csr -subj '/CN=artery-client' && "
-      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2";
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 && "
+      "openssl req " + key + " -keyout stranger.key -out stranger.csr -subj '/CN=artery-stranger' && "
+      "openssl x509 -req -in stranger.csr -CA other.pem -CAkey other.key -CAcreateserial -out stranger.pem -days 2";
   script = "(" + script + ") >/dev/null 2>&1";
   if (std::system(script.c_str()) != 0) throw std::runtime_error("openssl could not make test certificates");
 }

@@ -8,6 +8,8 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <openssl/ssl.h>
+
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -31,6 +33,7 @@ TlsClient::TlsClient(int port, const Options& options) : impl_(std::make_unique<
     im.context.load_verify_file(options.ca, ec);
     im.context.set_verify_mode(ssl::verify_peer);
   }
+  if (options.max_version == "1.2") SSL_CTX_set_max_proto_version(im.context.native_handle(), TLS1_2_VERSION);
   if (!options.cert.empty()) {
     im.context.use_certificate_chain_file(options.cert, ec);
     im.context.use_private_key_file(options.key, ssl::context::pem, ec);
@@ -86,6 +89,32 @@ bool TlsClient::closed_by_peer() {
     if (ec) return ec == asio::error::eof || ec == ssl::error::stream_truncated || ec == asio::error::connection_reset;
     im.pending.append(chunk, n);
   }
+}
+
+std::string TlsClient::read_all() {
+  Impl& im = *impl_;
+  std::string out = std::move(im.pending);
+  im.pending.clear();
+  char chunk[16384];
+  for (;;) {
+    boost::system::error_code ec;
+    std::size_t n = im.stream->read_some(asio::buffer(chunk), ec);
+    if (ec || n == 0) return out;
+    out.append(chunk, n);
+  }
+}
+
+std::string tls_exchange(int port, const TlsClient::Options& options, const std::string& request,
+                         const std::string& terminator, std::string* error) {
+  TlsClient client(port, options);
+  if (error) *error = client.handshake_error();
+  if (!client.handshake_error().empty()) return {};
+  try {
+    client.write(request);
+  } catch (const std::exception&) {
+    return {};  // refused after the handshake, before the request was written
+  }
+  return terminator.empty() ? client.read_all() : client.read_until(terminator);
 }
 
 }  // namespace artery::testing

@@ -504,7 +504,7 @@ BEGIN;
   exec_sql(file, sql);
 
   auto store = open_store(file);
-  CHECK(query_text(file, "PRAGMA user_version") == "3");
+  CHECK(query_text(file, "PRAGMA user_version") == "4");
   // Found at once by key (the unindexed scan), and by text once backfilled.
   MessageQuery key;
   key.control_id = "OLD12345";

@@ -10,6 +10,7 @@
 #include <artery/http_message.hpp>
 #include <artery/http_router.hpp>
 #include <artery/options.hpp>
+#include <artery/tls_settings.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -25,17 +26,12 @@ namespace artery {
 enum class LogLevel;
 class ListenSockets;
 
-struct HttpTlsOptions {
-  bool enabled = false;
-  std::string cert;       // PEM certificate chain
-  std::string key;        // PEM private key
-  std::string client_ca;  // when set: clients must present a certificate signed by this CA
-};
-
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port (see HttpServer::port())
-  HttpTlsOptions tls;      // TLS 1.2 or newer when enabled
+  // When enabled: cert and key; `ca` asks for client certificates (required
+  // with verify_peer); min_version and ciphers as for every listener.
+  TlsSettings tls;
   // Request line plus header fields; more is answered 431 and closed.
   std::size_t max_header_bytes = 16 * 1024;
   // A larger body is answered 413 and closed, as soon as Content-Length says

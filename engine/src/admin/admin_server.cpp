@@ -74,6 +74,7 @@ bool AdminServer::start(std::string& error) {
   server_options.host = options_.listen.host;
   server_options.port = options_.listen.port;
   server_options.log_name = "admin";
+  server_options.tls = options_.tls;
   // SSE streams stay open; the idle timeout only applies between requests.
   parts->server = std::make_unique<HttpServer>(std::move(server_options), std::move(router));
   parts->stats->start();
@@ -82,6 +83,12 @@ bool AdminServer::start(std::string& error) {
     parts->stats->stop();
     return false;
   }
+  // Logins, session cookies and message content cross this port.
+  const std::string exposed = plaintext_listener_warning(
+      options_.listen.host, parts->server->port(), options_.tls.enabled,
+      "set http: {listen: ..., tls: {enabled: true, cert: ..., key: ...}} in artery.yaml, or --http 127.0.0.1:PORT "
+      "(docs/security.md#tls)");
+  if (!exposed.empty()) logger::warn("admin", exposed);
   if (AlertRunner* alerts = engine_.alerts()) {
     // Alerts are part of the record: who was told what, and whether it arrived.
     alerts->set_sink([audit = parts->audit](const AlertEvent& event) {

@@ -4,6 +4,7 @@
 // accounts. Started after the engine's channels, stopped before them.
 #pragma once
 #include <artery/options.hpp>
+#include <artery/tls_settings.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +20,7 @@ namespace artery::admin {
 struct AdminServerOptions {
   Address listen;                      // 127.0.0.1:8080 by default
   std::filesystem::path console_dir;  // the built web console
+  TlsSettings tls;                    // artery.yaml's http.tls: HTTPS, optional client certificates
 };
 
 class AdminServer {

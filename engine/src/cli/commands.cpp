@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   const bool known = command == "run" || command == "validate" || command == "test" || command == "version" ||
                      command == "--version" || command == "send" || command == "channels" ||
                      command == "channel" || command == "messages" || command == "queue" || command == "user" ||
-                     command == "reload";
+                     command == "reload" || command == "key";
   if (!known) {
     std::fprintf(stderr, "artery: unknown command '%s'\n\n%s", argv[1], usage_of("").c_str());
     return 2;
@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   if (command == "queue") return queue_command(argc, argv);
   if (command == "user") return user_command(argc, argv);
   if (command == "reload") return reload_command(argc, argv);
+  if (command == "key") return key_command(argc, argv);
   return send_command(argc, argv);
 }
 

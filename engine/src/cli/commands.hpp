@@ -15,4 +15,5 @@ int messages_command(int argc, char** argv);
 int queue_command(int argc, char** argv);
 int user_command(int argc, char** argv);
 int reload_command(int argc, char** argv);
+int key_command(int argc, char** argv);  // artery key rotate|status
 }  // namespace artery::cli

@@ -72,14 +72,15 @@ int run_command(int argc, char** argv) {
   std::unique_ptr<admin::AdminServer> admin_server;
   const auto http = parse_http_listen(config->http);  // checked with the flags and artery.yaml
   if (http && http->enabled) {
-    admin_server = std::make_unique<admin::AdminServer>(engine, admin::AdminServerOptions{
-                                                                   http->address, admin::default_console_dir()});
+    admin_server = std::make_unique<admin::AdminServer>(
+        engine, admin::AdminServerOptions{http->address, admin::default_console_dir(), config->http_tls});
     if (!admin_server->start(error)) {
       // The channels run on; the operator is told plainly what is missing.
       logger::error("engine", error + "; the channels run without the admin API and console");
       admin_server.reset();
     } else {
-      logger::info("engine", "admin API and console on http://" + http->address.host + ":" +
+      logger::info("engine", std::string("admin API and console on ") +
+                                 (config->http_tls.enabled ? "https://" : "http://") + http->address.host + ":" +
                                  std::to_string(admin_server->port()) + "/");
     }
   } else {

@@ -28,6 +28,7 @@ constexpr std::string_view kOverview = R"(usage: artery <command> [options]    (
                        end a channel's queued deliveries as ERROR
   reload [--channel NAME | --plugins]
                        reload changed channel files and scripts now, and say what changed
+  key rotate|status    rotate the encryption key (re-seals in the background); its progress
 )";
 
 // The flags engine_settings() reads, shared by run, validate and test.
@@ -138,6 +139,16 @@ constexpr std::string_view kReload =
     "version stays; the problems are printed as file:line:col). Needs an operator's token.\n"
     "\n";
 
+constexpr std::string_view kKey =
+    "usage: artery key rotate [--wait] [--json] [--server URL] [--token-file FILE]\n"
+    "       artery key status [--json] [--server URL] [--token-file FILE]\n"
+    "\n"
+    "rotate: the running engine makes a new key current (written to its key file beside\n"
+    "the old one), re-seals every stored value with it in the background, then drops the\n"
+    "old key from the key file (docs/security.md, \"Encryption at rest\"). --wait follows\n"
+    "the pass until it is done. status: the pass's progress. Needs an admin's token.\n"
+    "\n";
+
 constexpr std::string_view kMessages =
     "usage: artery messages search [filters] [--limit N] [--json]\n"
     "       artery messages show ID [--json]\n"
@@ -220,6 +231,7 @@ std::string usage_of(std::string_view command) {
   if (command == "channels") return std::string(kChannels) + std::string(kApiFlags);
   if (command == "channel") return std::string(kChannel) + std::string(kApiFlags);
   if (command == "reload") return std::string(kReload) + std::string(kApiFlags);
+  if (command == "key" || command == "key rotate" || command == "key status") return std::string(kKey) + std::string(kApiFlags);
   if (command == "messages") return std::string(kMessages) + std::string(kApiFlags);
   if (command == "messages search") return std::string(kMessagesSearch) + "\n" + std::string(kApiFlags);
   if (command == "messages show") return std::string(kMessagesShow) + std::string(kApiFlags);

@@ -28,7 +28,7 @@ using config::YamlSource;
 
 const std::vector<std::string> kChannelKeys = {"name",    "description", "enabled",   "source",       "script",
                                                "workers", "ack",         "retention", "destinations", "tests",
-                                               "cluster"};
+                                               "consent",     "cluster"};
 const std::vector<std::string> kClusterKeys = {"stream", "replicas", "ack_wait", "max_deliver", "batch"};
 const std::vector<std::string> kSourceEngineKeys = {"type", "data_type"};
 const std::vector<std::string> kDestinationEngineKeys = {"name", "type", "enabled", "script", "retry", "after"};
@@ -109,6 +109,12 @@ class ChannelReader {
     if (const MapEntry* entry = fields.require("source")) read_source(*entry, channel);
     if (const MapEntry* entry = fields.find("destinations")) read_destinations(*entry, channel);
     if (const MapEntry* entry = fields.find("tests")) read_tests(*entry, channel);
+    if (const MapEntry* entry = fields.find("consent")) {
+      std::vector<std::string> names;
+      for (const auto& dest : channel.destinations)
+        if (dest.enabled) names.push_back(dest.name);  // a denied message must go somewhere that delivers
+      channel.consent = read_consent_filter(*entry, names, channel.data_type, source_);
+    }
     if (const MapEntry* entry = fields.find("cluster")) channel.cluster = read_cluster(*entry);
 
     if (source_.error_count() == 0) out.config = std::move(channel);
@@ -637,6 +643,7 @@ std::vector<ChannelConfig> load_channels(const std::vector<fs::path>& paths, con
       out.push_back(std::move(*loaded.config));
   }
   check_routes(out, owners, diagnostics);
+  resolve_consent_servers(out, diagnostics);
   return out;
 }
 

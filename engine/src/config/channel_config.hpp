@@ -1,5 +1,6 @@
 // Channels as written in YAML, checked and with defaults filled in.
 #pragma once
+#include "config/consent_config.hpp"
 #include "config/diagnostic.hpp"
 
 #include <artery/options.hpp>
@@ -108,6 +109,7 @@ struct ChannelConfig {
   AckMode ack = AckMode::after_store;
   std::vector<DestinationConfig> destinations;
   std::vector<ChannelTestCase> tests;
+  std::optional<ConsentFilterConfig> consent;  // `consent:` (config/consent_config.hpp)
   // Clustered (cluster/clustered_channel.hpp): `cluster` as written; once
   // split, this config is the processing half (a nats source on the shared
   // work queue, the script and destinations) and `cluster_ingress` the half

@@ -3,6 +3,7 @@
 #include "config/engine_config.hpp"
 
 #include <artery/http_server.hpp>
+#include <artery/option_reader.hpp>
 
 #include "cluster/cluster_settings.hpp"
 #include "config/connector_options_check.hpp"
@@ -18,7 +19,8 @@ namespace {
 
 const std::vector<std::string> kEngineKeys = {"channels",  "data",  "plugins", "http",          "durability", "lua",
                                               "log_level", "admin", "alerts",  "metrics_public", "reload",
-                                              "cluster"};
+                                              "storage",       "cluster"};
+const std::vector<std::string> kStorageKeys = {"encrypt", "key_file"};
 const std::vector<std::string> kReloadKeys = {"watch", "debounce"};
 const std::vector<std::string> kLuaKeys = {"instructions", "memory"};
 const std::vector<std::string> kAdminKeys = {"session_idle", "session_absolute"};
@@ -186,6 +188,32 @@ void read_alert_rule(const YAML::Node& item, config::YamlSource& source, AlertsC
   out.rules.push_back(std::move(rule));
 }
 
+// `http: {listen: ADDR, tls: {...}}`: the same TLS keys, reader and checks as
+// every listening source, so the admin server is configured like a channel.
+void read_http_block(const config::MapEntry& entry, config::YamlSource& source, EngineConfig& out) {
+  static const ConnectorSchema schema = [] {
+    ConnectorSchema s;
+    s.options = {{"listen", "string", "127.0.0.1:8080", false, "Address of the admin API and console, or off"},
+                 ARTERY_LISTENER_TLS_OPTIONS};
+    return s;
+  }();
+  const YAML::Mark anchor = config::YamlSource::mark_of(entry.key_node);
+  const std::size_t errors_before = source.error_count();
+  const ConnectorOptions options =
+      config::check_connector_options(entry.value, anchor, schema, {}, "http", source);
+  if (source.error_count() != errors_before) return;
+  OptionReader read(options, schema.options.data(), schema.options.size());
+  const std::string listen = read.string("listen");
+  if (!parse_http_listen(listen))
+    read.fail("listen", "expected an address such as 127.0.0.1:8443, or off, got '" + listen + "'");
+  out.http_tls = read_listener_tls(read, source.absolute_dir());
+  if (!read.ok()) {
+    source.error_in(located(read.error(), source.location(anchor)));
+    return;
+  }
+  out.http = listen;
+}
+
 void read_alerts(const config::MapEntry& entry, config::YamlSource& source, AlertsConfig& out) {
   config::MapFields fields(entry.value, config::YamlSource::mark_of(entry.key_node), "alerts", kAlertsKeys, source);
   if (!fields.valid()) return;
@@ -232,7 +260,9 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
   read_path("data", out.data_dir);
   read_path("plugins", out.plugins_dir);
 
-  if (const config::MapEntry* http = fields.find("http")) {
+  if (const config::MapEntry* http = fields.find("http"); http && http->value.IsMap()) {
+    read_http_block(*http, source, out);
+  } else if (http) {
     // Checked now so a typo fails `artery validate`, not start-up.
     if (!http->value.IsScalar() || !parse_http_listen(http->value.Scalar()))
       fields.error(http->value.IsNull() ? http->key_node : http->value,
@@ -276,6 +306,16 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
                                     kReloadKeys, source);
     if (auto watch = reload_fields.boolean("watch")) out.reload.watch = *watch;
     if (auto debounce = reload_fields.duration("debounce")) out.reload.debounce = *debounce;
+  }
+
+  if (const config::MapEntry* storage = fields.find("storage")) {
+    config::MapFields storage_fields(storage->value, config::YamlSource::mark_of(storage->key_node), "storage",
+                                     kStorageKeys, source);
+    if (auto encrypt = storage_fields.boolean("encrypt")) out.storage.encrypt = *encrypt;
+    if (auto key_file = storage_fields.string("key_file")) {
+      if (key_file->empty()) storage_fields.error(storage_fields.find("key_file")->value, "'key_file' is an empty path");
+      else out.storage.key_file = source.resolve(*key_file);
+    }
   }
 
   if (source.error_count() > 0) return std::nullopt;

@@ -5,6 +5,8 @@
 #include "store/message_store.hpp"
 #include "lua/script.hpp"
 
+#include <artery/tls_settings.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -32,6 +34,7 @@ struct EngineConfig {
   std::filesystem::path data_dir = "data";
   std::filesystem::path plugins_dir;  // empty: <dir of the binary>/plugins
   std::string http = "127.0.0.1:8080";
+  TlsSettings http_tls;  // `http: {listen: ..., tls: {...}}`: the admin API and console over HTTPS
   Durability durability = Durability::normal;
   lua::Limits lua_limits;
   std::string log_level = "info";
@@ -41,6 +44,8 @@ struct EngineConfig {
   // GET /metrics without logging in (for Prometheus scrapers); otherwise it
   // needs the viewer role like the rest of the admin API.
   bool metrics_public = false;
+  // `storage:` (docs/security.md, "Encryption at rest"); key_file "": <data>/artery.key.
+  StoreEncryption storage;
   // `cluster:` (docs/cluster.md): null on a single-node engine, which then
   // never touches NATS.
   std::shared_ptr<const ClusterSettings> cluster;

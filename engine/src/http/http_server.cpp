@@ -9,6 +9,7 @@
 // (already in the read buffer) are answered in order for free.
 #include <artery/http_server.hpp>
 #include <artery/plugin.hpp>
+#include <artery/tls_context.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -802,37 +803,9 @@ class StreamConnection final : public Connection {
 
 bool HttpServer::Impl::make_tls(std::string& error) {
   if (!options.tls.enabled) return true;
-  tls.emplace(ssl::context::tls_server);
-  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
-  boost::system::error_code ec;
-  tls->use_certificate_chain_file(options.tls.cert, ec);
-  if (ec) {
-    error = "tls.cert " + options.tls.cert + ": " + ec.message();
-    return false;
-  }
-  tls->use_private_key_file(options.tls.key, ssl::context::pem, ec);
-  if (ec) {
-    error = "tls.key " + options.tls.key + ": " + ec.message();
-    return false;
-  }
-  if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
-    error = "tls.key " + options.tls.key + " does not match tls.cert " + options.tls.cert;
-    return false;
-  }
-  if (!options.tls.client_ca.empty()) {
-    tls->load_verify_file(options.tls.client_ca, ec);
-    if (ec) {
-      error = "tls.client_ca " + options.tls.client_ca + ": " + ec.message();
-      return false;
-    }
-    // Tell clients which CA we accept, so one with several certificates picks the right one.
-    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.tls.client_ca.c_str()))
-      SSL_CTX_set_client_CA_list(tls->native_handle(), names);
-    tls->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
-  }
-  return true;
+  // The same context every TLS listener gets (version floor, ciphers, client certificates).
+  tls = make_server_tls_context(options.tls, error);
+  return tls.has_value();
 }
 
 bool HttpServer::Impl::listen(std::string& error) {

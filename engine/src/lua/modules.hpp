@@ -18,6 +18,7 @@ void open_crypto_module(lua_State* L);
 void open_uuid_module(lua_State* L);
 void open_fhir_module(lua_State* L);  // after json and uuid, which it uses
 void open_deid_module(lua_State* L);
+void open_consent_module(lua_State* L);  // consent.permits{...}: FHIR Consent lookup and evaluation
 void open_log_module(lua_State* L);
 void open_router_module(lua_State* L);  // router.route(): records into SandboxState::routes
 void open_fs_module(lua_State* L);     // only when SandboxState::fs_roots is non-empty

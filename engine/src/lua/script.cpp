@@ -196,6 +196,7 @@ int load_body(lua_State* L) {
   open_uuid_module(L);
   open_fhir_module(L);
   open_deid_module(L);
+  open_consent_module(L);
   open_log_module(L);
   open_router_module(L);
   if (!impl.state.fs_roots.empty()) open_fs_module(L);

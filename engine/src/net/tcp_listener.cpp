@@ -250,6 +250,12 @@ bool TcpListener::start(std::string& error) {
   const std::string bound_host = bound.is_v6() ? "[" + bound.to_string() + "]" : bound.to_string();
   im.shared->log(LogLevel::info,
                  "listening on " + bound_host + ":" + std::to_string(im.port) + (im.tls ? " (TLS)" : ""));
+  // Every TCP source (MLLP, SystemOne, any plugin's) is warned about here,
+  // where the bound address and TLS are known.
+  const std::string exposed = plaintext_listener_warning(
+      bound.to_string(), im.port, im.tls.has_value(),
+      "set tls: {enabled: true, cert: ..., key: ...} in this source, or listen on 127.0.0.1 (docs/security.md#tls)");
+  if (!exposed.empty()) im.shared->log(LogLevel::warn, exposed);
   return true;
 }
 

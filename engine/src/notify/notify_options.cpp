@@ -4,6 +4,7 @@
 
 #include <artery/message.hpp>
 #include <artery/option_reader.hpp>
+#include <artery/tls_settings.hpp>
 
 #include <cstdlib>
 
@@ -25,27 +26,17 @@ const OptionSpec kWebhookOptions[] = {
     {"auth.token_env", "string", "", false, "Environment variable holding the bearer token"},
     {"connect_timeout", "duration", "10s", false, "Give up connecting (and the TLS handshake) after this long"},
     {"timeout", "duration", "30s", false, "Give up sending the request and reading the answer after this long"},
-    {"tls", "map", nullptr, false, "TLS settings for https:// URLs"},
-    {"tls.ca", "file", "", false, "PEM CA bundle to verify the server against (default: system store)"},
-    {"tls.cert", "file", "", false, "PEM client certificate (chain), when the server asks for one"},
-    {"tls.key", "file", "", false, "PEM private key of tls.cert"},
-    {"tls.verify_server", "bool", "true", false, "Verify the server certificate and host name"},
-    {"tls.server_name", "string", "", false, "Name for SNI and the certificate check (default: the URL's host)"},
+    ARTERY_CLIENT_TLS_OPTIONS,
 };
 const std::size_t kWebhookOptionCount = std::size(kWebhookOptions);
 
 const OptionSpec kEmailOptions[] = {
     {"host", "string", nullptr, true, "SMTP server host name or address"},
     {"port", "int", "587", false, "SMTP port: 587 (submission, STARTTLS), 465 (implicit TLS), 25"},
-    {"tls", "map", nullptr, false, "TLS settings"},
+    ARTERY_CLIENT_TLS_OPTIONS,
     {"tls.mode", "enum:starttls|implicit|none", "starttls", false,
      "starttls: upgrade the connection, refuse a server that does not offer it; implicit: TLS from the start "
      "(port 465); none: plaintext (a local relay)"},
-    {"tls.ca", "file", "", false, "PEM CA bundle to verify the server against (default: system store)"},
-    {"tls.cert", "file", "", false, "PEM client certificate (chain), when the server asks for one"},
-    {"tls.key", "file", "", false, "PEM private key of tls.cert"},
-    {"tls.verify_server", "bool", "true", false, "Verify the server certificate and host name"},
-    {"tls.server_name", "string", "", false, "Name for SNI and the certificate check (default: host)"},
     {"username", "string", "", false, "AUTH user name (AUTH PLAIN or LOGIN, whichever the server offers)"},
     {"password", "string", "", false, "AUTH password (prefer password_env)"},
     {"password_env", "string", "", false, "Environment variable holding the AUTH password"},
@@ -61,15 +52,10 @@ const std::size_t kEmailOptionCount = std::size(kEmailOptions);
 
 namespace {
 
+// The one client TLS reader; TLS is on here whenever the URL or mode asks for it.
 TlsSettings read_tls(OptionReader& read, const std::filesystem::path& base_dir) {
-  TlsSettings tls;
+  TlsSettings tls = read_client_tls(read, base_dir);
   tls.enabled = true;
-  tls.ca = read.path("tls.ca", base_dir).string();
-  tls.cert = read.path("tls.cert", base_dir).string();
-  tls.key = read.path("tls.key", base_dir).string();
-  tls.verify_peer = read.boolean("tls.verify_server");
-  tls.server_name = read.string("tls.server_name");
-  if (tls.cert.empty() != tls.key.empty()) read.fail("tls", "tls.cert and tls.key go together");
   return tls;
 }
 

@@ -14,6 +14,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace artery {
 namespace {
 
@@ -58,7 +60,9 @@ std::string_view to_string(ChannelState state) {
 }
 
 ChannelRuntime::ChannelRuntime(ChannelConfig config, RuntimeEnvironment environment)
-    : config_(std::move(config)), env_(std::move(environment)) {}
+    : config_(std::move(config)), env_(std::move(environment)) {
+  if (config_.consent) consent_ = std::make_unique<consent::ConsentFilter>(*config_.consent);
+}
 
 ChannelRuntime::~ChannelRuntime() { stop(); }
 
@@ -691,10 +695,30 @@ void ChannelRuntime::process(Ingress& ingress, lua::Script* script) {
     stage.outcome = ChannelStageResult::Outcome::errored;
     stage.error = std::move(ingress.failure);
   }
+  // Consent: a message the script passed is shared only as the patient's
+  // Consents permit; otherwise dropped (FILTERED with the reason) or sent to
+  // the one destination `when_denied.route` names, which gets nothing else.
+  // The reason is the message's `consent` variable either way.
+  if (consent_ && stage.outcome == ChannelStageResult::Outcome::passed) {
+    auto verdict = consent_->check(ingress.message.content, row.data_type, ingress.received_at_ms);
+    if (verdict.share && !config_.consent->route.empty())
+      destinations.erase(std::remove(destinations.begin(), destinations.end(), config_.consent->route),
+                         destinations.end());
+    if (!verdict.share) {
+      stage.vars["consent"] = verdict.reason;
+      if (config_.consent->route.empty()) {
+        stage.outcome = ChannelStageResult::Outcome::filtered;
+        row.error = std::move(verdict.reason);
+      } else {
+        destinations = {config_.consent->route};
+        stage.routes.clear();  // router.route() shares it too: not for a denied message
+      }
+    }
+  }
   row.message_type = std::move(stage.message_type);
   row.control_id = std::move(stage.control_id);
   row.patient_id = std::move(stage.patient_id);
-  if (script) row.vars_json = vars_to_json(stage.vars);
+  if (script || !stage.vars.empty()) row.vars_json = vars_to_json(stage.vars);
   if (stage.response) reply.response = std::move(*stage.response);
   using Outcome = ChannelStageResult::Outcome;
   switch (stage.outcome) {
@@ -777,7 +801,8 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
 
   // (The first destination answers: a message that only routed has none to wait for.)
   const bool wait_for_delivery = config_.ack == AckMode::after_delivery && !summary.destinations.empty() &&
-                                 !destinations_.empty() && reply.status == Disposition::Status::accepted;
+                                 !destinations_.empty() && reply.status == Disposition::Status::accepted &&
+                                 summary.destinations.front() == destinations_.front()->name();
   std::optional<SendResult> early;
   if (config_.ack == AckMode::after_delivery) {
     std::lock_guard lock(waiting_mutex_);
@@ -791,14 +816,19 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
   }
   // Only a message with delivery rows (accepted, and the channel has
   // destinations) goes out: a FILTERED or ERROR message must never be sent.
+  // (A consent-routed message has a delivery row for its one destination only.)
   std::size_t index = 0;
   for (auto& destination : destinations_) {
     if (summary.destinations.empty()) break;
+    ++index;
+    if (std::find(summary.destinations.begin(), summary.destinations.end(), destination->name()) ==
+        summary.destinations.end())
+      continue;
     PendingDelivery delivery;
     delivery.message_id = id;
     delivery.destination = destination->name();
     delivery.data_type = summary.data_type;
-    delivery.payload = ++index == destinations_.size() ? std::move(*payload) : *payload;
+    delivery.payload = index == destinations_.size() ? std::move(*payload) : *payload;
     delivery.vars_json = summary.vars_json;
     delivery.attributes_json = summary.attributes_json;
     destination->enqueue(std::move(delivery));

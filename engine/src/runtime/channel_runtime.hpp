@@ -3,6 +3,7 @@
 // acknowledgement, and one DestinationWorker per destination.
 #pragma once
 #include "config/channel_config.hpp"
+#include "consent/consent_filter.hpp"
 #include "lua/script.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "runtime/blocking_queue.hpp"
@@ -171,6 +172,7 @@ class ChannelRuntime final : public SourceHost, public FailedMessageHost {
   std::unique_ptr<DeliveryOutcomes> outcomes_;  // chained destinations (`after:`); null without
   std::unique_ptr<DestinationWorker> router_;  // router.route() deliveries (see build_router)
   bool routes_ = false;                        // router_ is built
+  std::unique_ptr<consent::ConsentFilter> consent_;  // `consent:`; null without one
   std::unique_ptr<StoreConnectorContext> source_context_;  // outlives each source (pause/resume)
   ConnectorHandle<Source> source_;
   std::unique_ptr<BlockingQueue<Ingress>> ingress_;  // workers > 1 only

@@ -29,7 +29,7 @@ bool Engine::start(std::string& error) {
     error = "cannot create data directory " + config_.data_dir.string() + ": " + ec.message();
     return false;
   }
-  store_ = MessageStore::open(config_.data_dir / "artery.db", config_.durability, error);
+  store_ = MessageStore::open(config_.data_dir / "artery.db", config_.durability, error, config_.storage);
   if (!store_) return false;
   // Each library runs from its own copy: a file replaced in the plugins
   // folder never changes code that is running, and can be hot loaded.

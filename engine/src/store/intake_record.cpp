@@ -22,24 +22,6 @@ void put_text(std::string& out, std::string_view text) {
   out.append(text);
 }
 
-// A 64-bit multiply-xorshift hash, 8 bytes a step: it only has to tell a torn
-// or overwritten record from a whole one, and costs ~0.1 ns a byte.
-std::uint64_t checksum(std::string_view bytes) {
-  constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
-  std::uint64_t h = 0x243f6a8885a308d3ull ^ bytes.size();
-  std::size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, bytes.data() + i, 8);
-    h = (h ^ word) * k;
-    h ^= h >> 29;
-  }
-  std::uint64_t tail = 0;
-  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
-  h = (h ^ tail) * k;
-  return h ^ (h >> 32);
-}
-
 // Reads fields from a payload; any read past its end marks it failed.
 class Reader {
  public:
@@ -77,6 +59,24 @@ class Reader {
 
 }  // namespace
 
+// A 64-bit multiply-xorshift hash, 8 bytes a step: it only has to tell a torn
+// or overwritten record from a whole one, and costs ~0.1 ns a byte.
+std::uint64_t payload_checksum(std::string_view bytes) {
+  constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
+  std::uint64_t h = 0x243f6a8885a308d3ull ^ bytes.size();
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    h = (h ^ word) * k;
+    h ^= h >> 29;
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+  h = (h ^ tail) * k;
+  return h ^ (h >> 32);
+}
+
 void encode(const NewMessage& m, std::string& out) {
   const std::size_t start = out.size();
   out.append(header_size, '\0');
@@ -91,16 +91,19 @@ void encode(const NewMessage& m, std::string& out) {
   for (const auto& destination : m.destinations) put_text(out, destination);
   // Routing fields, appended: a record without them (written by an engine
   // before routing existed) still reads, as a message nobody routed.
-  if (!m.origin_channel.empty() || !m.delivery_contents.empty()) {
+  if (!m.origin_channel.empty() || !m.delivery_contents.empty() || !m.patient_sealed.empty()) {
     put_text(out, m.origin_channel);
     put<std::int64_t>(out, m.origin_message_id);
     put<std::uint32_t>(out, static_cast<std::uint32_t>(m.delivery_contents.size()));
     for (const auto& content : m.delivery_contents) put_text(out, content);
+    // Encryption at rest, appended likewise: the sealed patient id beside its
+    // keyed hash (patient_id).
+    if (!m.patient_sealed.empty()) put_text(out, m.patient_sealed);
   }
 
   std::string_view payload(out.data() + start + header_size, out.size() - start - header_size);
   const auto length = static_cast<std::uint32_t>(payload.size());
-  const std::uint64_t sum = checksum(payload);
+  const std::uint64_t sum = payload_checksum(payload);
   std::memcpy(out.data() + start, &magic, 4);
   std::memcpy(out.data() + start + 4, &length, 4);
   std::memcpy(out.data() + start + 8, &sum, 8);
@@ -117,7 +120,7 @@ Read decode(std::string_view bytes, NewMessage& m, std::size_t& size) {
   std::memcpy(&sum, bytes.data() + 8, 8);
   if (found_magic != magic || length > max_payload || bytes.size() - header_size < length) return Read::damaged;
   std::string_view payload = bytes.substr(header_size, length);
-  if (checksum(payload) != sum) return Read::damaged;
+  if (payload_checksum(payload) != sum) return Read::damaged;
 
   Reader in(payload);
   m = NewMessage{};
@@ -135,6 +138,7 @@ Read decode(std::string_view bytes, NewMessage& m, std::size_t& size) {
     const auto contents = in.get<std::uint32_t>();
     for (std::uint32_t i = 0; i < contents && !in.failed(); ++i) m.delivery_contents.push_back(in.text());
     if (!m.delivery_contents.empty() && m.delivery_contents.size() != m.destinations.size()) return Read::damaged;
+    if (!in.failed() && !in.at_end()) m.patient_sealed = in.text();
   }
   if (!in.whole() || !state) return Read::damaged;
   m.state = *state;

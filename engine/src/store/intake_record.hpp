@@ -15,6 +15,10 @@ namespace artery::intake_record {
 
 inline constexpr std::size_t header_size = 16;  // magic u32, payload length u32, checksum u64
 
+// The header's checksum of a record's payload (public for the fuzz target,
+// which must write valid headers to reach the payload reader).
+std::uint64_t payload_checksum(std::string_view payload);
+
 // Appends the record for `message` (whose id is set) to `out`.
 void encode(const NewMessage& message, std::string& out);
 

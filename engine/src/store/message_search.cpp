@@ -1,5 +1,7 @@
 #include "store/message_search.hpp"
 
+#include "store/keyed_terms.hpp"
+#include "store/sealed_values.hpp"
 #include "store/text_search_terms.hpp"
 
 #include <algorithm>
@@ -29,6 +31,7 @@ enum Param : int {
   p_watermark = 13,
   p_limit = 14,
   p_states = 20,  // ?20, ?21...: several states
+  p_patients = 40,  // ?40, ?41...: the patient id's keyed hashes (encrypted store)
 };
 
 constexpr std::int64_t no_upper = std::numeric_limits<std::int64_t>::max();
@@ -38,6 +41,9 @@ struct Search {
   const MessageQuery& query;
   std::vector<std::string> states;  // "" = any
   std::string fts;                  // the MATCH expression ("" = no text filter)
+  const char* fts_table = "messages_fts";  // message_terms_fts in an encrypted store
+  std::vector<std::string> patient_hashes{};  // encrypted store: patient_id matches one of these or the plain id
+  std::string patient_key{};  // encrypted store: message_keys MATCH for the patient id
   std::int64_t upper_id = no_upper;
   std::int64_t lower_id = 0;
   std::int64_t watermark = 0;
@@ -63,10 +69,15 @@ std::string conditions(const Search& s, bool one_state, bool text) {
   if (q.until_ms > 0) sql += " AND m.received_at < ?4";
   if (q.origin_message_id > 0) sql += " AND m.origin_message_id = ?7";
   if (!q.control_id.empty()) sql += " AND m.control_id = ?8";
-  if (!q.patient_id.empty()) sql += " AND m.patient_id = ?9";
+  if (!q.patient_id.empty()) {
+    sql += " AND m.patient_id IN (?9";
+    for (std::size_t i = 0; i < s.patient_hashes.size(); ++i) sql += ", ?" + std::to_string(p_patients + static_cast<int>(i));
+    sql += ")";
+  }
   if (!q.message_type.empty()) sql += " AND m.message_type = ?10";
   if (text && !s.fts.empty())
-    sql += " AND EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ?11 AND messages_fts.rowid = m.id)";
+    sql += std::string(" AND EXISTS (SELECT 1 FROM ") + s.fts_table + " WHERE " + s.fts_table + " MATCH ?11 AND " +
+           s.fts_table + ".rowid = m.id)";
   return sql;
 }
 
@@ -99,6 +110,8 @@ void bind_all(sqlite::Statement& st, const Search& s, const std::string& one_sta
   bind(p_limit, s.fetch);
   if (one_state.empty())
     for (std::size_t i = 0; i < s.states.size(); ++i) bind(p_states + static_cast<int>(i), s.states[i]);
+  if (!q.patient_id.empty())
+    for (std::size_t i = 0; i < s.patient_hashes.size(); ++i) bind(p_patients + static_cast<int>(i), s.patient_hashes[i]);
 }
 
 // Runs an id query; appends its ids (newest first) to `out`.
@@ -133,6 +146,10 @@ std::vector<std::int64_t> find_ids(sqlite::Connection& c, const Search& s) {
     } catch (const std::invalid_argument&) {
       // A key of more than max_search_words words: found by the scan below.
     }
+    // An encrypted store indexes the patient id's keyed hash (or, until the
+    // key pass reaches an older message, its plain words).
+    if (q.control_id.empty() && !q.patient_id.empty() && !s.patient_key.empty())
+      key = s.patient_key + (key.empty() ? "" : " OR (" + key + ")");
     // The newest messages, not indexed yet, by their columns; the text filter
     // cannot see them, so with one they are left out. A key without any word
     // character is not in the index at all: then everything is scanned.
@@ -160,10 +177,11 @@ std::vector<std::int64_t> find_ids(sqlite::Connection& c, const Search& s) {
   }
   // 2. Free text: FTS5 walks its doclists in rowid order, newest first.
   if (!s.fts.empty()) {
+    const std::string t = s.fts_table;
     collect(c,
-            "SELECT m.id FROM messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid "
-            "WHERE messages_fts MATCH ?11 AND messages_fts.rowid < ?5 AND messages_fts.rowid >= ?6" +
-                conditions(s, false, false) + " ORDER BY messages_fts.rowid DESC LIMIT ?14",
+            "SELECT m.id FROM " + t + " CROSS JOIN messages m ON m.id = " + t + ".rowid WHERE " + t +
+                " MATCH ?11 AND " + t + ".rowid < ?5 AND " + t + ".rowid >= ?6" + conditions(s, false, false) +
+                " ORDER BY " + t + ".rowid DESC LIMIT ?14",
             s, {}, {}, ids);
     return ids;
   }
@@ -186,18 +204,27 @@ std::vector<std::int64_t> find_ids(sqlite::Connection& c, const Search& s) {
 
 constexpr const char* full_columns =
     "SELECT id, channel, received_at, state, data_type, message_type, control_id, patient_id, transformed_type, "
-    "origin_channel, origin_message_id, length(raw), raw, transformed, error, vars_json, attributes_json "
-    "FROM messages WHERE id = ?1";
+    "origin_channel, origin_message_id, length(raw), key_id, patient_sealed, raw, transformed, error, vars_json, "
+    "attributes_json FROM messages WHERE id = ?1";
 // length(raw) of a BLOB is read from the record header: the content is not loaded.
 constexpr const char* summary_columns =
     "SELECT id, channel, received_at, state, data_type, message_type, control_id, patient_id, transformed_type, "
-    "origin_channel, origin_message_id, length(raw) FROM messages WHERE id = ?1";
+    "origin_channel, origin_message_id, length(raw), key_id, patient_sealed FROM messages WHERE id = ?1";
 
 }  // namespace
 
-MessagePage search_messages(sqlite::Connection& c, const MessageQuery& query) {
+MessagePage search_messages(sqlite::Connection& c, const MessageQuery& query, const ValueCipher& cipher) {
   MessagePage page;
-  Search s{query, {}, fts_match_expression(query.text)};
+  const auto keys = cipher.keys();
+  Search s{query, {}, keys ? keyed_terms::match_expression(*keys, query.text) : fts_match_expression(query.text)};
+  if (keys) {
+    s.fts_table = "message_terms_fts";
+    if (!query.patient_id.empty()) {
+      s.patient_hashes = cipher.keyed_hashes(query.patient_id);
+      for (const std::string& hash : s.patient_hashes)
+        s.patient_key += (s.patient_key.empty() ? "\"" : " OR \"") + hash + "\"";
+    }
+  }
   if (query.limit <= 0) return page;
   if (query.state) s.states.emplace_back(to_string(*query.state));
   for (MessageState state : query.states) {
@@ -247,12 +274,22 @@ MessagePage search_messages(sqlite::Connection& c, const MessageQuery& query) {
     m.origin_channel = r->string_at(9);
     m.origin_message_id = r->int64_at(10);
     m.raw_bytes = r->int64_at(11);
+    constexpr std::int64_t seal_overhead = 36;  // value_cipher.hpp: magic, key id, nonce, tag
+    if (r->int64_at(12) != 0 && m.raw_bytes >= seal_overhead) m.raw_bytes -= seal_overhead;
     if (query.with_content) {
-      m.raw = r->string_at(12);
-      m.transformed = r->string_at(13);
-      m.error = r->string_at(14);
-      m.vars_json = r->string_at(15);
-      m.attributes_json = r->string_at(16);
+      m.raw = r->string_at(14);
+      m.transformed = r->string_at(15);
+      m.error = r->string_at(16);
+      m.vars_json = r->string_at(17);
+      m.attributes_json = r->string_at(18);
+    }
+    try {
+      sealed::open_message(cipher, m, r->string_at(13), query.with_content);
+    } catch (const ValueTampered& e) {
+      // One altered message does not hide the rest of the page: it is listed
+      // with the error and without content.
+      m.raw.clear(), m.transformed.clear(), m.vars_json.clear(), m.attributes_json.clear(), m.patient_id.clear();
+      m.error = e.what();
     }
     page.messages.push_back(std::move(m));
   }

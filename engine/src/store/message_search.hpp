@@ -4,6 +4,7 @@
 // stopped at limit + 1; then the rows of just those ids, with or without
 // their content.
 #pragma once
+#include <artery/value_cipher.hpp>
 #include "store/message_store.hpp"
 #include "store/sqlite_connection.hpp"
 
@@ -19,6 +20,8 @@ inline constexpr std::int64_t unindexed_scan_limit = 100000;
 
 // On a read connection, outside a transaction (it opens its own). Throws
 // sqlite::Error, std::invalid_argument for a text of too many words.
-MessagePage search_messages(sqlite::Connection& connection, const MessageQuery& query);
+// With `cipher` enabled, the patient id and words are looked up by their
+// keyed hashes under every readable key, and content is opened.
+MessagePage search_messages(sqlite::Connection& connection, const MessageQuery& query, const ValueCipher& cipher);
 
 }  // namespace artery

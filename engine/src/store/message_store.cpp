@@ -7,7 +7,12 @@
 #include "store/message_store.hpp"
 
 #include "log/logger.hpp"
+#include "crypto/value_keys.hpp"
 #include "store/intake_log.hpp"
+#include "store/key_pass.hpp"
+#include "store/seal_gate.hpp"
+#include "store/sealed_values.hpp"
+#include "store/store_key_check.hpp"
 #include "store/message_search.hpp"
 #include "store/read_connection_pool.hpp"
 #include "store/store_schema.hpp"
@@ -17,6 +22,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <shared_mutex>
 #include <system_error>
 #include <thread>
 
@@ -24,11 +30,21 @@ namespace artery {
 
 struct MessageStore::Impl {
   Impl(const std::filesystem::path& file, Durability durability, std::unique_ptr<sqlite::Connection> writer_connection,
-       std::unique_ptr<IntakeLog> intake_log)
+       std::unique_ptr<IntakeLog> intake_log, StoreKeys store_keys)
       : durability(durability),
         intake(std::move(intake_log)),
-        writer(std::move(writer_connection), file, durability, [this](std::int64_t id) { intake->applied(id); }),
-        readers(file) {}
+        cipher(store_keys.loaded.keys),
+        writer(std::move(writer_connection), file, durability, [this](std::int64_t id) { intake->applied(id); },
+               &cipher),
+        readers(file),
+        key_pass(KeyPass::Parts{writer, cipher, seal_gate, file, store_keys.key_file,
+                                store_keys.loaded.from_environment, [this] {
+                                  return std::stoll(readers.borrow()->query_text("SELECT count(*) FROM messages"));
+                                },
+                                [this] {
+                                  return std::stoll(
+                                      readers.borrow()->query_text("SELECT coalesce(max(id), 0) FROM messages"));
+                                }}) {}
 
   // A read sees every message acknowledged before it, including those the
   // writer has not applied yet: it has them committed at once and waits
@@ -61,9 +77,13 @@ struct MessageStore::Impl {
   std::mutex intake_mutex;  // orders ids, records and insert callbacks
   std::int64_t next_id = 1;
   std::atomic<std::int64_t> acknowledged{0};  // the highest id in the intake log
+  // Shared by whoever seals a value and submits its write; the key pass
+  // takes it exclusively to swap keys (see KeyPass).
+  SealGate seal_gate;
   ValueCipher cipher;  // before the writer, which seals with it
   StoreWriter writer;
   ReadConnectionPool readers;
+  KeyPass key_pass;  // last: stopped before the writer
 };
 
 namespace {
@@ -102,8 +122,57 @@ MessageRecord read_message(sqlite::Statement& s) {
 
 }  // namespace
 
+namespace {
+
+// With encryption on, before anything is sealed: the current key's check
+// value, and on the first encrypted start the plain word index emptied (its
+// words would otherwise stay readable in the file; message_terms replaces
+// it, filled by the key pass for the messages already stored). Returns
+// whether every value is sealed with the current key already (store_meta.sealed_key).
+bool prepare_encryption(sqlite::Connection& connection, const ValueCipher& cipher) {
+  const std::uint32_t current = cipher.keys()->current().id;
+  // secure_delete: a value re-sealed, pruned or deleted is overwritten with
+  // zeros in the file, not only unlinked from its B-tree (WAL: see KeyPass).
+  connection.exec("PRAGMA secure_delete = ON");
+  connection.exec("BEGIN IMMEDIATE");
+  bool sealed_already = false;
+  try {
+    {
+      // Kept in a variable: bindings are SQLITE_STATIC, they must outlive run().
+      const std::string check = key_check_value(cipher, current);
+      sqlite::StatementUse q(connection.statement("INSERT OR IGNORE INTO store_keys (key_id, check_value) VALUES (?1, ?2)"));
+      q->bind(1, static_cast<std::int64_t>(current));
+      q->bind_blob(2, check);
+      q->run();
+    }
+    const bool first = connection.query_text("SELECT count(*) FROM store_meta WHERE key = 'encrypted'") == "0";
+    const bool empty = connection.query_text("SELECT (SELECT count(*) FROM (SELECT 1 FROM messages LIMIT 1)) + "
+                                             "(SELECT count(*) FROM (SELECT 1 FROM kv LIMIT 1))") == "0";
+    if (first) {
+      if (!empty) connection.exec("INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')");
+      connection.exec("INSERT INTO store_meta (key, value) VALUES ('encrypted', 1)");
+      if (empty)
+        connection.exec("INSERT INTO store_meta (key, value) VALUES ('sealed_key', " + std::to_string(current) +
+                        ") ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    }
+    sealed_already =
+        connection.query_text("SELECT count(*) FROM store_meta WHERE key = 'sealed_key' AND value = " +
+                              std::to_string(current)) == "1";
+    connection.exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(connection.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return sealed_already;
+}
+
+}  // namespace
+
 std::unique_ptr<MessageStore> MessageStore::open(const std::filesystem::path& file, Durability durability,
-                                                 std::string& error) {
+                                                 std::string& error, const StoreEncryption& encryption) {
+  // The keys before anything is written: a wrong key must leave every file as it was.
+  auto store_keys = check_store_keys(file, encryption, error);
+  if (!store_keys) return nullptr;
   try {
     if (file.has_parent_path()) {
       std::error_code ec;
@@ -115,6 +184,8 @@ std::unique_ptr<MessageStore> MessageStore::open(const std::filesystem::path& fi
     }
     auto connection = sqlite::Connection::open(file, /*read_only=*/false);
     prepare_writer_connection(*connection, durability);
+    bool sealed_already = true;
+    if (store_keys->loaded.keys) sealed_already = prepare_encryption(*connection, ValueCipher(store_keys->loaded.keys));
     // Opened in both durability modes: it locks the store against a second
     // engine, and records left by a run with `normal` must be applied.
     std::vector<NewMessage> recovered;
@@ -124,7 +195,13 @@ std::unique_ptr<MessageStore> MessageStore::open(const std::filesystem::path& fi
       error = "cannot open the message store " + file.string() + ": " + error;
       return nullptr;
     }
-    auto impl = std::make_unique<Impl>(file, durability, std::move(connection), std::move(intake));
+    const bool encrypted = store_keys->loaded.keys != nullptr;
+    if (encrypted)
+      logger::info("store", "encryption at rest on: key " +
+                                crypto::key_id_text(store_keys->loaded.keys->current().id) + " from " +
+                                store_keys->loaded.source + (store_keys->loaded.created ? " (created)" : ""));
+    auto impl = std::make_unique<Impl>(file, durability, std::move(connection), std::move(intake),
+                                       std::move(*store_keys));
     std::int64_t highest = 0;
     std::size_t replayed = 0;
     for (auto& message : recovered) {
@@ -144,6 +221,10 @@ std::unique_ptr<MessageStore> MessageStore::open(const std::filesystem::path& fi
                                          : std::string()));
     impl->intake->applied(impl->writer.intake_applied());  // segments replayed, or applied before the crash
     impl->next_id = std::max(impl->writer.next_id(), highest + 1);
+    // Values not sealed with the current key (a store written before
+    // encryption, an interrupted rotation): sealed in the background.
+    if (encrypted && !sealed_already)
+      impl->key_pass.start(impl->cipher.keys()->keys.size() > 1 ? "rotate" : "encrypt");
     return std::unique_ptr<MessageStore>(new MessageStore(std::move(impl)));
   } catch (const std::exception& e) {
     error = "cannot open the message store " + file.string() + ": " + e.what();
@@ -155,7 +236,13 @@ MessageStore::MessageStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 
 MessageStore::~MessageStore() = default;
 
-const ValueCipher& MessageStore::value_cipher() const { return impl_->cipher; }  // ~StoreWriter commits what is queued, then joins
+const ValueCipher& MessageStore::value_cipher() const { return impl_->cipher; }
+
+bool MessageStore::rotate_keys(std::string& error) { return impl_->key_pass.rotate(error); }
+
+KeyPassStatus MessageStore::key_pass_status() const { return impl_->key_pass.status(); }
+
+bool MessageStore::wait_for_key_pass(std::chrono::milliseconds timeout) { return impl_->key_pass.wait(timeout); }  // ~StoreWriter commits what is queued, then joins
 
 // ---- writes ----
 
@@ -171,7 +258,7 @@ void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, c
     }
   }
   if (impl_->durability == Durability::fsync) {
-    message.id = 0;  // the writer assigns it and calls back after its fsynced commit
+    message.id = 0;  // the writer assigns it (and seals) and calls back after its fsynced commit
     impl_->writer.submit(InsertMessageOp{std::move(message), std::move(done), {}});
     return;
   }
@@ -180,9 +267,12 @@ void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, c
     if (done) done(0, "message too large for the store (" + std::to_string(message.raw.size()) + " bytes)");
     return;
   }
+  std::shared_lock gate(impl_->seal_gate);
   std::lock_guard lock(impl_->intake_mutex);
   message.id = impl_->next_id++;
   try {
+    // Sealed before the intake log: the record on disk holds no plain content.
+    sealed::seal_message(impl_->cipher, message);
     impl_->intake->append(message);
   } catch (const std::exception& e) {
     if (done) done(0, e.what());
@@ -196,6 +286,8 @@ void MessageStore::insert(NewMessage message, std::function<void(std::int64_t, c
 }
 
 void MessageStore::update_delivery(DeliveryUpdate update, Done done) {
+  std::shared_lock gate(impl_->seal_gate);
+  sealed::seal_update(impl_->cipher, update);
   impl_->writer.submit(UpdateDeliveryOp{std::move(update), std::move(done)});
 }
 
@@ -203,7 +295,10 @@ void MessageStore::add_counters(CounterDelta delta) { impl_->writer.add_counters
 
 void MessageStore::put_value(const std::string& channel, const std::string& key, const std::string& value,
                              Done done) {
-  impl_->writer.submit(PutValueOp{channel, key, value, std::move(done)});
+  std::shared_lock gate(impl_->seal_gate);
+  impl_->writer.submit(PutValueOp{channel, key,
+                                  value.empty() ? value : impl_->cipher.seal(value, sealed::value_row(channel, key)),
+                                  std::move(done)});
 }
 
 void MessageStore::erase_value(const std::string& channel, const std::string& key, Done done) {
@@ -258,7 +353,8 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
       "CASE WHEN length(m.transformed) > 0 AND m.transformed_type <> '' THEN m.transformed_type "
       "ELSE m.data_type END, "
       "CASE WHEN length(d.sent_content) > 0 THEN d.sent_content WHEN length(m.transformed) > 0 THEN m.transformed "
-      "ELSE m.raw END, m.vars_json, m.attributes_json "
+      "ELSE m.raw END, m.vars_json, m.attributes_json, "
+      "CASE WHEN length(d.sent_content) > 0 THEN 1 WHEN length(m.transformed) > 0 THEN 2 ELSE 0 END "
       "FROM deliveries d JOIN messages m ON m.id = d.message_id "
       "WHERE d.channel = ?1 AND d.destination = ?2 AND d.state = 'QUEUED' AND d.message_id > ?3 "
       "ORDER BY d.message_id LIMIT ?4"));
@@ -273,9 +369,14 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
     p.attempts = static_cast<int>(q->int64_at(2));
     p.next_attempt_ms = q->int64_at(3);
     p.data_type = q->string_at(4);
-    p.payload = q->string_at(5);
-    p.vars_json = q->string_at(6);
-    p.attributes_json = q->string_at(7);
+    // The payload's row identity is the column it came from.
+    const std::int64_t source = q->int64_at(8);
+    const ValueCipher& cipher = impl_->cipher;
+    p.payload = cipher.open(q->string_at(5), source == 1   ? sealed::delivery_row(p.message_id, p.destination, "content")
+                                             : source == 2 ? sealed::message_row(p.message_id, "transformed")
+                                                           : sealed::message_row(p.message_id, "raw"));
+    p.vars_json = cipher.open(q->string_at(6), sealed::message_row(p.message_id, "vars"));
+    p.attributes_json = cipher.open(q->string_at(7), sealed::message_row(p.message_id, "attributes"));
     p.read_back = true;
     out.push_back(std::move(p));
   }
@@ -297,7 +398,7 @@ std::optional<std::string> MessageStore::get_value(const std::string& channel, c
   q->bind_text(1, channel);
   q->bind_text(2, key);
   if (!q->step()) return std::nullopt;
-  return q->string_at(0);
+  return impl_->cipher.open(q->string_at(0), sealed::value_row(channel, key));
 }
 
 std::map<std::string, std::string> MessageStore::values(const std::string& channel) {
@@ -305,7 +406,11 @@ std::map<std::string, std::string> MessageStore::values(const std::string& chann
   auto connection = impl_->reader();
   sqlite::StatementUse q(connection->statement("SELECT key, value FROM kv WHERE channel = ?1"));
   q->bind_text(1, channel);
-  while (q->step()) out.emplace(q->string_at(0), q->string_at(1));
+  while (q->step()) {
+    std::string key = q->string_at(0);
+    std::string value = impl_->cipher.open(q->string_at(1), sealed::value_row(channel, key));
+    out.emplace(std::move(key), std::move(value));
+  }
   return out;
 }
 
@@ -327,7 +432,7 @@ std::map<std::string, std::map<std::string, Counters>> MessageStore::counters() 
 
 MessagePage MessageStore::search_page(const MessageQuery& query) {
   auto connection = impl_->reader();
-  return search_messages(*connection.operator->(), query);
+  return search_messages(*connection.operator->(), query, impl_->cipher);
 }
 
 std::vector<MessageRecord> MessageStore::search(const MessageQuery& query) {
@@ -361,10 +466,12 @@ std::optional<MessageRecord> MessageStore::get(std::int64_t id) {
   std::optional<MessageRecord> record;
   {
     sqlite::StatementUse q(connection->statement(std::string("SELECT ") + message_columns +
-                                                 " FROM messages WHERE id = ?1"));
+                                                 ", patient_sealed FROM messages WHERE id = ?1"));
     q->bind(1, id);
     if (!q->step()) return std::nullopt;
     record = read_message(*q);
+    // Throws ValueTampered: an altered message is an error, never garbage.
+    sealed::open_message(impl_->cipher, *record, q->string_at(16), /*with_content=*/true);
   }
   sqlite::StatementUse q(connection->statement(
       "SELECT destination, state, attempts, sent_content, response, error, updated_at FROM deliveries "
@@ -379,6 +486,7 @@ std::optional<MessageRecord> MessageStore::get(std::int64_t id) {
     d.response = q->string_at(4);
     d.error = q->string_at(5);
     d.updated_ms = q->int64_at(6);
+    sealed::open_delivery(impl_->cipher, id, d);
     record->deliveries.push_back(std::move(d));
   }
   return record;

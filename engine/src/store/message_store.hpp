@@ -22,6 +22,26 @@ enum class Durability {
   fsync,   // synchronous=FULL: survives power loss
 };
 
+// artery.yaml's `storage:` block (docs/security.md, "Encryption at rest").
+struct StoreEncryption {
+  bool encrypt = false;
+  // Used when ARTERY_KEY is not set; created (mode 0600) on first start.
+  std::filesystem::path key_file;
+};
+
+// Progress of the background pass that seals what is not sealed with the
+// current key: a store written before encryption was on, or a key rotation
+// (`artery key rotate`, GET /api/keys/rotation).
+struct KeyPassStatus {
+  std::string state = "idle";  // idle | running | done | failed
+  std::string reason;          // "encrypt" (plain values found) or "rotate"
+  std::string current_key;     // 8 hex digits; "" when encryption is off
+  std::vector<std::string> old_keys;  // still readable until the pass is done
+  std::int64_t messages_done = 0, messages_total = 0;
+  std::int64_t started_ms = 0, finished_ms = 0;
+  std::string error;
+};
+
 // A new message and its destination queue rows, committed together.
 struct NewMessage {
   std::int64_t id = 0;  // assigned by the store; set only on messages read back from its intake log
@@ -47,6 +67,9 @@ struct NewMessage {
   // router.route): the link back to the message it came from.
   std::string origin_channel;
   std::int64_t origin_message_id = 0;
+  // Set by the store when it seals (store/sealed_values.hpp): patient_id is
+  // then the keyed hash, and this the sealed patient id.
+  std::string patient_sealed;
 };
 
 // A change to one delivery (one message x one destination).
@@ -156,8 +179,12 @@ class MessageStore {
   using Done = std::function<void(bool ok, const std::string& error)>;
 
   // Creates the file and schema when needed. nullptr with `error` on failure.
+  // With `encryption.encrypt`, content is sealed (see store/sealed_values.hpp)
+  // and a key that cannot open what the store holds refuses the open before
+  // anything is written. A store holding sealed values needs the key even
+  // with encrypt off.
   static std::unique_ptr<MessageStore> open(const std::filesystem::path& file, Durability durability,
-                                            std::string& error);
+                                            std::string& error, const StoreEncryption& encryption = {});
   ~MessageStore();  // flushes pending writes, stops the writer
 
   // ---- writes: queued to the writer, committed in the next batch ----
@@ -218,6 +245,14 @@ class MessageStore {
   // What content is sealed with (docs/security.md, "Encryption at rest");
   // disabled unless the store was opened with keys.
   const ValueCipher& value_cipher() const;
+  // Rotation: a new key becomes current (written to the key file beside the
+  // old one), a background pass re-seals every value and re-hashes the keyed
+  // columns, then the old key leaves the key file. false with `error` when
+  // encryption is off, the keys come from ARTERY_KEY, or a pass is running.
+  bool rotate_keys(std::string& error);
+  KeyPassStatus key_pass_status() const;
+  // Blocks until the background pass (if any) has finished; false on timeout.
+  bool wait_for_key_pass(std::chrono::milliseconds timeout);
 
   struct Impl;
 

@@ -1,6 +1,8 @@
 #include "store/search_indexer.hpp"
 
 #include "log/logger.hpp"
+#include "store/keyed_terms.hpp"
+#include "store/sealed_values.hpp"
 
 #include <algorithm>
 
@@ -30,12 +32,19 @@ constexpr const char* forget_content_sql =
     "INSERT INTO messages_fts (messages_fts, rowid, raw, transformed) "
     "SELECT 'delete', id, raw, " ARTERY_INDEXED_TRANSFORMED " FROM messages WHERE id IN temp.prune_ids AND id <= ?1";
 #undef ARTERY_INDEXED_TRANSFORMED
+// The encrypted store's word index: what was indexed is kept in
+// message_terms, so forgetting needs no content.
+constexpr const char* forget_terms_fts_sql =
+    "INSERT INTO message_terms_fts (message_terms_fts, rowid, terms) "
+    "SELECT 'delete', id, terms FROM message_terms WHERE id IN temp.prune_ids";
+constexpr const char* forget_terms_sql = "DELETE FROM message_terms WHERE id IN temp.prune_ids";
 
 constexpr auto retry_pause = std::chrono::seconds(1);
 
 }  // namespace
 
-SearchIndexer::SearchIndexer(sqlite::Connection& connection) : connection_(connection) {
+SearchIndexer::SearchIndexer(sqlite::Connection& connection, const ValueCipher& cipher)
+    : connection_(connection), cipher_(cipher) {
   sqlite::StatementUse q(connection_.statement("SELECT value FROM store_meta WHERE key = 'indexed_through'"));
   if (q->step()) indexed_through_ = q->int64_at(0);
 }
@@ -67,6 +76,10 @@ void SearchIndexer::run() {
     connection_.exec("BEGIN IMMEDIATE");
     try {
       for (const char* sql : {index_keys_sql, index_content_sql}) {
+        if (sql == index_content_sql && cipher_.enabled()) {
+          index_keyed_terms(from, to);
+          continue;
+        }
         sqlite::StatementUse q(connection_.statement(sql));
         q->bind(1, from);
         q->bind(2, to);
@@ -98,9 +111,39 @@ void SearchIndexer::run() {
 
 void SearchIndexer::forget_pruned() {
   for (const char* sql : {forget_keys_sql, forget_content_sql}) {
+    // An encrypted store's messages_fts is empty (emptied when encryption was
+    // turned on): a 'delete' of what it never indexed would corrupt it.
+    if (sql == forget_content_sql && cipher_.enabled()) continue;
     sqlite::StatementUse q(connection_.statement(sql));
     q->bind(1, indexed_through());
     q->run();
+  }
+  for (const char* sql : {forget_terms_fts_sql, forget_terms_sql}) sqlite::StatementUse(connection_.statement(sql))->run();
+}
+
+void SearchIndexer::index_keyed_terms(std::int64_t from, std::int64_t to) {
+  const auto keys = cipher_.keys();
+  sqlite::StatementUse rows(connection_.statement(
+      "SELECT id, raw, CASE WHEN transformed_type <> '' THEN transformed END FROM messages WHERE id > ?1 AND id <= ?2"));
+  rows->bind(1, from);
+  rows->bind(2, to);
+  sqlite::Statement& put = connection_.statement("INSERT OR REPLACE INTO message_terms (id, terms) VALUES (?1, ?2)");
+  sqlite::Statement& index = connection_.statement("INSERT INTO message_terms_fts (rowid, terms) VALUES (?1, ?2)");
+  while (rows->step()) {
+    const std::int64_t id = rows->int64_at(0);
+    std::string document;
+    try {
+      document = keyed_terms::document(keys->current(), cipher_.open(rows->string_at(1), sealed::message_row(id, "raw")),
+                                       cipher_.open(rows->string_at(2), sealed::message_row(id, "transformed")));
+    } catch (const ValueTampered& e) {
+      logger::error("store", std::string("message not indexed for text search: ") + e.what());
+    }
+    for (sqlite::Statement* st : {&put, &index}) {
+      sqlite::StatementUse q(*st);
+      q->bind(1, id);
+      q->bind_text(2, document);
+      q->run();
+    }
   }
 }
 

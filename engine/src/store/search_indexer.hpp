@@ -25,6 +25,8 @@
 #pragma once
 #include "store/sqlite_connection.hpp"
 
+#include <artery/value_cipher.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -41,8 +43,10 @@ class SearchIndexer {
   // upgraded from v2) interleaves with live writes instead of stalling them.
   static constexpr std::int64_t max_chunk = 8192;
 
-  // Reads the watermark. `connection` is the writer's and outlives this.
-  explicit SearchIndexer(sqlite::Connection& connection);
+  // Reads the watermark. `connection` is the writer's and outlives this, so
+  // does `cipher`: when enabled, content words go to message_terms as keyed
+  // hashes (store/keyed_terms.hpp) instead of into messages_fts.
+  SearchIndexer(sqlite::Connection& connection, const ValueCipher& cipher);
 
   // Writer thread: the writer committed messages up to `highest_id`.
   void committed(std::int64_t highest_id);
@@ -61,7 +65,10 @@ class SearchIndexer {
   std::int64_t committed_through() const { return committed_through_.load(std::memory_order_acquire); }
 
  private:
+  void index_keyed_terms(std::int64_t from, std::int64_t to);
+
   sqlite::Connection& connection_;
+  const ValueCipher& cipher_;
   std::atomic<std::int64_t> indexed_through_{0};
   std::atomic<std::int64_t> committed_through_{0};
   std::optional<Clock::time_point> waiting_since_;  // the oldest unindexed commit

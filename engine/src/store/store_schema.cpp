@@ -30,7 +30,12 @@ CREATE TABLE IF NOT EXISTS messages (
   vars_json TEXT NOT NULL DEFAULT '',
   attributes_json TEXT NOT NULL DEFAULT '',
   origin_channel TEXT NOT NULL DEFAULT '',      -- routed here from this channel's message...
-  origin_message_id INTEGER NOT NULL DEFAULT 0  -- ...with this id (0: not routed)
+  origin_message_id INTEGER NOT NULL DEFAULT 0,  -- ...with this id (0: not routed)
+  -- Encryption at rest (docs/security.md): the key raw and the row's other
+  -- values are sealed with (0: plain), and the sealed patient id when
+  -- patient_id holds its keyed hash.
+  key_id INTEGER NOT NULL DEFAULT 0,
+  patient_sealed BLOB NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_by_channel ON messages(channel, id);
 -- No indexes on control_id or patient_id here: their keys arrive in random
@@ -70,6 +75,23 @@ CREATE VIRTUAL TABLE IF NOT EXISTS message_keys USING fts5(
 -- search can split the user's words exactly as the index did.
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
   raw, transformed, content='messages', content_rowid='id', detail=none, tokenize='ascii');
+
+-- The full-text index of an encrypted store (messages_fts stays empty): each
+-- message's distinct words as keyed hashes (store/keyed_terms.hpp), kept so
+-- that prune and rotation can give the 'delete' exactly what was indexed.
+CREATE TABLE IF NOT EXISTS message_terms (
+  id INTEGER PRIMARY KEY,
+  terms TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS message_terms_fts USING fts5(
+  terms, content='message_terms', content_rowid='id', detail=none, tokenize='ascii');
+
+-- One row per key that sealed values in this store: a known value sealed
+-- under it, so that a wrong key is refused at start, before any write.
+CREATE TABLE IF NOT EXISTS store_keys (
+  key_id INTEGER PRIMARY KEY,
+  check_value BLOB NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS deliveries (
   message_id INTEGER NOT NULL,
@@ -142,6 +164,8 @@ CREATE TABLE IF NOT EXISTS store_meta (
 constexpr const char* added_columns[][3] = {
     {"messages", "origin_channel", "TEXT NOT NULL DEFAULT ''"},
     {"messages", "origin_message_id", "INTEGER NOT NULL DEFAULT 0"},
+    {"messages", "key_id", "INTEGER NOT NULL DEFAULT 0"},
+    {"messages", "patient_sealed", "BLOB NOT NULL DEFAULT ''"},
 };
 
 // Routed messages by the message they came from; partial, so that messages

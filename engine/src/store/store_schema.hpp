@@ -11,7 +11,9 @@ namespace artery {
 // 3: search indexes (messages_by_state, messages_by_time, message_keys,
 //    messages_fts); a v2 store is upgraded in place and backfilled by the
 //    SearchIndexer in the background.
-inline constexpr int store_schema_version = 3;
+// 4: encryption at rest (messages.key_id / patient_sealed, message_terms,
+//    store_keys); nothing to migrate: an older store's rows are plain.
+inline constexpr int store_schema_version = 4;
 
 // Sets WAL mode and the durability level on the writer connection and creates
 // any missing table or index. Throws sqlite::Error, including for a file whose

@@ -3,6 +3,7 @@
 #include "clock/unix_time.hpp"
 
 #include "log/logger.hpp"
+#include "store/sealed_values.hpp"
 
 #include <algorithm>
 
@@ -80,8 +81,8 @@ struct StoreWriter::Statements {
         insert_message(db,
                        "INSERT INTO messages (channel, received_at, state, data_type, raw, transformed, "
                        "message_type, control_id, patient_id, error, vars_json, attributes_json, id, transformed_type, "
-                       "origin_channel, origin_message_id) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+                       "origin_channel, origin_message_id, key_id, patient_sealed) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
         insert_delivery(db,
                         "INSERT INTO deliveries (message_id, channel, destination, seq, state, attempts, "
                         "next_attempt_at, sent_content, response, error, updated_at) "
@@ -115,8 +116,9 @@ struct StoreWriter::Statements {
 };
 
 StoreWriter::StoreWriter(std::unique_ptr<sqlite::Connection> connection, const std::filesystem::path& file,
-                         Durability durability, Applied applied)
-    : connection_(std::move(connection)), applied_(std::move(applied)) {
+                         Durability durability, Applied applied, const ValueCipher* cipher)
+    : cipher_(cipher ? cipher : &ValueCipher::disabled()), connection_(std::move(connection)),
+      applied_(std::move(applied)) {
   connection_->exec("CREATE TEMP TABLE IF NOT EXISTS prune_ids (id INTEGER PRIMARY KEY)");
   statements_ = std::make_unique<Statements>(connection_->handle());
   {
@@ -129,7 +131,7 @@ StoreWriter::StoreWriter(std::unique_ptr<sqlite::Connection> connection, const s
     sqlite::Statement intake(connection_->handle(), "SELECT value FROM store_meta WHERE key = 'intake_applied'");
     if (intake.step()) intake_applied_ = intake.int64_at(0);
   }
-  indexer_ = std::make_unique<SearchIndexer>(*connection_);
+  indexer_ = std::make_unique<SearchIndexer>(*connection_, *cipher_);
   indexer_->committed(next_id_ - 1);  // a backfill (upgraded store) or a tail left by the last run
   checkpointer_ = std::make_unique<WalCheckpointer>(connection_->handle(), file, durability == Durability::fsync);
   queue_.reserve(max_batch);
@@ -152,7 +154,9 @@ bool StoreWriter::urgent(const WriteOp& op) {
       [](const auto& typed) {
         using T = std::decay_t<decltype(typed)>;
         if constexpr (std::is_same_v<T, InsertMessageOp>) return typed.message.id == 0;  // else acknowledged already
-        else if constexpr (std::is_same_v<T, FlushOp> || std::is_same_v<T, PruneChunkOp>) return true;
+        else if constexpr (std::is_same_v<T, FlushOp> || std::is_same_v<T, PruneChunkOp> ||
+                           std::is_same_v<T, ResealChunkOp>)
+          return true;
         else return bool(typed.done);
       },
       op);
@@ -165,7 +169,9 @@ bool StoreWriter::retryable(const WriteOp& op) {
       [](const auto& typed) {
         using T = std::decay_t<decltype(typed)>;
         if constexpr (std::is_same_v<T, InsertMessageOp>) return typed.message.id > 0 || !typed.done;
-        else if constexpr (std::is_same_v<T, FlushOp> || std::is_same_v<T, PruneChunkOp>) return false;
+        else if constexpr (std::is_same_v<T, FlushOp> || std::is_same_v<T, PruneChunkOp> ||
+                           std::is_same_v<T, ResealChunkOp>)
+          return false;
         else return !typed.done;
       },
       op);
@@ -405,6 +411,14 @@ StoreWriter::Outcome StoreWriter::apply(WriteOp& op) {
 }
 
 StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
+  if (op.message.id == 0 && op.assigned_id == 0) {
+    // durability fsync: no intake record, so the id and the seal are ours,
+    // both once: after a failed transaction the batch is applied again.
+    op.assigned_id = next_id_++;
+    op.message.id = op.assigned_id;
+    sealed::seal_message(*cipher_, op.message);
+    op.message.id = 0;
+  }
   const NewMessage& m = op.message;
   if (m.id > 0) {
     if (m.id <= intake_applied_) return {m.id, {}};  // applied before a crash, replayed from the intake log
@@ -437,7 +451,7 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
   }
   // MessageStore::insert has refused a message listing a destination twice:
   // the primary key's failure would roll back every other write in the batch.
-  const std::int64_t id = m.id > 0 ? m.id : next_id_;
+  const std::int64_t id = m.id > 0 ? m.id : op.assigned_id;
   {
     sqlite::StatementUse insert(statements_->insert_message);
     insert->bind_text(1, m.channel);
@@ -449,13 +463,16 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
     insert->bind_text(7, m.message_type);
     insert->bind_text(8, m.control_id);
     insert->bind_text(9, m.patient_id);
-    insert->bind_text(10, m.error);
-    insert->bind_text(11, m.vars_json);
-    insert->bind_text(12, m.attributes_json);
+    // Blobs: sealed values are binary.
+    insert->bind_blob(10, m.error);
+    insert->bind_blob(11, m.vars_json);
+    insert->bind_blob(12, m.attributes_json);
     insert->bind(13, id);
     insert->bind_text(14, m.transformed_type);
     insert->bind_text(15, m.origin_channel);
     insert->bind(16, m.origin_message_id);
+    insert->bind(17, static_cast<std::int64_t>(sealed::key_id_of(m.raw)));
+    insert->bind_blob(18, m.patient_sealed);
     insert->run();
     next_id_ = std::max(next_id_, id + 1);  // a rolled-back batch leaves a gap, never a reused id
   }
@@ -477,7 +494,7 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
     bind_optional_blob(*insert, 8, row.sent_content);
     bind_optional_blob(*insert, 9, row.response);
     if (row.error) {
-      insert->bind_text(10, *row.error);
+      insert->bind_blob(10, *row.error);
     } else {
       insert->bind_null(10);
     }
@@ -499,7 +516,7 @@ StoreWriter::Outcome StoreWriter::apply(UpdateDeliveryOp& op) {
     bind_optional_blob(*update, 6, u.sent_content);
     bind_optional_blob(*update, 7, u.response);
     if (u.error) {
-      update->bind_text(8, *u.error);
+      update->bind_blob(8, *u.error);
     } else {
       update->bind_null(8);
     }
@@ -605,6 +622,8 @@ void StoreWriter::finish(WriteOp& op, const Outcome& outcome) {
             if (typed.done) typed.done(outcome.value, outcome.error);
           } else if constexpr (std::is_same_v<T, FlushOp>) {
             if (typed.done) typed.done();
+          } else if constexpr (std::is_same_v<T, ResealChunkOp>) {
+            if (typed.done) typed.done(outcome.value, outcome.changed, outcome.error);
           } else {
             if (typed.done) typed.done(outcome.error.empty(), outcome.error);
           }
@@ -622,6 +641,8 @@ void StoreWriter::fail(WriteOp& op, const std::string& error) {
             if (typed.done) typed.done(0, error);
           } else if constexpr (std::is_same_v<T, FlushOp>) {
             if (typed.done) typed.done();  // flush only promises the attempt is over
+          } else if constexpr (std::is_same_v<T, ResealChunkOp>) {
+            if (typed.done) typed.done(0, 0, error);
           } else {
             if (typed.done) typed.done(false, error);
           }

@@ -39,6 +39,9 @@ struct InsertMessageOp {
   // Updates to its deliveries that arrived in the same batch: the rows are
   // inserted in their final state instead of inserted, then updated.
   std::vector<DeliveryUpdate> folded;
+  // The id the writer gave a message without one (durability fsync), kept so
+  // that a batch applied again uses the id its values are sealed under.
+  std::int64_t assigned_id = 0;
 };
 struct UpdateDeliveryOp {
   DeliveryUpdate update;
@@ -64,7 +67,30 @@ struct PruneChunkOp {
 struct FlushOp {
   std::function<void()> done;
 };
-using WriteOp = std::variant<InsertMessageOp, UpdateDeliveryOp, PutValueOp, EraseValueOp, PruneChunkOp, FlushOp>;
+// The key pass (store_key_pass.cpp): re-seals the messages with id > after_id
+// (up to `limit` of them) not sealed with the current key, with their
+// deliveries, patient id hash and search words. done(last id looked at, 0
+// when there is none left; rows changed; error).
+struct ResealChunkOp {
+  std::int64_t after_id = 0;
+  // The highest id when the pass started: later messages are sealed with the
+  // current key already, and a pass chasing live traffic would never end.
+  std::int64_t through_id = 0;
+  int limit = 0;
+  std::function<void(std::int64_t last_id, std::int64_t changed, const std::string& error)> done;
+};
+// The key pass's other tables: writes the check values of `put_checks`, drops
+// those of `drop_checks`, and (reseal_values) re-seals the kv values.
+struct KeyTablesOp {
+  std::vector<std::pair<std::uint32_t, std::string>> put_checks;
+  std::vector<std::uint32_t> drop_checks;
+  bool reseal_values = false;
+  std::int64_t completed_key = 0;  // set: store_meta.sealed_key (every value is sealed with it)
+  bool optimize_indexes = false;   // merge message_keys and message_terms_fts (drops deleted entries)
+  MessageStore::Done done;
+};
+using WriteOp = std::variant<InsertMessageOp, UpdateDeliveryOp, PutValueOp, EraseValueOp, PruneChunkOp, FlushOp,
+                             ResealChunkOp, KeyTablesOp>;
 
 // Process-wide totals (all writers), for benchmarks and metrics.
 struct StoreWriterTotals {
@@ -87,8 +113,10 @@ class StoreWriter {
   using Applied = std::function<void(std::int64_t id)>;
 
   // Takes a connection to `file` already set up by prepare_writer_connection().
+  // `cipher` (outlives the writer) seals what arrives unsealed: inserts with
+  // durability fsync (no intake record), and the key pass.
   StoreWriter(std::unique_ptr<sqlite::Connection> connection, const std::filesystem::path& file,
-              Durability durability, Applied applied = {});
+              Durability durability, Applied applied = {}, const ValueCipher* cipher = nullptr);
   ~StoreWriter();  // commits what is queued, then stops
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -111,8 +139,9 @@ class StoreWriter {
   struct Statements;
   // Outcome of one operation inside a committed transaction.
   struct Outcome {
-    std::int64_t value = 0;  // inserted id, or deleted count
+    std::int64_t value = 0;  // inserted id, or deleted count, or the last id resealed
     std::string error;       // an operation-level failure (the transaction still commits)
+    std::int64_t changed = 0;  // ResealChunkOp: rows re-sealed
   };
 
   void run();
@@ -126,12 +155,15 @@ class StoreWriter {
   Outcome apply(EraseValueOp& op);
   Outcome apply(PruneChunkOp& op);
   Outcome apply(FlushOp&) { return {}; }
+  Outcome apply(ResealChunkOp& op);  // store_key_pass.cpp
+  Outcome apply(KeyTablesOp& op);
   void write_counters(const CounterMap& counters);
   static void finish(WriteOp& op, const Outcome& outcome);
   static bool urgent(const WriteOp& op);
   static bool retryable(const WriteOp& op);
   static void fail(WriteOp& op, const std::string& error);
 
+  const ValueCipher* cipher_;
   std::unique_ptr<sqlite::Connection> connection_;
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<WalCheckpointer> checkpointer_;

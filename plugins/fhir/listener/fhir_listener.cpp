@@ -104,10 +104,7 @@ class FhirListener : public Source {
     HttpServerOptions options;
     options.host = settings_.listen.host;
     options.port = settings_.listen.port;
-    options.tls.enabled = settings_.tls.enabled;
-    options.tls.cert = settings_.tls.cert;
-    options.tls.key = settings_.tls.key;
-    if (settings_.tls.verify_peer) options.tls.client_ca = settings_.tls.ca;
+    options.tls = settings_.tls;
     options.max_body_bytes = settings_.max_body;
     options.max_connections = settings_.max_connections;
     options.idle_timeout = settings_.idle_timeout;
@@ -130,6 +127,10 @@ class FhirListener : public Source {
     context_.log(LogLevel::info, "fhir: listening on " + std::string(settings_.tls.enabled ? "https" : "http") + "://" +
                                      settings_.listen.host + ":" + std::to_string(server_->port()) +
                                      settings_.rest.base_path + (repository_ ? " (repository)" : ""));
+    const std::string exposed = plaintext_listener_warning(
+        settings_.listen.host, server_->port(), settings_.tls.enabled,
+        "set tls: {enabled: true, cert: ..., key: ...} in this source, or listen on 127.0.0.1 (docs/security.md#tls)");
+    if (!exposed.empty()) context_.log(LogLevel::warn, "fhir: " + exposed);
     metrics_thread_ = std::thread([this] { publish_metrics_loop(); });
     return true;
   }

@@ -66,6 +66,8 @@ const SearchParamDef kStatus{"status", SearchParamType::token, "status", "The st
 const SearchParamDef kCode{"code", SearchParamType::token, "code", "A code (system|code) of the code element"};
 const SearchParamDef kPatient{"patient", SearchParamType::reference, "subject", "The patient (subject or patient)"};
 const SearchParamDef kSubject{"subject", SearchParamType::reference, "subject", "The subject (or patient)"};
+const SearchParamDef kCategory{"category", SearchParamType::token, "category", "A category (system|code)"};
+const SearchParamDef kScope{"scope", SearchParamType::token, "scope", "The consent scope (system|code)"};
 const SearchParamDef kDate{"date", SearchParamType::date, "date",
                            "The clinically relevant time (effective[x], period, performed[x], occurrence[x])"};
 
@@ -90,6 +92,8 @@ std::vector<SearchParamDef> search_params_for(std::string_view t) {
   if (t == "AllergyIntolerance") return {kIdentifier, kCode, kPatient};
   if (t == "Immunization") return {kIdentifier, kStatus, kPatient, kDate};
   if (any({"Specimen", "DocumentReference", "CarePlan"})) return {kIdentifier, kStatus, kPatient, kSubject};
+  // Consent.patient is indexed with the subject rows (patient and subject share them).
+  if (t == "Consent") return {kIdentifier, kStatus, kPatient, kCategory, kScope};
   return {};
 }
 

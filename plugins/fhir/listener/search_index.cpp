@@ -115,6 +115,8 @@ std::vector<IndexRow> index_rows(const json::object& r) {
     } else if (p == "gender" || p == "status") {
       std::string value = text_of(field(r, p));
       if (!value.empty()) rows.push_back({p, "", value});
+    } else if (p == "category" || p == "scope") {
+      add_coding(rows, p, field(r, p));
     } else if (p == "code") {
       add_coding(rows, p, field(r, "code"));
       add_coding(rows, p, field(r, "medicationCodeableConcept"));

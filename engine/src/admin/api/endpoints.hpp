@@ -24,6 +24,7 @@ void register_login(AdminRoutes& routes, AdminContext& context);            // P
 void register_session(AdminRoutes& routes, AdminContext& context);          // GET /api/session
 void register_users(AdminRoutes& routes, AdminContext& context);            // GET|POST /api/users, PUT|DELETE /api/users/{name}
 void register_tokens(AdminRoutes& routes, AdminContext& context);           // GET|POST /api/tokens, DELETE /api/tokens/{id}
+void register_key_rotation(AdminRoutes& routes, AdminContext& context);     // POST /api/keys/rotate, GET /api/keys/rotation
 void register_metrics(AdminRoutes& routes, AdminContext& context);          // GET /metrics (Prometheus)
 void register_openapi(AdminRoutes& routes, AdminContext& context);          // GET /api/openapi.json
 void register_console(AdminRoutes& routes, AdminContext& context);          // GET /{path...} (the web console)

@@ -22,6 +22,7 @@ void register_admin_api(AdminRoutes& routes, AdminContext& context) {
   register_session(routes, context);
   register_users(routes, context);
   register_tokens(routes, context);
+  register_key_rotation(routes, context);
   register_metrics(routes, context);
   register_openapi(routes, context);
   register_console(routes, context);  // the catch-all: after every /api route
