@@ -251,13 +251,16 @@ TEST_CASE("cluster: 3 nodes, 4 senders; a node SIGKILLed, then a NATS server: ev
 
   // The killed node comes back on its folders and takes work again: new
   // messages (sent to node 1) are processed by it too.
+  // (The NATS server first: a node starting while a stream's server is down
+  // can time out creating-or-checking the stream and refuse to start.)
+  nats.start(2);
+  REQUIRE(nats.wait_ready());
   nodes[1].start();
   {
     const bool up = nodes[1].wait_started();
     INFO(nodes[1].process->log());
     REQUIRE(up);
   }
-  nats.start(2);
   const auto rejoined_before = artery::testing::count_lines(out / "node2.txt");
   std::set<std::string> late;
   {
