@@ -32,7 +32,7 @@ int load_channel_files(int argc, char** argv, const char* command, ChannelFiles&
 
   std::vector<std::filesystem::path> paths(args.positional.begin(), args.positional.end());
   if (paths.empty()) paths.push_back(out.config.channels_dir);
-  out.channels = load_channels(paths, out.plugins, out.diagnostics);
+  out.channels = load_channels(paths, out.plugins, out.diagnostics, out.config.cluster.get());
   for (const auto& d : out.diagnostics) std::printf("%s\n", d.str().c_str());
   return 0;
 }

@@ -3,6 +3,7 @@
 // problem is reported at its file:line:col before anything is deployed.
 #include "config/channel_config.hpp"
 
+#include "cluster/clustered_channel.hpp"
 #include "config/closest_name.hpp"
 #include "config/connector_options_check.hpp"
 #include "config/map_fields.hpp"
@@ -27,7 +28,8 @@ using config::YamlSource;
 
 const std::vector<std::string> kChannelKeys = {"name",    "description", "enabled",   "source",       "script",
                                                "workers", "ack",         "retention", "destinations", "tests",
-                                               "consent"};
+                                               "consent",     "cluster"};
+const std::vector<std::string> kClusterKeys = {"stream", "replicas", "ack_wait", "max_deliver", "batch"};
 const std::vector<std::string> kSourceEngineKeys = {"type", "data_type"};
 const std::vector<std::string> kDestinationEngineKeys = {"name", "type", "enabled", "script", "retry", "after"};
 // The queue of router.route() deliveries has this name in every channel with a script.
@@ -113,6 +115,7 @@ class ChannelReader {
         if (dest.enabled) names.push_back(dest.name);  // a denied message must go somewhere that delivers
       channel.consent = read_consent_filter(*entry, names, channel.data_type, source_);
     }
+    if (const MapEntry* entry = fields.find("cluster")) channel.cluster = read_cluster(*entry);
 
     if (source_.error_count() == 0) out.config = std::move(channel);
     return out;
@@ -125,6 +128,33 @@ class ChannelReader {
     if (auto days = fields.number("days"))
       out.max_age = std::chrono::milliseconds(static_cast<std::int64_t>(*days * 86'400'000.0));
     if (auto count = fields.integer("count", 1)) out.max_count = *count;
+    return out;
+  }
+
+  ChannelClusterBlock read_cluster(const MapEntry& entry) {
+    ChannelClusterBlock out;
+    const YAML::Mark anchor = YamlSource::mark_of(entry.key_node);
+    out.location = source_.location(anchor);
+    out.line = anchor.line;
+    out.column = anchor.column;
+    MapFields fields(entry.value, anchor, "cluster", kClusterKeys, source_);
+    if (auto stream = fields.string("stream")) {
+      // JetStream refuses these in a stream name.
+      if (stream->empty() || stream->find_first_of(" \t.*>/\\") != std::string::npos)
+        fields.error(fields.find("stream")->value,
+                     "invalid stream name '" + *stream + "': no spaces, '.', '*', '>', '/' or '\\'");
+      out.stream = *stream;
+    }
+    if (auto replicas = fields.integer("replicas", 1, 5)) out.replicas = static_cast<int>(*replicas);
+    if (auto wait = fields.duration("ack_wait")) {
+      if (wait->count() < 1000) fields.error(fields.find("ack_wait")->value, "'ack_wait' in cluster must be at least 1s");
+      out.ack_wait = *wait;
+    }
+    if (auto deliver = fields.integer("max_deliver", -1, 1'000'000)) {
+      if (*deliver == 0) fields.error(fields.find("max_deliver")->value, "'max_deliver' must be -1 (unlimited) or at least 1");
+      out.max_deliver = static_cast<int>(*deliver);
+    }
+    if (auto batch = fields.integer("batch", 1, 10'000)) out.batch = static_cast<int>(*batch);
     return out;
   }
 
@@ -566,12 +596,14 @@ void check_routes(std::vector<ChannelConfig>& channels, const std::map<std::stri
 }  // namespace
 
 std::optional<ChannelConfig> load_channel(const fs::path& file, const PluginCatalog& plugins,
-                                          Diagnostics& diagnostics) {
-  return read_channel(file, plugins, diagnostics).config;
+                                          Diagnostics& diagnostics, const ClusterSettings* cluster) {
+  auto config = read_channel(file, plugins, diagnostics).config;
+  if (config && !split_clustered_channel(*config, cluster, plugins, diagnostics)) return std::nullopt;
+  return config;
 }
 
 std::vector<ChannelConfig> load_channels(const std::vector<fs::path>& paths, const PluginCatalog& plugins,
-                                         Diagnostics& diagnostics) {
+                                         Diagnostics& diagnostics, const ClusterSettings* cluster) {
   std::vector<fs::path> files;
   for (const auto& path : paths) {
     std::error_code ec;
@@ -607,7 +639,8 @@ std::vector<ChannelConfig> load_channels(const std::vector<fs::path>& paths, con
         continue;
       }
     }
-    if (loaded.config) out.push_back(std::move(*loaded.config));
+    if (loaded.config && split_clustered_channel(*loaded.config, cluster, plugins, diagnostics))
+      out.push_back(std::move(*loaded.config));
   }
   check_routes(out, owners, diagnostics);
   resolve_consent_servers(out, diagnostics);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,6 +79,23 @@ struct ChannelTestCase {
 
 enum class AckMode { after_store, after_delivery };
 
+// A channel's `cluster:` block (docs/cluster.md): the JetStream work queue
+// its messages pass through between the node that received them and the
+// node that processes them.
+struct ChannelClusterBlock {
+  std::string stream;  // default: ARTERY_<NAME>
+  int replicas = 3;
+  std::chrono::milliseconds ack_wait{30'000};
+  int max_deliver = 5;
+  int batch = 16;  // messages one node pulls at a time: smaller spreads the work more evenly
+  std::string location;  // "file:line:col" of the block
+  int line = 0, column = 0;  // the same, 0-based, for diagnostics made later
+};
+
+struct ChannelConfig;
+// The engine's `cluster:` block (cluster/cluster_settings.hpp).
+struct ClusterSettings;
+
 struct ChannelConfig {
   std::filesystem::path file;  // absolute path of the YAML
   std::string name;
@@ -92,6 +110,14 @@ struct ChannelConfig {
   std::vector<DestinationConfig> destinations;
   std::vector<ChannelTestCase> tests;
   std::optional<ConsentFilterConfig> consent;  // `consent:` (config/consent_config.hpp)
+  // Clustered (cluster/clustered_channel.hpp): `cluster` as written; once
+  // split, this config is the processing half (a nats source on the shared
+  // work queue, the script and destinations) and `cluster_ingress` the half
+  // that takes the channel's own source and publishes into the work queue.
+  std::optional<ChannelClusterBlock> cluster;
+  std::shared_ptr<const ChannelConfig> cluster_ingress;
+  // Set on an ingress half: the clustered channel it receives for.
+  std::string cluster_ingress_of;
 };
 
 // What the config loader needs to know about plugins (their option schemas).
@@ -110,11 +136,14 @@ class PluginCatalog {
 // Loads one channel file. Every problem goes to `diagnostics`; nullopt if any
 // was an error (an invalid channel never half-deploys).
 std::optional<ChannelConfig> load_channel(const std::filesystem::path& file, const PluginCatalog& plugins,
-                                          Diagnostics& diagnostics);
+                                          Diagnostics& diagnostics, const ClusterSettings* cluster = nullptr);
 
 // Loads channel files and directories (every *.yaml/*.yml inside, not
-// recursive); also reports duplicate channel names across files.
+// recursive); also reports duplicate channel names across files. `cluster`:
+// the engine's `cluster:` block, null when it has none; a channel with
+// `cluster:` is then an error, and with it such a channel is split in two.
 std::vector<ChannelConfig> load_channels(const std::vector<std::filesystem::path>& paths,
-                                         const PluginCatalog& plugins, Diagnostics& diagnostics);
+                                         const PluginCatalog& plugins, Diagnostics& diagnostics,
+                                         const ClusterSettings* cluster = nullptr);
 
 }  // namespace artery

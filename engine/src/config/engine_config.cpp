@@ -5,6 +5,7 @@
 #include <artery/http_server.hpp>
 #include <artery/option_reader.hpp>
 
+#include "cluster/cluster_settings.hpp"
 #include "config/connector_options_check.hpp"
 #include "config/map_fields.hpp"
 #include "config/option_value.hpp"
@@ -18,7 +19,7 @@ namespace {
 
 const std::vector<std::string> kEngineKeys = {"channels",  "data",  "plugins", "http",          "durability", "lua",
                                               "log_level", "admin", "alerts",  "metrics_public", "reload",
-                                              "storage"};
+                                              "storage",       "cluster"};
 const std::vector<std::string> kStorageKeys = {"encrypt", "key_file"};
 const std::vector<std::string> kReloadKeys = {"watch", "debounce"};
 const std::vector<std::string> kLuaKeys = {"instructions", "memory"};
@@ -299,6 +300,7 @@ std::optional<EngineConfig> load_engine_config(const std::filesystem::path& file
                          "'session_idle' in admin (default 8h) is longer than 'session_absolute' (default 24h)");
   }
   if (const config::MapEntry* alerts = fields.find("alerts")) read_alerts(*alerts, source, out.alerts);
+  if (const config::MapEntry* cluster = fields.find("cluster")) out.cluster = read_cluster_settings(*cluster, source);
   if (const config::MapEntry* reload = fields.find("reload")) {
     config::MapFields reload_fields(reload->value, config::YamlSource::mark_of(reload->key_node), "reload",
                                     kReloadKeys, source);

@@ -9,10 +9,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace artery {
+
+struct ClusterSettings;  // cluster/cluster_settings.hpp
 
 // artery.yaml's `admin:` block: how the admin API treats logins.
 struct AdminSettings {
@@ -43,6 +46,9 @@ struct EngineConfig {
   bool metrics_public = false;
   // `storage:` (docs/security.md, "Encryption at rest"); key_file "": <data>/artery.key.
   StoreEncryption storage;
+  // `cluster:` (docs/cluster.md): null on a single-node engine, which then
+  // never touches NATS.
+  std::shared_ptr<const ClusterSettings> cluster;
 };
 
 // Reads artery.yaml (all keys optional). nullopt with diagnostics on error.

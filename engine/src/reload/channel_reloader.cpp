@@ -106,7 +106,7 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
   // The whole folder, as start-up reads it: duplicate names and routes
   // between channels are checked across files.
   Diagnostics diagnostics;
-  auto configs = load_channels({settings_.channels_dir}, plugins_, diagnostics);
+  auto configs = load_channels({settings_.channels_dir}, plugins_, diagnostics, settings_.cluster.get());
   std::map<fs::path, ChannelConfig*> valid;
   for (auto& config : configs) valid[file_key(config.file)] = &config;
   std::map<fs::path, Diagnostics> problems;
@@ -166,7 +166,7 @@ ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
       // Its problems are in another file (a script that does not compile):
       // read alone again, the channel says which.
       Diagnostics own;
-      load_channel(file, plugins_, own);
+      load_channel(file, plugins_, own, settings_.cluster.get());
       error = own.empty() ? file.string() + ": the file did not load" : lines(own);
     }
     if (error.empty() && config->enabled) {

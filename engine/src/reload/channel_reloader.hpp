@@ -32,6 +32,7 @@ struct ChannelReloaderSettings {
   std::filesystem::path plugins_dir;
   std::filesystem::path data_dir;
   lua::Limits lua_limits;
+  std::shared_ptr<const ClusterSettings> cluster;  // artery.yaml's `cluster:`; null: none
 };
 
 class ChannelReloader {

@@ -29,10 +29,13 @@ std::string attributes_json(const Message& message) {
 }
 
 // The answer for `ack: after-delivery`: the first destination's outcome.
-Disposition delivery_disposition(std::int64_t message_id, const SendResult& result) {
+// `relay`: false for a clustered channel's ingress half, whose destination's
+// response (a JetStream PubAck) means nothing to the sender: the source then
+// answers as after a store (an AA it builds itself).
+Disposition delivery_disposition(std::int64_t message_id, const SendResult& result, bool relay = true) {
   Disposition reply;
   reply.message_id = message_id;
-  reply.response = result.response;
+  if (relay) reply.response = result.response;
   if (result.status == SendResult::Status::sent) {
     reply.status = Disposition::Status::accepted;
   } else {
@@ -379,7 +382,7 @@ bool ChannelRuntime::start_impl(std::shared_ptr<ChannelRuntime> predecessor, std
   for (int i = 0; !inline_ && i < config_.workers; ++i)
     workers_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
 
-  if (!start_source(error)) {
+  if (!start_source(error) || !start_ingress_half(predecessor, error)) {
     stop_parts();
     state_ = ChannelState::failed;
     return false;
@@ -387,6 +390,22 @@ bool ChannelRuntime::start_impl(std::shared_ptr<ChannelRuntime> predecessor, std
   state_ = ChannelState::started;
   logger::info(config_.name, "started (" + std::to_string(destinations_.size()) + " destinations, " +
                                  std::to_string(std::max(1, config_.workers)) + " workers)");
+  return true;
+}
+
+bool ChannelRuntime::start_ingress_half(std::shared_ptr<ChannelRuntime> predecessor, std::string& error) {
+  if (!config_.cluster_ingress) return true;
+  RuntimeEnvironment environment = env_;
+  environment.channels = nullptr;  // it only publishes into the work queue
+  auto half = std::make_shared<ChannelRuntime>(*config_.cluster_ingress, std::move(environment));
+  // Beside a running predecessor, its ingress half hands over its listening socket.
+  std::shared_ptr<ChannelRuntime> previous = predecessor ? predecessor->ingress_half_ : nullptr;
+  const bool started = previous ? half->start_beside(previous, error) : half->start(error);
+  if (!started) {
+    error = "cluster ingress: " + error;
+    return false;
+  }
+  ingress_half_ = std::move(half);
   return true;
 }
 
@@ -416,6 +435,7 @@ void ChannelRuntime::pause() {
     std::unique_lock lock(routing_mutex_);
     routable_ = false;
   }
+  if (ingress_half_) ingress_half_->pause();
   if (source_) source_->stop();
   source_ = {};
   state_ = ChannelState::paused;
@@ -425,6 +445,7 @@ void ChannelRuntime::pause() {
 bool ChannelRuntime::resume(std::string& error) {
   if (state_ != ChannelState::paused) return state_ == ChannelState::started;
   if (!start_source(error)) return false;  // stays paused: the operator can try again
+  if (ingress_half_ && !ingress_half_->resume(error)) return false;
   state_ = ChannelState::started;
   logger::info(config_.name, "resumed");
   return true;
@@ -440,6 +461,12 @@ void ChannelRuntime::stop() {
 }
 
 void ChannelRuntime::stop_parts() {
+  // A clustered channel's ingress half first: no new message enters the work
+  // queue from here while the processing half stops.
+  if (ingress_half_) {
+    ingress_half_->stop();
+    ingress_half_.reset();
+  }
   // Order matters: the source first (its in-flight messages still need the
   // workers), then the workers drain, then every commit lands, then delivery.
   {
@@ -577,6 +604,7 @@ void ChannelRuntime::take_over() {
   // cannot overtake one (ack: after-delivery's early outcomes).
   if (env_.store) env_.store->flush();
   deliver_on_start_ = true;
+  if (ingress_half_) ingress_half_->take_over();
   for (auto& destination : destinations_) destination->start_delivering();
   if (router_) router_->start_delivering();
 }
@@ -812,7 +840,7 @@ void ChannelRuntime::committed(std::int64_t id, const std::string& error, std::s
     delivery.payload = summary.delivery_contents.back();
     router_->enqueue(std::move(delivery));
   }
-  if (early) ingress->done(delivery_disposition(id, *early));
+  if (early) ingress->done(delivery_disposition(id, *early, config_.cluster_ingress_of.empty()));
   else if (!wait_for_delivery) ingress->done(std::move(reply));
 }
 
@@ -829,7 +857,7 @@ void ChannelRuntime::final_outcome(std::int64_t message_id, const SendResult& re
     done = std::move(it->second);
     waiting_.erase(it);
   }
-  done(delivery_disposition(message_id, result));
+  done(delivery_disposition(message_id, result, config_.cluster_ingress_of.empty()));
 }
 
 std::int64_t ChannelRuntime::purge_queued(const std::string& destination, const std::string& reason) {

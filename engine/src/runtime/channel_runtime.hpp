@@ -196,6 +196,12 @@ class ChannelRuntime final : public SourceHost, public FailedMessageHost {
   // recovered from an earlier run) is dropped rather than kept forever.
   std::map<std::int64_t, SendResult> early_outcomes_;
   std::int64_t committed_through_ = 0;
+
+  // A clustered channel (cluster/clustered_channel.hpp): this runtime is its
+  // processing half, and this one its ingress half (config_.cluster_ingress),
+  // started after it and stopped, paused and resumed with it.
+  std::shared_ptr<ChannelRuntime> ingress_half_;
+  bool start_ingress_half(std::shared_ptr<ChannelRuntime> predecessor, std::string& error);
 };
 
 }  // namespace artery

@@ -37,7 +37,7 @@ bool Engine::start(std::string& error) {
   plugins_.load_directory(config_.plugins_dir);
 
   Diagnostics diagnostics;
-  auto configs = load_channels({config_.channels_dir}, plugins_, diagnostics);
+  auto configs = load_channels({config_.channels_dir}, plugins_, diagnostics, config_.cluster.get());
   // A file with problems deploys nothing: its problems, then one line saying
   // so, and one failure per file for the summary.
   for (std::size_t i = 0; i < diagnostics.size(); ++i) {
@@ -78,7 +78,8 @@ bool Engine::start(std::string& error) {
 }
 
 void Engine::start_reload(const std::vector<ChannelConfig>& loaded) {
-  ChannelReloaderSettings settings{config_.channels_dir, config_.plugins_dir, config_.data_dir, config_.lua_limits};
+  ChannelReloaderSettings settings{config_.channels_dir, config_.plugins_dir, config_.data_dir, config_.lua_limits,
+                                   config_.cluster};
   reloader_ = std::make_unique<ChannelReloader>(std::move(settings), plugins_, *registry_,
                                                 [this](const ChannelChange& change) {
                                                   // A failed reload is an alert event like a rule's.
