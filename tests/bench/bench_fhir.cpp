@@ -7,6 +7,11 @@
 // Each case runs 3 times, the cases alternated round by round, and prints
 // its medians and its throughput as a share of the echo of the same round
 // (ARTERY_BENCH_SECONDS sets the seconds per case, default 3).
+//
+// Two engines run side by side, one with `storage: {encrypt: true}` in its
+// artery.yaml (the repository seals every version and hashes its search
+// index, the engine's store seals the message) and one without; each case
+// runs against both in the same round, so "encryption on" is next to "off".
 #include "support/engine_process.hpp"
 #include "support/loopback.hpp"
 
@@ -16,6 +21,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <cstdio>
 #include <string>
@@ -142,7 +148,7 @@ void print_case(const Case& c) {
   }
   std::string each;
   for (double x : per_second) each += (each.empty() ? "" : " ") + std::to_string(static_cast<long>(x));
-  std::printf("  %-38s %8.0f req/s", c.name.c_str(), median(per_second));
+  std::printf("  %-50s %8.0f req/s", c.name.c_str(), median(per_second));
   if (c.echo)
     std::printf("          ");
   else
@@ -180,50 +186,71 @@ int main() {
     return client.request("POST", "/echo", kPatient, answer) == 201;
   };
 
-  TempDir dir("artery-bench-fhir");
-  const int port = free_port();
-  write_text(dir / "channels/ehr.yaml", "name: ehr\nsource:\n  type: fhir\n  listen: 127.0.0.1:" + std::to_string(port) +
-                                            "\n  repository: true\n  handler_threads: 4\n");
-  EngineProcess engine({"run", "--channels", (dir / "channels").string(), "--data", (dir / "data").string(), "--http",
-                        "off", "--log-level", "warn"},
-                       dir / "engine.log");
-  if (!eventually([&] { KeepAliveClient c(port); return c.ok(); }, std::chrono::seconds(20))) {
-    std::fprintf(stderr, "engine did not start:\n%s\n", engine.log().c_str());
-    return 1;
-  }
-  std::mutex ids_mutex;
-  std::vector<std::string> ids;
-  auto create = [&](int, long, KeepAliveClient& client) {
-    std::string answer;
-    if (client.request("POST", "/fhir/Patient", kPatient, answer) != 201) return false;
-    auto at = answer.find("\"id\":\"");
-    if (at == std::string::npos) return false;
-    std::lock_guard lock(ids_mutex);
-    ids.push_back(answer.substr(at + 6, answer.find('"', at + 6) - at - 6));
-    return true;
+  // One engine per setting, each with its own data folder and port.
+  struct Engine {
+    TempDir dir{"artery-bench-fhir"};
+    int port = free_port();
+    std::unique_ptr<EngineProcess> process;
+    std::mutex ids_mutex;
+    std::vector<std::string> ids;
   };
-  auto read = [&](int c, long n, KeepAliveClient& client) {
-    std::string answer;
-    const std::string& id = ids[static_cast<std::size_t>(c * 7919 + n * 104729) % ids.size()];
-    return client.request("GET", "/fhir/Patient/" + id, "", answer) == 200;
+  Engine engines[2];  // [0] encryption off, [1] on
+  for (int e = 0; e < 2; ++e) {
+    Engine& engine = engines[e];
+    write_text(engine.dir / "channels/ehr.yaml", "name: ehr\nsource:\n  type: fhir\n  listen: 127.0.0.1:" +
+                                                     std::to_string(engine.port) +
+                                                     "\n  repository: true\n  handler_threads: 4\n");
+    write_text(engine.dir / "artery.yaml",
+               e == 1 ? "storage:\n  encrypt: true\n  key_file: " + (engine.dir / "artery.key").string() + "\n" : "{}\n");
+    engine.process = std::make_unique<EngineProcess>(
+        std::vector<std::string>{"run", "--config", (engine.dir / "artery.yaml").string(), "--channels",
+                                 (engine.dir / "channels").string(), "--data", (engine.dir / "data").string(), "--http",
+                                 "off", "--log-level", "warn"},
+        engine.dir / "engine.log");
+    if (!eventually([&] { KeepAliveClient c(engine.port); return c.ok(); }, std::chrono::seconds(20))) {
+      std::fprintf(stderr, "engine did not start:\n%s\n", engine.process->log().c_str());
+      return 1;
+    }
+  }
+  auto create_on = [&](Engine& engine) {
+    return [&engine](int, long, KeepAliveClient& client) {
+      std::string answer;
+      if (client.request("POST", "/fhir/Patient", kPatient, answer) != 201) return false;
+      auto at = answer.find("\"id\":\"");
+      if (at == std::string::npos) return false;
+      std::lock_guard lock(engine.ids_mutex);
+      engine.ids.push_back(answer.substr(at + 6, answer.find('"', at + 6) - at - 6));
+      return true;
+    };
+  };
+  auto read_on = [&](Engine& engine) {
+    return [&engine](int c, long n, KeepAliveClient& client) {
+      std::string answer;
+      const std::string& id = engine.ids[static_cast<std::size_t>(c * 7919 + n * 104729) % engine.ids.size()];
+      return client.request("GET", "/fhir/Patient/" + id, "", answer) == 200;
+    };
   };
   run(echo_server.port(), 4, 0.5, echo);  // warm-up
-  run(port, 4, 1.0, create);
+  for (auto& engine : engines) run(engine.port, 4, 1.0, create_on(engine));
 
   std::vector<Case> cases = {{"echo, 1 connection", 1, true, {}, {}},
-                             {"echo, 8 connections", 8, true, {}, {}},
-                             {"create POST Patient, 1 connection", 1, false, {}, {}},
-                             {"create POST Patient, 8 connections", 8, false, {}, {}},
-                             {"read GET Patient/[id], 1 connection", 1, false, {}, {}},
-                             {"read GET Patient/[id], 8 connections", 8, false, {}, {}}};
+                             {"echo, 8 connections", 8, true, {}, {}}};
+  // Off and on next to each other, case by case.
+  for (const char* what : {"create POST Patient", "read GET Patient/[id]"})
+    for (int connections : {1, 8})
+      for (const char* setting : {"", " [encrypted]"})
+        cases.push_back({std::string(what) + ", " + std::to_string(connections) + (connections == 1 ? " connection" : " connections") +
+                             setting,
+                         connections, false, {}, {}});
   for (int round = 0; round < rounds; ++round) {
     for (auto& c : cases) {
+      Engine& engine = engines[c.name.find("[encrypted]") != std::string::npos ? 1 : 0];
       if (c.echo)
         c.rounds.push_back(run(echo_server.port(), c.connections, seconds, echo));
       else if (c.name.rfind("create", 0) == 0)
-        c.rounds.push_back(run(port, c.connections, seconds, create));
+        c.rounds.push_back(run(engine.port, c.connections, seconds, create_on(engine)));
       else
-        c.rounds.push_back(run(port, c.connections, seconds, read));
+        c.rounds.push_back(run(engine.port, c.connections, seconds, read_on(engine)));
     }
     for (auto& c : cases) {
       const Case& reference = cases[c.connections == 1 ? 0 : 1];
@@ -237,7 +264,20 @@ int main() {
               "the same round; [each round's req/s]. Echo: the bare HttpServer, same ~%zu B body, this process.\n",
               rounds, seconds, kPatient.size());
   for (const auto& c : cases) print_case(c);
-  std::printf("  (%zu Patients in the repository at the end)\n", ids.size());
-  engine.stop(SIGTERM);
+  // Encryption's cost: each on/off pair's medians.
+  std::printf("encryption on vs off (median req/s):\n");
+  for (std::size_t i = 2; i + 1 < cases.size(); i += 2) {
+    auto med = [](const Case& c) {
+      std::vector<double> v;
+      for (const auto& r : c.rounds) v.push_back(r.per_second);
+      return median(v);
+    };
+    const double off = med(cases[i]), on = med(cases[i + 1]);
+    std::printf("  %-50s off %8.0f   on %8.0f   cost %5.1f %%\n", cases[i].name.c_str(), off, on,
+                off > 0 ? 100.0 * (off - on) / off : 0.0);
+  }
+  std::printf("  (%zu Patients in the plain repository, %zu in the encrypted one at the end)\n", engines[0].ids.size(),
+              engines[1].ids.size());
+  for (auto& engine : engines) engine.process->stop(SIGTERM);
   return 0;
 }

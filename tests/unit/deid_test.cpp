@@ -101,7 +101,7 @@ const std::map<std::string, std::vector<std::string>>& hl7_identifiers() {
        {"000322330", "DOE", "19941201", "3003 TESTING RD", "LOT 92", "BOULDER", "12345-2144", "(103)144-1441",
         "1443441", "1055989633", "1123456771", "MITCHELL", "HILA", "1234567891", "ORD777999", "432344432",
         "GORD874299", "5742200012", "Radon", "Nicholas", "1780850958", "JOHNSON", "VALERIE", "3738931392",
-        "PN_Radon", "5742200445", "Natasha", "BOYLE", "KRISTEN", "08/22/2023", "Base64 encoded"}},
+        "PN_Radon", "5742200445", "Natasha", "BOYLE", "KRISTEN", "08/22/2023", "Base64 encoded", "Gresco"}},
       {"omd_o03_v25_hapi_diet_repeats.hl7",
        {"CIPNUM", "CIPTWO", "DUMAS", "VICTOR HUGO", "ZAPATA", "19740325", "100002739", "HERNAME"}},
       {"oml_o21_v251_hapi_lab_order.hl7",

@@ -85,6 +85,10 @@ const std::vector<Pattern>& free_text_patterns() {
       {std::regex(R"(\b0\d{2,4} \d{3,4} ?\d{3,4}\b)", kFlags), "[PHONE]", [](const Facts& f) { return f.digits >= 9; }},
       {std::regex(R"(\b(Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+[A-Z][A-Za-z'-]+(\s+[A-Z][A-Za-z'-]+)?)", kFlags), "[NAME]", [](const Facts& f) { return f.upper; }},
       {std::regex(R"(\b[A-Z][A-Z'-]+, [A-Z][A-Z'-]+( [A-Z]\b)?)", kFlags), "[NAME]", [](const Facts& f) { return f.comma && f.upper; }},
+      // A person after a label that names a role in the report ("Received
+      // From : K Gresco (Lab)", "Read Back : K Boyle", "Verified by J Smith"):
+      // an initial and a surname, or a given name and a surname.
+      {std::regex(R"(\b((received from|read back|notified|called to|reported by|verified by|signed by|performed by|collected by|reviewed by|ordered by|dictated by|transcribed by|read back by|attending|technician)\s*:?\s*)([A-Z]\.?\s?[A-Z][A-Za-z'-]+|[A-Z][a-z'-]+\s+[A-Z][A-Za-z'-]+))", kIcase), "$1[NAME]", [](const Facts& f) { return f.upper; }},
       // Not a part of an OID or a decimal number.
       {std::regex(R"((^|[^0-9A-Za-z.])[A-Za-z]{0,3}\d{6,}[A-Za-z]?(?![0-9A-Za-z]|\.[0-9]))", kFlags), "$1[ID]", [](const Facts& f) { return f.digit_run >= 6; }},
   };

@@ -82,7 +82,7 @@ class FhirListener : public Source {
     try {
       if (settings_.repository) {
         const auto file = context_.data_dir() / "fhir" / (context_.channel() + ".sqlite");
-        repository_ = std::make_unique<Repository>(file);
+        repository_ = std::make_unique<Repository>(file, context_.value_cipher(), context_.channel());
       }
       api_ = std::make_unique<FhirRestApi>(settings_.rest, repository_.get(), authorization_, context_);
       if (!settings_.seed.empty() && repository_->empty()) {

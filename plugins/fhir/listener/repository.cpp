@@ -1,8 +1,11 @@
 #include "listener/repository.hpp"
 
+#include <boost/json.hpp>
+
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace artery::fhir {
 namespace {
@@ -12,6 +15,8 @@ void bind_all(SqliteStatement& s, const std::vector<SqlValue>& binds, int first 
   for (const auto& b : binds) {
     if (const auto* text = std::get_if<std::string>(&b))
       s.bind(i++, *text);
+    else if (const auto* blob = std::get_if<SqlBlob>(&b))
+      s.bind_blob(i++, blob->bytes);
     else
       s.bind(i++, std::get<std::int64_t>(b));
   }
@@ -24,13 +29,26 @@ std::string from_where(const SearchQuery& q) {
   return " FROM resources r WHERE r.type = ?" + std::to_string(q.binds.size() + 1) + " AND r.deleted = 0" + q.where;
 }
 
+// The meta row whose sealed value's key is the key of the last complete
+// sealing pass (or the first key, for a repository sealed from its start).
+constexpr const char* kProbeName = "sealed_with";
+// 1 while rows written before encryption was on may remain.
+constexpr const char* kPlainName = "plain_rows";
+constexpr std::size_t kSealBatch = 256;
+
 }  // namespace
 
-Repository::Repository(const std::filesystem::path& file) : file_(file) {
+Repository::Repository(const std::filesystem::path& file, const ValueCipher& cipher, std::string channel)
+    : file_(file), cipher_(cipher), channel_(std::move(channel)) {
   writer_db_ = std::make_unique<SqliteDb>(file);
   writer_db_->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   ResourceStore::create_schema(*writer_db_);
   SearchIndex::create_schema(*writer_db_);
+  writer_db_->exec("CREATE TABLE IF NOT EXISTS repository_meta (name TEXT PRIMARY KEY, value) WITHOUT ROWID;");
+  // What is deleted or replaced (plaintext the sealing pass replaces, an
+  // update's old index rows) is zeroed, not left in free space.
+  if (cipher.enabled()) writer_db_->exec("PRAGMA secure_delete = ON;");
+  open_sealing_state();
   checkpointer_ = std::make_unique<WalCheckpointer>(*writer_db_, file);
   writer_ = std::thread([this] { writer_loop(); });
 }
@@ -80,22 +98,168 @@ class Repository::ReaderLease {
 
 std::optional<StoredVersion> Repository::current(const std::string& type, const std::string& id) {
   ReaderLease r(*this);
-  return ResourceStore(r.db()).current(type, id);
+  return store(r.db()).current(type, id);
 }
 
 std::optional<StoredVersion> Repository::version(const std::string& type, const std::string& id, std::int64_t v) {
   ReaderLease r(*this);
-  return ResourceStore(r.db()).version(type, id, v);
+  return store(r.db()).version(type, id, v);
 }
 
 std::vector<StoredVersion> Repository::history(const std::string& type, const std::string& id) {
   ReaderLease r(*this);
-  return ResourceStore(r.db()).history(type, id);
+  return store(r.db()).history(type, id);
 }
 
 bool Repository::empty() {
   ReaderLease r(*this);
-  return ResourceStore(r.db()).empty();
+  return store(r.db()).empty();
+}
+
+std::shared_ptr<const SearchTerms> Repository::terms() const {
+  std::lock_guard lock(terms_mutex_);
+  return terms_;
+}
+
+void Repository::rebuild_terms(bool plain_rows_remain) {
+  auto terms = std::make_shared<const SearchTerms>(cipher_, plain_rows_remain);
+  std::lock_guard lock(terms_mutex_);
+  terms_ = std::move(terms);
+}
+
+void Repository::open_sealing_state() {
+  SqliteDb& db = *writer_db_;
+  std::optional<std::string> probe;
+  bool plain_rows = false;
+  {
+    SqliteStatement s(db, "SELECT name, value FROM repository_meta");
+    while (s.step()) {
+      if (s.text(0) == kProbeName) probe = s.text(1);
+      if (s.text(0) == kPlainName) plain_rows = s.integer(1) != 0;
+    }
+  }
+  const std::string probe_identity = "fhir/" + channel_ + "/" + kProbeName;
+  if (!cipher_.enabled()) {
+    if (probe)
+      throw std::runtime_error("fhir repository " + file_.string() +
+                               " is encrypted, and the engine's storage encryption is off: start it with "
+                               "storage.encrypt and the key the repository was sealed with");
+    rebuild_terms(false);
+    return;
+  }
+  if (probe) {
+    try {
+      cipher_.open(*probe, probe_identity);
+    } catch (const ValueTampered& e) {
+      throw std::runtime_error("fhir repository " + file_.string() +
+                               " is sealed with a key the engine does not have (" + e.what() + ")");
+    }
+    probe_ = *probe;
+  } else {
+    // First start with encryption on: versions already stored are plaintext.
+    plain_rows = !store(db).empty() || SqliteStatement(db, "SELECT 1 FROM resource_versions LIMIT 1").step();
+    probe_ = cipher_.seal("", probe_identity);
+    SqliteStatement put(db, "INSERT OR REPLACE INTO repository_meta (name, value) VALUES (?1, ?2), (?3, ?4)");
+    put.bind(1, kProbeName).bind_blob(2, probe_).bind(3, kPlainName).bind(4, std::int64_t{plain_rows ? 1 : 0});
+    put.step();
+    if (!plain_rows) {  // sealed from its first row: nothing to pass over
+      rebuild_terms(false);
+      return;
+    }
+  }
+  rebuild_terms(plain_rows);
+  sealing_ = plain_rows || !cipher_.sealed_with_current_key(probe_);
+}
+
+void Repository::seal(std::vector<PlannedWrite>& writes) {
+  if (!cipher_.enabled()) return;
+  auto terms = this->terms();
+  ResourceStore sealer(*writer_db_, cipher_, channel_);  // seal() touches no connection
+  for (auto& w : writes) {
+    w.version.json = sealer.seal(w.version);
+    // A rotation since the terms were built: hash under the key that sealed.
+    if (w.version.json.compare(4, 4, terms->current_key_id()) != 0) {
+      rebuild_terms(terms->plain_rows_remain());
+      terms = this->terms();
+    }
+    w.rows = terms->blind(std::move(w.rows));
+  }
+}
+
+// Rows after the cursor, sealed again under the current key when they are
+// plaintext or under an older key; a resource's index rows are hashed again
+// with its current version. A row that does not open (tampered) is left as
+// it is: reading it answers 500, and the pass goes on.
+bool Repository::seal_next_batch() {
+  struct Row {
+    std::string type, id, json;
+    std::int64_t version;
+  };
+  std::vector<Row> rows;
+  SqliteDb& db = *writer_db_;
+  {
+    SqliteStatement s(db,
+                      "SELECT type, id, version, json FROM resource_versions WHERE (type, id, version) > (?1, ?2, ?3) "
+                      "ORDER BY type, id, version LIMIT " + std::to_string(kSealBatch));
+    s.bind(1, cursor_type_).bind(2, cursor_id_).bind(3, cursor_version_);
+    while (s.step()) rows.push_back({s.text(0), s.text(1), s.text(3), s.integer(2)});
+  }
+  const auto terms = this->terms();
+  transaction([&] {
+    ResourceStore versions = store(db);
+    SearchIndex index(db);
+    for (const auto& row : rows) {
+      if (cipher_.sealed_with_current_key(row.json)) continue;
+      const std::string identity = ResourceStore::row_identity(channel_, row.type, row.id, row.version);
+      std::string json;
+      try {
+        json = cipher_.open(row.json, identity);
+      } catch (const ValueTampered&) {
+        continue;
+      }
+      versions.reseal(row.type, row.id, row.version, cipher_.seal(json, identity));
+      SqliteStatement current(db, "SELECT version, deleted FROM resources WHERE type = ?1 AND id = ?2",
+                              SqliteStatement::Prepared::kept);
+      current.bind(1, row.type).bind(2, row.id);
+      if (!current.step() || current.integer(0) != row.version) continue;
+      const bool deleted = current.integer(1) != 0;
+      std::vector<IndexRow> index_rows_now;
+      if (!deleted) {
+        boost::system::error_code ec;
+        auto parsed = boost::json::parse(json, ec);
+        if (ec || !parsed.is_object()) continue;  // not ours to judge; its old rows stay
+        index_rows_now = index_rows(parsed.get_object());
+      }
+      index.replace(row.type, row.id, terms->blind(std::move(index_rows_now)));
+    }
+  });
+  if (!rows.empty()) {
+    cursor_type_ = rows.back().type;
+    cursor_id_ = rows.back().id;
+    cursor_version_ = rows.back().version;
+  }
+  if (rows.size() == kSealBatch) return true;
+  cursor_type_.clear();
+  cursor_id_.clear();
+  cursor_version_ = -1;
+  // Done: every row is sealed under the key the probe is now sealed with,
+  // unless the key changed during the pass (another rotation): then again.
+  const std::string probe = cipher_.seal("", "fhir/" + channel_ + "/" + kProbeName);
+  if (probe.compare(4, 4, terms->current_key_id()) != 0) {
+    rebuild_terms(terms->plain_rows_remain());
+    return true;
+  }
+  probe_ = probe;
+  transaction([&] {
+    SqliteStatement put(db, "INSERT OR REPLACE INTO repository_meta (name, value) VALUES (?1, ?2), (?3, 0)");
+    put.bind(1, kProbeName).bind_blob(2, probe_).bind(3, kPlainName);
+    put.step();
+  });
+  rebuild_terms(false);
+  // The pages that held plaintext are rewritten in the database now, not
+  // only in the WAL (best effort: a reader may hold the WAL a while longer).
+  sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  return false;
 }
 
 std::vector<std::string> Repository::match_ids(const SearchQuery& q, std::int64_t limit) {
@@ -131,23 +295,23 @@ SearchResult Repository::search(const SearchQuery& q) {
     page.bind(static_cast<int>(q.binds.size()) + 1, q.type);
     while (page.step()) ids.push_back(page.text(0));
   }
-  ResourceStore store(r.db());
+  ResourceStore versions = store(r.db());
   for (const auto& id : ids)
-    if (auto v = store.current(q.type, id)) result.matches.push_back(std::move(*v));
-  if (!q.includes.empty() && !ids.empty()) {
+    if (auto v = versions.current(q.type, id)) result.matches.push_back(std::move(*v));
+  if (!q.includes.empty()) {
+    // The references come from the matches themselves, not the index: with
+    // encryption on, the index holds only their hashes.
     std::vector<std::pair<std::string, std::string>> seen;
-    SqliteStatement refs(r.db(), "SELECT system, value FROM search_index WHERE type = ?1 AND id = ?2 AND param = ?3",
-                         SqliteStatement::Prepared::kept);
-    for (const auto& id : ids) {
-      for (const auto& include : q.includes) {
-        refs.reset();
-        refs.bind(1, q.type).bind(2, id).bind(3, include);
-        while (refs.step()) {
-          std::pair<std::string, std::string> key{refs.text(0), refs.text(1)};
-          if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-          seen.push_back(key);
-          if (auto v = store.current(key.first, key.second); v && !v->deleted) result.included.push_back(std::move(*v));
-        }
+    for (const auto& match : result.matches) {
+      boost::system::error_code ec;
+      auto parsed = boost::json::parse(match.json, ec);
+      if (ec || !parsed.is_object()) continue;
+      for (const auto& row : index_rows(parsed.get_object())) {
+        if (std::find(q.includes.begin(), q.includes.end(), row.param) == q.includes.end()) continue;
+        std::pair<std::string, std::string> key{row.system, row.value};
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        seen.push_back(key);
+        if (auto v = versions.current(key.first, key.second); v && !v->deleted) result.included.push_back(std::move(*v));
       }
     }
   }
@@ -156,7 +320,7 @@ SearchResult Repository::search(const SearchQuery& q) {
 }
 
 void Repository::apply(SqliteDb& db, const std::vector<PlannedWrite>& writes) {
-  ResourceStore store(db);
+  ResourceStore store(db, cipher_, channel_);
   SearchIndex index(db);
   for (const auto& w : writes) {
     store.put(w.version);
@@ -165,9 +329,18 @@ void Repository::apply(SqliteDb& db, const std::vector<PlannedWrite>& writes) {
 }
 
 void Repository::commit(std::vector<PlannedWrite> writes, std::function<void(const std::string&)> after) {
+  std::string error;
+  try {
+    seal(writes);
+  } catch (const std::exception& e) {
+    // Answered through the writer like any failed write, so the caller's
+    // `after` (which releases its write lock) still runs, in order.
+    error = std::string("sealing failed: ") + e.what();
+    writes.clear();
+  }
   {
     std::lock_guard lock(queue_mutex_);
-    queue_.push_back({std::move(writes), std::move(after)});
+    queue_.push_back({std::move(writes), std::move(after), std::move(error)});
   }
   queue_cv_.notify_one();
 }
@@ -208,6 +381,7 @@ void Repository::transaction(const std::function<void()>& writes) {
 // so one bad write still fails alone.
 std::vector<std::string> Repository::write_batch(const std::vector<Job>& jobs) {
   std::vector<std::string> errors(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) errors[i] = jobs[i].error;
   if (std::all_of(jobs.begin(), jobs.end(), [](const Job& j) { return j.writes.empty(); })) return errors;
   try {
     transaction([&] {
@@ -232,13 +406,32 @@ std::vector<std::string> Repository::write_batch(const std::vector<Job>& jobs) {
 }
 
 void Repository::writer_loop() {
+  bool pass_failed = false;
   while (true) {
     std::vector<Job> jobs;
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
+      // While sealing, a batch of the pass runs whenever no write waits.
+      // Otherwise a look once a second for a key rotation.
+      if (!sealing_ || pass_failed)
+        queue_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;  // an unfinished pass resumes at the next start
       jobs.swap(queue_);
+    }
+    if (jobs.empty()) {
+      if (!sealing_ && cipher_.enabled() && !cipher_.sealed_with_current_key(probe_)) {
+        rebuild_terms(false);  // the keys changed: queries try every readable key
+        sealing_ = true;
+      }
+      if (sealing_) {
+        try {
+          sealing_ = seal_next_batch();
+          pass_failed = false;
+        } catch (const std::exception&) {
+          pass_failed = true;  // busy or a full disk: again in a second
+        }
+      }
+      continue;
     }
     const std::vector<std::string> errors = write_batch(jobs);
     for (std::size_t i = 0; i < jobs.size(); ++i) {

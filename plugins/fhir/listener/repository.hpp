@@ -6,9 +6,13 @@
 #include "listener/resource_store.hpp"
 #include "listener/search_index.hpp"
 #include "listener/search_query.hpp"
+#include "listener/search_terms.hpp"
 #include "listener/sqlite_db.hpp"
 #include "listener/wal_checkpointer.hpp"
 
+#include <artery/value_cipher.hpp>
+
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -36,8 +40,19 @@ struct SearchResult {
 
 class Repository {
  public:
-  explicit Repository(const std::filesystem::path& file);
+  // `cipher` (the engine's, ConnectorContext::value_cipher(); it outlives
+  // the repository) seals what is written; `channel` names the rows in the
+  // associated data. Throws when the file is sealed with a key the cipher
+  // does not have, or encryption is off for a sealed file: nothing is
+  // overwritten.
+  explicit Repository(const std::filesystem::path& file, const ValueCipher& cipher = ValueCipher::disabled(),
+                      std::string channel = "");
   ~Repository();  // stops the writer after what is queued
+
+  // How the index holds values now, for parse_search.
+  std::shared_ptr<const SearchTerms> terms() const;
+  // True while the sealing pass has rows left (tests, the log).
+  bool sealing() const { return sealing_.load(); }
 
   // Reads, from any thread.
   std::optional<StoredVersion> current(const std::string& type, const std::string& id);
@@ -58,6 +73,7 @@ class Repository {
   struct Job {
     std::vector<PlannedWrite> writes;
     std::function<void(const std::string&)> after;
+    std::string error;  // sealing failed: nothing is written, `after` gets this in its turn
   };
   class ReaderLease;
   std::unique_ptr<SqliteDb> lease();
@@ -68,8 +84,26 @@ class Repository {
   // BEGIN IMMEDIATE, `writes`, COMMIT; rolled back when anything throws.
   void transaction(const std::function<void()>& writes);
   void apply(SqliteDb& db, const std::vector<PlannedWrite>& writes);
+  // Seals the JSON and hashes the rows (caller's thread).
+  void seal(std::vector<PlannedWrite>& writes);
+  // What the meta table says at open: starts the sealing pass if needed.
+  void open_sealing_state();
+  // One batch of the sealing pass; false when the pass is done.
+  bool seal_next_batch();
+  void rebuild_terms(bool plain_rows_remain);
+  ResourceStore store(SqliteDb& db) const { return ResourceStore(db, cipher_, channel_); }
 
   std::filesystem::path file_;
+  const ValueCipher& cipher_;
+  const std::string channel_;
+  mutable std::mutex terms_mutex_;
+  std::shared_ptr<const SearchTerms> terms_;
+  // The sealing pass: where it is (type, id, version), and the sealed probe
+  // in repository_meta whose key tells which key the last complete pass used.
+  std::atomic<bool> sealing_{false};
+  std::string cursor_type_, cursor_id_;
+  std::int64_t cursor_version_ = -1;
+  std::string probe_;
   std::unique_ptr<SqliteDb> writer_db_;
   std::unique_ptr<WalCheckpointer> checkpointer_;  // after writer_db_: goes first
   std::mutex readers_mutex_;

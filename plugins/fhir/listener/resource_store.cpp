@@ -1,9 +1,20 @@
 #include "listener/resource_store.hpp"
 
 namespace artery::fhir {
-namespace {
 
-StoredVersion row(const SqliteStatement& s) {
+std::string ResourceStore::row_identity(const std::string& channel, const std::string& type, const std::string& id,
+                                        std::int64_t version) {
+  return "fhir/" + channel + "/" + type + "/" + id + "/" + std::to_string(version);
+}
+
+std::string ResourceStore::seal(const StoredVersion& v) const {
+  if (!cipher_.enabled()) return v.json;
+  return cipher_.seal(v.json, row_identity(channel_, v.type, v.id, v.version));
+}
+
+// Opens the JSON: a tampered or misplaced sealed value throws ValueTampered
+// (answered 500 with an OperationOutcome), never garbage.
+StoredVersion ResourceStore::row(const SqliteStatement& s) const {
   StoredVersion v;
   v.type = s.text(0);
   v.id = s.text(1);
@@ -11,10 +22,10 @@ StoredVersion row(const SqliteStatement& s) {
   v.last_updated_ms = s.integer(3);
   v.deleted = s.integer(4) != 0;
   v.json = s.text(5);
+  if (s.is_blob(5) || cipher_.is_sealed(v.json))
+    v.json = cipher_.open(v.json, row_identity(channel_, v.type, v.id, v.version));
   return v;
 }
-
-}  // namespace
 
 void ResourceStore::create_schema(SqliteDb& db) {
   db.exec(
@@ -63,7 +74,11 @@ void ResourceStore::put(const StoredVersion& v) {
                          "INSERT INTO resource_versions (type, id, version, last_updated_ms, deleted, json) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", SqliteStatement::Prepared::kept);
   insert.bind(1, v.type).bind(2, v.id).bind(3, v.version).bind(4, v.last_updated_ms)
-      .bind(5, std::int64_t{v.deleted ? 1 : 0}).bind(6, v.json);
+      .bind(5, std::int64_t{v.deleted ? 1 : 0});
+  if (cipher_.is_sealed(v.json))
+    insert.bind_blob(6, v.json);
+  else
+    insert.bind(6, v.json);
   insert.step();
   // REPLACE (not an upsert): the row gets a new rowid, so rowid orders resources by their last write
   // even within one millisecond (the tie-break of _sort=_lastUpdated).
@@ -73,6 +88,18 @@ void ResourceStore::put(const StoredVersion& v) {
   current.bind(1, v.type).bind(2, v.id).bind(3, v.version).bind(4, v.last_updated_ms)
       .bind(5, std::int64_t{v.deleted ? 1 : 0});
   current.step();
+}
+
+void ResourceStore::reseal(const std::string& type, const std::string& id, std::int64_t version,
+                           const std::string& stored) {
+  SqliteStatement s(db_, "UPDATE resource_versions SET json = ?4 WHERE type = ?1 AND id = ?2 AND version = ?3",
+                    SqliteStatement::Prepared::kept);
+  s.bind(1, type).bind(2, id).bind(3, version);
+  if (cipher_.is_sealed(stored))
+    s.bind_blob(4, stored);
+  else
+    s.bind(4, stored);
+  s.step();
 }
 
 bool ResourceStore::empty() {

@@ -245,7 +245,7 @@ std::vector<std::string> FhirRestApi::conditional_matches(const std::string& typ
   }
   if (params.empty()) throw RestAnswer{outcome_response(400, "a conditional interaction needs search parameters")};
   try {
-    return repository_->match_ids(parse_search(type, params, 2, 2), 2);
+    return repository_->match_ids(parse_search(type, params, 2, 2, *repository_->terms()), 2);
   } catch (const SearchError& e) {
     throw RestAnswer{outcome_response(400, e.what())};
   }
@@ -600,7 +600,7 @@ void FhirRestApi::search(const HttpRequest& request, const HttpResponder& respon
   }
   SearchQuery query;
   try {
-    query = parse_search(type, params, settings_.page_size, settings_.max_page_size);
+    query = parse_search(type, params, settings_.page_size, settings_.max_page_size, *repository_->terms());
   } catch (const SearchError& e) {
     throw RestAnswer{outcome_response(400, e.what())};
   }

@@ -165,7 +165,11 @@ void SearchIndex::replace(const std::string& type, const std::string& id, const 
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", SqliteStatement::Prepared::kept);
   for (const auto& row : rows) {
     insert.reset();
-    insert.bind(1, type).bind(2, id).bind(3, row.param).bind(4, row.system).bind(5, row.value);
+    insert.bind(1, type).bind(2, id).bind(3, row.param);
+    if (row.blinded)
+      insert.bind_blob(4, row.system).bind_blob(5, row.value);
+    else
+      insert.bind(4, row.system).bind(5, row.value);
     if (row.low != 0 || row.high != 0) {
       insert.bind(6, row.low).bind(7, row.high);
     } else {

@@ -19,6 +19,9 @@ struct IndexRow {
   std::string system;  // token system; a reference's resource type
   std::string value;   // token code; lower-cased string; a reference's id
   std::int64_t low = 0, high = 0;  // dates: [low, high) in Unix ms
+  // system and value are keyed hashes (search_terms.hpp), stored as BLOBs,
+  // so a plain row (TEXT) is never mistaken for a hashed one.
+  bool blinded = false;
 };
 
 // The rows of the parameters `search_params_for(resourceType)` declares.

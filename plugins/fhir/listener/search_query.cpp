@@ -3,6 +3,7 @@
 #include "listener/fhir_instant.hpp"
 #include "listener/resource_types.hpp"
 #include "listener/search_index.hpp"
+#include "listener/search_terms.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -70,6 +71,11 @@ std::string range_condition(const std::string& prefix, const std::string& low, c
 
 SearchQuery parse_search(const std::string& type, const std::vector<std::pair<std::string, std::string>>& params,
                          std::int64_t page_size, std::int64_t max_page_size) {
+  return parse_search(type, params, page_size, max_page_size, SearchTerms::plain());
+}
+
+SearchQuery parse_search(const std::string& type, const std::vector<std::pair<std::string, std::string>>& params,
+                         std::int64_t page_size, std::int64_t max_page_size, const SearchTerms& terms) {
   SearchQuery q;
   q.type = type;
   q.count = page_size;
@@ -78,6 +84,29 @@ SearchQuery parse_search(const std::string& type, const std::vector<std::pair<st
     q.binds.push_back(std::move(v));
     return "?" + std::to_string(q.binds.size());
   };
+  // A condition in the index's form: keyed hashes when it is blinded, the
+  // readable value when not, and both while a sealing pass still has plain
+  // rows to reach (a hash is a BLOB, a plain value TEXT: never equal).
+  auto either = [&](auto&& make) -> std::string {
+    if (!terms.blinded()) return make(false);
+    if (!terms.plain_rows_remain()) return make(true);
+    return "(" + make(true) + " OR " + make(false) + ")";
+  };
+  auto any_of = [&](const std::vector<std::string>& hashes, const std::string& test) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+      std::string cond = test;
+      cond.replace(cond.find('@'), 1, bind(SqlBlob{hashes[i]}));
+      out += (i ? " OR " : "") + cond;
+    }
+    return out + ")";
+  };
+  auto equals = [&](const std::string& column, const std::string& param, SearchTerms::Part part,
+                    const std::string& text, bool blinded) {
+    if (!blinded) return column + " = " + bind(text);
+    return any_of(terms.token(param, part, text), column + " = @");
+  };
+  using Part = SearchTerms::Part;
   std::vector<std::string> conditions;
   for (const auto& [raw_name, value] : params) {
     std::string name = raw_name, modifier;
@@ -114,6 +143,9 @@ SearchQuery parse_search(const std::string& type, const std::vector<std::pair<st
           auto def = std::find_if(defs.begin(), defs.end(), [&](const SearchParamDef& d) { return d.name == k; });
           if (def == defs.end() || def->type == SearchParamType::reference)
             throw SearchError("_sort: cannot sort " + type + " by '" + k + "'");
+          if (terms.blinded() && def->type != SearchParamType::date)
+            throw SearchError("_sort: cannot sort by '" + k +
+                              "' in an encrypted repository (its index holds keyed hashes, not the values)");
           std::string column = def->type == SearchParamType::date ? "low" : "value";
           expr = "(SELECT " + std::string(desc ? "MAX" : "MIN") + "(s." + column +
                  ") FROM search_index s WHERE s.type = r.type AND s.id = r.id AND s.param = " + bind(def->index) + ")";
@@ -159,27 +191,47 @@ SearchQuery parse_search(const std::string& type, const std::vector<std::pair<st
         switch (def->type) {
           case SearchParamType::token: {
             auto bar = item.find('|');
+            const std::string& param = def->index;
             if (bar == std::string::npos) {
-              alternatives.push_back(exists + "s.value = " + bind(item) + ")");
+              alternatives.push_back(exists + either([&](bool b) { return equals("s.value", param, Part::value, item, b); }) +
+                                     ")");
             } else {
               std::string system = item.substr(0, bar), code = item.substr(bar + 1);
-              std::string cond = exists + "s.system = " + bind(system);
-              if (!code.empty()) cond += " AND s.value = " + bind(code);
-              alternatives.push_back(cond + ")");
+              alternatives.push_back(exists + either([&](bool b) {
+                                       std::string cond = "(" + equals("s.system", param, Part::system, system, b);
+                                       if (!code.empty()) cond += " AND " + equals("s.value", param, Part::value, code, b);
+                                       return cond + ")";
+                                     }) +
+                                     ")");
             }
             break;
           }
           case SearchParamType::string: {
             std::string folded = fold_for_search(item);
+            const std::string& param = def->index;
             if (modifier == "exact") {
-              alternatives.push_back(exists + "s.value = " + bind(folded) + ")");
+              // The whole value's hash leads a hashed string row.
+              alternatives.push_back(exists + either([&](bool b) {
+                                       if (!b) return "s.value = " + bind(folded);
+                                       return any_of(terms.exact(param, folded), "instr(s.value, @) = 1");
+                                     }) +
+                                     ")");
             } else {
-              std::string pattern;
-              for (char c : folded) {
-                if (c == '%' || c == '_' || c == '\\') pattern += '\\';
-                pattern += c;
-              }
-              alternatives.push_back(exists + "s.value LIKE " + bind(pattern + "%") + " ESCAPE '\\')");
+              alternatives.push_back(exists + either([&](bool b) {
+                                       if (b) {
+                                         if (folded.empty()) return std::string("typeof(s.value) = 'blob'");
+                                         return "(typeof(s.value) = 'blob' AND " +
+                                                any_of(terms.prefix(param, folded), "instr(s.value, @) > 0") + ")";
+                                       }
+                                       std::string pattern;
+                                       for (char c : folded) {
+                                         if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+                                         pattern += c;
+                                       }
+                                       std::string like = "s.value LIKE " + bind(pattern + "%") + " ESCAPE '\\'";
+                                       return terms.blinded() ? "(typeof(s.value) = 'text' AND " + like + ")" : like;
+                                     }) +
+                                     ")");
             }
             break;
           }
@@ -187,17 +239,23 @@ SearchQuery parse_search(const std::string& type, const std::vector<std::pair<st
             std::string ref = item;
             if (auto h = ref.find("/_history/"); h != std::string::npos) ref.resize(h);
             auto slash = ref.rfind('/');
-            if (slash == std::string::npos) {
-              std::string cond = exists + "s.value = " + bind(ref);
-              // patient=123 means Patient/123
-              if (name == "patient") cond += " AND s.system = " + bind(std::string("Patient"));
-              alternatives.push_back(cond + ")");
-            } else {
+            const std::string& param = def->index;
+            std::string ref_type, ref_id = ref;
+            if (slash != std::string::npos) {
               auto type_start = ref.rfind('/', slash - 1);
               std::size_t from = type_start == std::string::npos ? 0 : type_start + 1;
-              alternatives.push_back(exists + "s.system = " + bind(ref.substr(from, slash - from)) +
-                                     " AND s.value = " + bind(ref.substr(slash + 1)) + ")");
+              ref_type = ref.substr(from, slash - from);
+              ref_id = ref.substr(slash + 1);
+            } else if (name == "patient") {
+              ref_type = "Patient";  // patient=123 means Patient/123
             }
+            alternatives.push_back(exists + either([&](bool b) {
+                                     std::string cond = "(" + equals("s.value", param, Part::value, ref_id, b);
+                                     if (!ref_type.empty())
+                                       cond += " AND " + equals("s.system", param, Part::system, ref_type, b);
+                                     return cond + ")";
+                                   }) +
+                                   ")");
             break;
           }
           case SearchParamType::date: {

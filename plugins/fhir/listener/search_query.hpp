@@ -16,7 +16,13 @@ struct SearchError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-using SqlValue = std::variant<std::string, std::int64_t>;
+class SearchTerms;
+
+// A keyed hash (search_terms.hpp), bound as a BLOB.
+struct SqlBlob {
+  std::string bytes;
+};
+using SqlValue = std::variant<std::string, std::int64_t, SqlBlob>;
 
 struct SearchQuery {
   std::string type;
@@ -31,6 +37,10 @@ struct SearchQuery {
   std::vector<std::pair<std::string, std::string>> canonical;
 };
 
+// `terms`: how the repository's index holds values (Repository::terms());
+// plain unless encryption is on, when values are looked up by keyed hash.
+SearchQuery parse_search(const std::string& type, const std::vector<std::pair<std::string, std::string>>& params,
+                         std::int64_t page_size, std::int64_t max_page_size, const SearchTerms& terms);
 SearchQuery parse_search(const std::string& type, const std::vector<std::pair<std::string, std::string>>& params,
                          std::int64_t page_size, std::int64_t max_page_size);
 

@@ -74,6 +74,11 @@ SqliteStatement& SqliteStatement::bind(int index, std::string_view text) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::bind_blob(int index, std::string_view bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;
@@ -97,12 +102,18 @@ void SqliteStatement::reset() {
 }
 
 std::string SqliteStatement::text(int column) const {
+  if (sqlite3_column_type(stmt_, column) == SQLITE_BLOB) {
+    const auto* b = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return b ? std::string(b, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
+  }
   const auto* p = sqlite3_column_text(stmt_, column);
   return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
            : std::string();
 }
 
 std::int64_t SqliteStatement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+bool SqliteStatement::is_blob(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_BLOB; }
 
 bool SqliteStatement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 

@@ -56,12 +56,17 @@ class SqliteStatement {
   // 1-based, as SQLite counts.
   SqliteStatement& bind(int index, std::string_view text);
   SqliteStatement& bind(int index, std::int64_t value);
+  // Bytes that are not text (sealed resources, keyed hashes): a BLOB, which
+  // SQL's typeof() tells apart from the TEXT written before encryption.
+  SqliteStatement& bind_blob(int index, std::string_view bytes);
   SqliteStatement& bind_null(int index);
   // True while there is a row.
   bool step();
   void reset();
 
+  // A TEXT or BLOB column's bytes.
   std::string text(int column) const;
+  bool is_blob(int column) const;
   std::int64_t integer(int column) const;
   bool is_null(int column) const;
 
