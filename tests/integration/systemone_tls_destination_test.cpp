@@ -50,10 +50,10 @@ return M
 )";
 
 // A mutual-TLS SystemOne listener that stores each request it is sent as a
-// file in `out_dir`.
+// file in `out_dir`, and closes a connection idle for 1 s.
 std::string server_channel(int port, const std::string& out_dir) {
   return "name: epr-server\nsource:\n  type: systemone\n  listen: 127.0.0.1:" + std::to_string(port) +
-         "\n  api_keys: [tls-key]\n  tls:\n    enabled: true\n    cert: certs/server.pem\n    key: certs/server.key\n"
+         "\n  api_keys: [tls-key]\n  idle_timeout: 1s\n  tls:\n    enabled: true\n    cert: certs/server.pem\n    key: certs/server.key\n"
          "    ca: certs/ca.pem\n    verify_client: true\nscript: server.lua\n"
          "destinations:\n  - name: files\n    type: file\n    directory: " + out_dir +
          "\n    filename: \"${source.request_uid}.xml\"\n";
@@ -156,7 +156,16 @@ TEST_CASE("a systemone destination with TLS in YAML calls a mutual-TLS server an
   }
   // One TLS connection carried all three requests.
   CHECK(callers.size() == 1);
-  CHECK(eventually([&] { return files_in(dir / "out") == 3; }));
+  // The server drops the connection once idle for 1 s: the next send must
+  // notice before writing and call on a fresh connection, not fail a try.
+  ::usleep(1'600'000);
+  const std::string after_idle = sender.exchange(request("TLS-DEST-4"));
+  CHECK(after_idle.find("<Pong>TLS-DEST-4 from ") != std::string::npos);
+  const auto via = after_idle.find(" via ");
+  const auto end = after_idle.find("</Pong>");
+  if (via != std::string::npos && end != std::string::npos)
+    CHECK(callers.count(after_idle.substr(via + 5, end - via - 5)) == 0);
+  CHECK(eventually([&] { return files_in(dir / "out") == 4; }));
   CHECK(engine.log().find("attempt 1 failed") == std::string::npos);
   CHECK(engine.stop(SIGTERM) == 0);
 }
