@@ -4,11 +4,15 @@
 #include "request_pacer.hpp"
 #include "xml_document_framer.hpp"
 
+#include <artery/tls_context.hpp>
+
 // GCC 12 misreads Asio's coroutine frame allocator (aligned_alloc paired with
 // its own operator delete) as a mismatch; the pairing is correct.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include <array>
 #include <ctime>
@@ -18,6 +22,7 @@
 namespace artery::systemone {
 
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 
@@ -77,12 +82,24 @@ struct SystemOneDestination::Runtime : std::enable_shared_from_this<SystemOneDes
   asio::awaitable<std::optional<std::string>> connect();
   asio::awaitable<SendResult> request_response(const std::string& wire);
   bool connection_reusable();
+  // The TCP socket under the connection, TLS or not.
+  tcp::socket& socket() { return secure ? secure->next_layer() : plain; }
+  // No TLS close_notify: the connection is dropped because it is broken,
+  // timed out or the destination stops, and the server may be gone.
   void close_connection() {
     boost::system::error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
+    secure.reset();
     if (counted_open) context.metrics().connection_closed();
     counted_open = false;
+  }
+  // Runs `operation` on the stream the request goes over: the TLS stream
+  // when there is one, else the plain socket.
+  template <typename Operation>
+  decltype(auto) on_stream(Operation&& operation) {
+    if (secure) return operation(*secure);
+    return operation(plain);
   }
   std::string remote_text() const { return settings.remote.host + ":" + std::to_string(settings.remote.port); }
 
@@ -91,9 +108,12 @@ struct SystemOneDestination::Runtime : std::enable_shared_from_this<SystemOneDes
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
+  std::optional<ssl::context> tls;  // made by start() when tls.enabled
 
-  // io thread only
-  tcp::socket socket{io};
+  // io thread only. With TLS the connection is `secure` (over its own
+  // socket); without, `plain`.
+  tcp::socket plain{io};
+  std::optional<ssl::stream<tcp::socket>> secure;
   bool counted_open = false;  // connections_open includes `socket`
   RequestPacer pacer;
   std::string device_id;
@@ -110,6 +130,13 @@ SystemOneDestination::~SystemOneDestination() { stop(); }
 bool SystemOneDestination::start(std::string& error) {
   Runtime& rt = *runtime_;
   if (rt.thread.joinable()) return true;
+  if (rt.settings.tls.enabled && !rt.tls) {
+    rt.tls = make_client_tls_context(rt.settings.tls, error);
+    if (!rt.tls) {
+      error = "systemone: " + error;
+      return false;
+    }
+  }
   try {
     rt.device_id = rt.context.state_get("device_id").value_or(std::string{});
   } catch (const std::exception& e) {
@@ -198,16 +225,19 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::exchange(const Outbou
 
 bool SystemOneDestination::Runtime::connection_reusable() {
   // SystmOne (or a simulator) may have closed the kept connection while it
-  // sat idle. A non-blocking peek tells before the request is written, so a
-  // request is never sent into a dead socket (and never sent twice).
-  if (!socket.is_open()) return false;
+  // sat idle. A non-blocking read tells before the request is written, so a
+  // request is never sent into a dead socket (and never sent twice). Over
+  // TLS the read goes through the TLS stream: it consumes records that carry
+  // no data (TLS 1.3 session tickets) and sees the peer's close_notify as
+  // end of stream, where a look at the raw socket could tell neither.
+  if (!socket().is_open()) return false;
   boost::system::error_code ec;
-  socket.non_blocking(true, ec);
+  socket().non_blocking(true, ec);
   if (ec) return false;
   std::array<char, 256> scratch{};
   bool alive = false;
   for (;;) {
-    std::size_t n = socket.read_some(asio::buffer(scratch), ec);
+    std::size_t n = on_stream([&](auto& stream) { return stream.read_some(asio::buffer(scratch), ec); });
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       alive = true;
       break;
@@ -220,7 +250,7 @@ bool SystemOneDestination::Runtime::connection_reusable() {
       if (scratch[i] != '\n' && scratch[i] != '\r' && scratch[i] != ' ' && scratch[i] != '\t') blank = false;
     if (!blank) break;
   }
-  socket.non_blocking(false, ec);
+  socket().non_blocking(false, ec);
   return alive;
 }
 
@@ -235,7 +265,8 @@ asio::awaitable<std::optional<std::string>> SystemOneDestination::Runtime::conne
   if (resolved.index() == 1) co_return "cannot resolve " + settings.remote.host + ": timed out";
   auto [resolve_error, endpoints] = std::get<0>(resolved);
   if (resolve_error) co_return "cannot resolve " + settings.remote.host + ": " + resolve_error.message();
-  auto connected = co_await (asio::async_connect(socket, endpoints, kAsTuple) || timer.async_wait(kAsTuple));
+  if (tls) secure.emplace(io, *tls);
+  auto connected = co_await (asio::async_connect(socket(), endpoints, kAsTuple) || timer.async_wait(kAsTuple));
   if (connected.index() == 1) {
     close_connection();
     context.metrics().connection_refused();
@@ -249,9 +280,28 @@ asio::awaitable<std::optional<std::string>> SystemOneDestination::Runtime::conne
     context.metrics().connection_refused();
     co_return "cannot connect to " + remote_text() + ": " + connect_error.message();
   }
-  socket.set_option(tcp::no_delay(true), connect_error);
+  socket().set_option(tcp::no_delay(true), connect_error);
   context.metrics().connection_opened();
   counted_open = true;
+  if (secure) {
+    // The name the certificate must carry: tls.server_name, else the host
+    // dialled. Sent as SNI too, so a server with several names picks this one.
+    const std::string name = settings.tls.server_name.empty() ? settings.remote.host : settings.tls.server_name;
+    SSL_set_tlsext_host_name(secure->native_handle(), name.c_str());
+    if (settings.tls.verify_peer) secure->set_verify_callback(ssl::host_name_verification(name));
+    auto shaken = co_await (secure->async_handshake(ssl::stream_base::client, kAsTuple) || timer.async_wait(kAsTuple));
+    if (shaken.index() == 1) {
+      close_connection();
+      context.metrics().add_error(ConnectorError::timeout);
+      co_return "TLS handshake with " + remote_text() + ": timed out after " +
+          std::to_string(settings.connect_timeout.count()) + " ms";
+    }
+    if (auto [handshake_error] = std::get<0>(shaken); handshake_error) {
+      close_connection();
+      context.metrics().add_error(ConnectorError::tls);
+      co_return "TLS handshake with " + remote_text() + ": " + handshake_error.message();
+    }
+  }
   co_return std::nullopt;
 }
 
@@ -268,7 +318,11 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
   };
 
   std::array<asio::const_buffer, 2> line{asio::buffer(wire), asio::buffer("\n", 1)};
-  auto written = co_await (asio::async_write(socket, line, kAsTuple) || deadline.async_wait(kAsTuple));
+  // Named, not a temporary (GCC 12, as in connect()).
+  auto writing = on_stream([&](auto& stream) {
+    return asio::async_write(stream, line, kAsTuple) || deadline.async_wait(kAsTuple);
+  });
+  auto written = co_await std::move(writing);
   if (written.index() == 1) co_return timed_out();
   if (auto [ec, n] = std::get<0>(written); ec) {
     close_connection();
@@ -295,7 +349,10 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
       context.metrics().add_error(ConnectorError::protocol);
       co_return result(Status::retry, "invalid response from " + remote_text() + ": " + error);
     }
-    auto read = co_await (socket.async_read_some(asio::buffer(buffer), kAsTuple) || deadline.async_wait(kAsTuple));
+    auto receiving = on_stream([&](auto& stream) {
+      return stream.async_read_some(asio::buffer(buffer), kAsTuple) || deadline.async_wait(kAsTuple);
+    });
+    auto read = co_await std::move(receiving);
     if (read.index() == 1) co_return timed_out();
     auto [ec, n] = std::get<0>(read);
     if (n > 0) framer.feed(buffer.data(), n);
@@ -303,7 +360,7 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
     if (ec) {
       close_connection();
       context.metrics().add_error(ConnectorError::io);
-      if (ec == asio::error::eof)
+      if (ec == asio::error::eof || ec == ssl::error::stream_truncated)
         co_return result(Status::retry, "connection closed by " + remote_text() + " before a complete response");
       co_return result(Status::retry, "reading from " + remote_text() + ": " + ec.message());
     }
@@ -333,7 +390,7 @@ asio::awaitable<SendResult> SystemOneDestination::Runtime::request_response(cons
 }
 
 std::unique_ptr<Destination> make_systemone_destination(const ConnectorOptions& options, ConnectorContext& context) {
-  return std::make_unique<SystemOneDestination>(DestinationSettings::read(options), context);
+  return std::make_unique<SystemOneDestination>(DestinationSettings::read(options, context.base_dir()), context);
 }
 
 }  // namespace artery::systemone

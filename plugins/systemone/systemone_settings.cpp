@@ -38,6 +38,8 @@ constexpr OptionSpec kDestinationOptions[] = {
     {"rate_limit", "duration", "1s", false, "Least time between two requests (SystmOne serves 1 per second); 0 turns it off."},
     {"record_rate_limit", "duration", "30s", false, "Least time between two full GetPatientRecord requests (SystmOne serves 1 per 30 s); 0 turns it off."},
     {"max_response_size", "size", "32MiB", false, "Largest response document accepted; a bigger one fails the send permanently."},
+    ARTERY_CLIENT_TLS_OPTIONS,
+    {"tls.enabled", "bool", "false", false, "Connect with TLS (the server's certificate and host name are verified unless tls.verify_server is false)"},
 };
 
 }  // namespace
@@ -72,7 +74,7 @@ SourceSettings SourceSettings::read(const ConnectorOptions& options, const std::
   return s;
 }
 
-DestinationSettings DestinationSettings::read(const ConnectorOptions& options) {
+DestinationSettings DestinationSettings::read(const ConnectorOptions& options, const std::filesystem::path& base_dir) {
   const auto specs = destination_option_specs();
   OptionReader reader(options, specs.data(), specs.size());
   DestinationSettings s;
@@ -91,6 +93,7 @@ DestinationSettings DestinationSettings::read(const ConnectorOptions& options) {
   s.rate_limit = reader.duration("rate_limit");
   s.record_rate_limit = reader.duration("record_rate_limit");
   s.max_response_size = static_cast<std::size_t>(reader.size("max_response_size"));
+  s.tls = read_client_tls(reader, base_dir);
   if (!reader.ok()) throw std::invalid_argument(reader.error());
   if (s.max_response_size == 0) invalid(options, "max_response_size", "must be more than 0");
   if (s.response_timeout.count() <= 0) invalid(options, "response_timeout", "must be more than 0");

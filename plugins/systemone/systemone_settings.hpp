@@ -48,8 +48,13 @@ struct DestinationSettings {
   std::chrono::milliseconds rate_limit{1'000};
   std::chrono::milliseconds record_rate_limit{30'000};
   std::size_t max_response_size = 32u * 1024 * 1024;
+  // tls.verify_server is tls.verify_peer (on unless turned off); a client
+  // certificate (tls.cert + tls.key) is sent when the server asks for one.
+  TlsSettings tls;
 
-  static DestinationSettings read(const ConnectorOptions& options);
+  // Throws std::invalid_argument naming the key and its location. Relative
+  // tls.* file paths resolve against `base_dir` (the channel file's folder).
+  static DestinationSettings read(const ConnectorOptions& options, const std::filesystem::path& base_dir = {});
 };
 
 }  // namespace artery::systemone

@@ -269,3 +269,19 @@ TEST_CASE("destination: options are checked", "[systemone][destination]") {
   CHECK_THROWS_WITH(make_systemone_destination(options({{"api_key", "k"}, {"output_scheme_drugs", "BNF"}}), context),
                     Catch::Contains("expected one of Multilex, Dmd"));
 }
+
+TEST_CASE("destination: TLS options verify the server unless told not to", "[systemone][destination][tls]") {
+  using artery::systemone::DestinationSettings;
+  auto plain = DestinationSettings::read(options({{"api_key", "k"}}));
+  CHECK_FALSE(plain.tls.enabled);
+  auto tls = DestinationSettings::read(options({{"api_key", "k"}, {"tls.enabled", "true"}}));
+  CHECK(tls.tls.enabled);
+  CHECK(tls.tls.verify_peer);  // on by default: the one safe default for patient data
+  auto trusting =
+      DestinationSettings::read(options({{"api_key", "k"}, {"tls.enabled", "true"}, {"tls.verify_server", "false"}}));
+  CHECK_FALSE(trusting.tls.verify_peer);
+  CHECK_THROWS_WITH(DestinationSettings::read(options({{"api_key", "k"}, {"tls.enabled", "true"}, {"tls.cert", "c.pem"}})),
+                    Catch::Contains("tls.cert and tls.key go together"));
+  CHECK_THROWS_WITH(DestinationSettings::read(options({{"api_key", "k"}, {"tls.min_version", "1.1"}})),
+                    Catch::Contains("tls.min_version"));
+}
