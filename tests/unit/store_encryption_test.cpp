@@ -259,3 +259,38 @@ TEST_CASE("store encryption: a plain store is sealed by the key pass, then rotat
   CHECK_FALSE(files_hold(file, kSecretName));
   CHECK_FALSE(files_hold(file, "zebrafinch"));
 }
+
+TEST_CASE("store encryption: a rotation keeps the old key until a plugin's repository has re-sealed under the new one",
+          "[store][encryption]") {
+  NoEnvironmentKey no_env;
+  TempDir dir("artery-store-enc-outside");
+  const fs::path file = dir.path() / "artery.db";
+  std::string old_probe;
+  {
+    auto store = open_store(file, true);
+    insert_now(*store, patient_message("O1"));
+    // A FHIR repository sealed everything under the first key, and said so.
+    old_probe = store->value_cipher().seal("", "fhir/ehr/probe");
+    store->value_cipher().report_store_sealed("fhir/ehr", old_probe);
+  }
+  // Its channel is not running now: the report was kept by the store.
+  auto store = open_store(file, true);
+  const std::string old_key = store->key_pass_status().current_key;
+  std::string error;
+  REQUIRE(store->rotate_keys(error));
+  CHECK_FALSE(store->wait_for_key_pass(std::chrono::milliseconds(1500)));
+  auto status = store->key_pass_status();
+  CHECK(status.state == "running");
+  CHECK(status.waiting_for == std::vector<std::string>{"fhir/ehr"});
+  CHECK(file_bytes(dir.path() / "keys" / "artery.key").find(old_key) != std::string::npos);
+  CHECK(store->value_cipher().open(old_probe, "fhir/ehr/probe").empty());  // still readable
+
+  // The repository re-sealed under the new key: the pass finishes and forgets the old one.
+  store->value_cipher().report_store_sealed("fhir/ehr", store->value_cipher().seal("", "fhir/ehr/probe"));
+  REQUIRE(store->wait_for_key_pass(std::chrono::seconds(30)));
+  status = store->key_pass_status();
+  CHECK(status.state == "done");
+  CHECK(status.waiting_for.empty());
+  CHECK(file_bytes(dir.path() / "keys" / "artery.key").find(old_key) == std::string::npos);
+  CHECK_THROWS_AS(store->value_cipher().open(old_probe, "fhir/ehr/probe"), ValueTampered);
+}

@@ -4,6 +4,7 @@
 // engine's keys. Free of OpenSSL and Boost: plugins include it.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -62,7 +63,18 @@ class ValueCipher {
   // find rows indexed under the old key too.
   std::vector<std::string> keyed_hashes(std::string_view value) const;
 
+  // Stores outside the engine's own that seal with this cipher (a plugin's
+  // repository, named "fhir/<channel>"): every value of `store` is now
+  // sealed under the key that sealed `probe` (a value it sealed last). A key
+  // rotation forgets the old keys only once every store that ever reported
+  // has reported the current key; the engine keeps the reports in its store,
+  // so the repository of a channel that is not running holds a rotation too
+  // (and `artery key status` names it) rather than being left unreadable.
+  void report_store_sealed(std::string_view store, std::string_view probe) const;
+
   // ---- engine side ----
+  // Where report_store_sealed() goes: the store's name and the key id.
+  void on_store_sealed(std::function<void(const std::string& store, std::uint32_t key_id)> report);
   std::shared_ptr<const Keys> keys() const;
   // A rotation: values sealed from now on use the new ring's current key.
   void replace_keys(std::shared_ptr<const Keys> keys);

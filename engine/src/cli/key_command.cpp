@@ -44,6 +44,11 @@ void print_status(const boost::json::object& s) {
               text_at(s, "current_key").empty() ? "(encryption off)" : text_at(s, "current_key").c_str(),
               old_keys.empty() ? "" : (", still readable: " + old_keys).c_str(), number_at(s, "messages_done"),
               number_at(s, "messages_total"));
+  std::string waiting;
+  if (auto* stores = s.if_contains("waiting_for"); stores && stores->is_array())
+    for (const auto& store : stores->as_array())
+      if (store.is_string()) waiting += (waiting.empty() ? "" : ", ") + std::string(store.as_string());
+  if (!waiting.empty()) std::printf("waiting for %s to re-seal (its channel must be running)\n", waiting.c_str());
   if (!text_at(s, "error").empty()) std::printf("error: %s\n", text_at(s, "error").c_str());
 }
 

@@ -130,6 +130,7 @@ std::string hash_with(const ValueKey& key, std::string_view value) {
 struct ValueCipher::State {
   mutable std::shared_mutex mutex;
   std::shared_ptr<const Keys> keys;  // null: disabled
+  std::function<void(const std::string&, std::uint32_t)> store_sealed;  // under `mutex`
 
   std::shared_ptr<const Keys> load() const {
     std::shared_lock lock(mutex);
@@ -157,6 +158,21 @@ void ValueCipher::replace_keys(std::shared_ptr<const Keys> keys) {
   if (!keys || keys->keys.empty()) throw std::invalid_argument("a key ring needs at least one key");
   std::unique_lock lock(state_->mutex);
   state_->keys = std::move(keys);
+}
+
+void ValueCipher::on_store_sealed(std::function<void(const std::string&, std::uint32_t)> report) {
+  std::unique_lock lock(state_->mutex);
+  state_->store_sealed = std::move(report);
+}
+
+void ValueCipher::report_store_sealed(std::string_view store, std::string_view probe) const {
+  if (!has_prefix(probe)) return;  // plaintext: nothing of it needs a key
+  std::function<void(const std::string&, std::uint32_t)> report;
+  {
+    std::shared_lock lock(state_->mutex);
+    report = state_->store_sealed;
+  }
+  if (report) report(std::string(store), read_id(probe));
 }
 
 std::string ValueCipher::seal(std::string_view plaintext, std::string_view associated) const {

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <future>
+#include <thread>
 
 namespace artery {
 namespace {
@@ -22,13 +23,41 @@ std::vector<std::string> old_key_names(const ValueCipher::Keys& keys) {
 
 }  // namespace
 
-KeyPass::KeyPass(Parts parts) : parts_(std::move(parts)) {
+KeyPass::KeyPass(Parts parts) : parts_(std::move(parts)), sealed_stores_(parts_.db) {
   if (auto keys = parts_.cipher.keys()) status_.current_key = crypto::key_id_text(keys->current().id);
+  // Plugins report through the cipher; they are stopped before the store closes.
+  parts_.cipher.on_store_sealed(
+      [this](const std::string& store, std::uint32_t key_id) { sealed_stores_.report(store, key_id); });
 }
 
 KeyPass::~KeyPass() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
+  parts_.cipher.on_store_sealed(nullptr);
+}
+
+bool KeyPass::wait_for_outside_stores(std::uint32_t current) {
+  bool said = false;
+  for (;;) {
+    auto holding = sealed_stores_.holding(current);
+    {
+      std::lock_guard lock(mutex_);
+      status_.waiting_for = holding;
+    }
+    if (holding.empty()) return true;
+    if (!said) {
+      std::string names;
+      for (const auto& name : holding) names += (names.empty() ? "" : ", ") + name;
+      logger::info("store", "key pass: the old keys stay readable until " + names +
+                                " has re-sealed under key " + crypto::key_id_text(current) +
+                                " (its channel re-seals within seconds of running)");
+      said = true;
+    }
+    for (int i = 0; i < 10; ++i) {
+      if (stopping_) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 }
 
 template <class Op>
@@ -160,6 +189,10 @@ void KeyPass::run() {
     KeyTablesOp values;
     values.reseal_values = true;
     if (std::string error = submit_and_wait(std::move(values)); !error.empty()) return fail(error);
+
+    // Nor outside our store: a plugin's repository re-seals on its own
+    // once it sees the new key.
+    if (!wait_for_outside_stores(parts_.cipher.keys()->current().id)) return;
 
     // Nothing is sealed with the old keys any more: their check values go
     // first, then (a rotation) the key file forgets them.

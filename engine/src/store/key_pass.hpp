@@ -3,12 +3,15 @@
 // key rotation (`artery key rotate`). It walks the messages in chunks through
 // the store writer (store_key_pass.cpp), so live traffic and the pass share
 // the writer's transactions and never write a row at once; then the kv
-// values; then it forgets the old keys: their check values leave the store,
-// and, for a rotation, the key file is rewritten with the new key only.
+// values; then it waits for the stores outside ours that reported sealing
+// with this cipher (a plugin's repository: SealedStores) to report the
+// current key; then it forgets the old keys: their check values leave the
+// store, and, for a rotation, the key file is rewritten with the new key only.
 #pragma once
 #include "crypto/key_source.hpp"
 #include "store/message_store.hpp"
 #include "store/seal_gate.hpp"
+#include "store/sealed_stores.hpp"
 #include "store/store_writer.hpp"
 
 #include <atomic>
@@ -51,7 +54,11 @@ class KeyPass {
   template <class Op>
   std::string submit_and_wait(Op op);
 
+  // True when every outside store reports the current key; false when stopping.
+  bool wait_for_outside_stores(std::uint32_t current);
+
   Parts parts_;
+  SealedStores sealed_stores_;
   mutable std::mutex mutex_;
   std::condition_variable finished_;
   KeyPassStatus status_;

@@ -37,6 +37,7 @@ struct KeyPassStatus {
   std::string reason;          // "encrypt" (plain values found) or "rotate"
   std::string current_key;     // 8 hex digits; "" when encryption is off
   std::vector<std::string> old_keys;  // still readable until the pass is done
+  std::vector<std::string> waiting_for;  // stores outside ours not yet re-sealed ("fhir/<channel>")
   std::int64_t messages_done = 0, messages_total = 0;
   std::int64_t started_ms = 0, finished_ms = 0;
   std::string error;

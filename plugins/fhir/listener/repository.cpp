@@ -164,11 +164,14 @@ void Repository::open_sealing_state() {
     put.step();
     if (!plain_rows) {  // sealed from its first row: nothing to pass over
       rebuild_terms(false);
+      cipher_.report_store_sealed("fhir/" + channel_, probe_);
       return;
     }
   }
   rebuild_terms(plain_rows);
   sealing_ = plain_rows || !cipher_.sealed_with_current_key(probe_);
+  // All under the current key: a rotation need not keep an older one for us.
+  if (!sealing_) cipher_.report_store_sealed("fhir/" + channel_, probe_);
 }
 
 void Repository::seal(std::vector<PlannedWrite>& writes) {
@@ -256,6 +259,8 @@ bool Repository::seal_next_batch() {
     put.step();
   });
   rebuild_terms(false);
+  // The engine's key rotation may forget the older keys now (KeyPass waits for this).
+  cipher_.report_store_sealed("fhir/" + channel_, probe_);
   // The pages that held plaintext are rewritten in the database now, not
   // only in the WAL (best effort: a reader may hold the WAL a while longer).
   sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <thread>
 
 using namespace artery;
@@ -269,14 +270,31 @@ TEST_CASE("fhir repository encryption: after a key rotation rows are found under
   TempDir dir("artery-fhir-enc");
   const auto file = dir / "ehr.sqlite";
   ValueCipher cipher(ring({'a'}));
+  // What the repository tells the engine's key pass (which keeps the old
+  // key readable until the repository names the new one).
+  std::mutex reports_mutex;
+  std::vector<std::pair<std::string, std::uint32_t>> reports;
+  cipher.on_store_sealed([&](const std::string& store, std::uint32_t key_id) {
+    std::lock_guard lock(reports_mutex);
+    reports.emplace_back(store, key_id);
+  });
+  auto reported = [&] {
+    std::lock_guard lock(reports_mutex);
+    return reports;
+  };
   auto repo = std::make_unique<Repository>(file, cipher, "ehr");
   repo->commit_now({write_of(kPatient)});
+  const std::uint32_t key_a = cipher.keys()->current().id;
+  REQUIRE(reported().size() == 1);
+  CHECK(reported().back() == std::make_pair(std::string("fhir/ehr"), key_a));
   cipher.replace_keys(ring({'b', 'a'}));  // what `artery key rotate` does: new key current, old still readable
+  const std::uint32_t key_b = cipher.keys()->current().id;
   repo->commit_now({write_of(R"({"resourceType":"Patient","id":"p2","name":[{"family":"Quillon"}]})")});
   CHECK(search_ids(*repo, "family=quill").size() == 2);
   // The writer notices within a second and seals p1 again under the new key.
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   wait_sealed(*repo);
+  CHECK(reported().back() == std::make_pair(std::string("fhir/ehr"), key_b));
   repo.reset();
   ValueCipher only_new(ring({'b'}));
   Repository reopened(file, only_new, "ehr");

@@ -1,6 +1,7 @@
 // POST /api/keys/rotate: a new key becomes current and a background pass
 // re-seals every stored value under it (the old key stays readable until the
-// pass is done, then leaves the key file). GET /api/keys/rotation: the pass's
+// pass is done and every plugin repository that seals with the engine's keys
+// has re-sealed, then leaves the key file). GET /api/keys/rotation: the pass's
 // progress. Admin only: it changes what the store's file can be read with.
 #include "admin/admin_context.hpp"
 #include "admin/admin_routes.hpp"
@@ -16,6 +17,7 @@ namespace {
 constexpr const char* kStatusSchema =
     R"({"type":"object","properties":{"state":{"type":"string","enum":["idle","running","done","failed"]},)"
     R"("reason":{"type":"string"},"current_key":{"type":"string"},"old_keys":{"type":"array","items":{"type":"string"}},)"
+    R"("waiting_for":{"type":"array","items":{"type":"string"}},)"
     R"("messages_done":{"type":"integer"},"messages_total":{"type":"integer"},"started_ms":{"type":"integer"},)"
     R"("finished_ms":{"type":"integer"},"error":{"type":"string"},"encrypted":{"type":"boolean"}}})";
 
@@ -23,11 +25,14 @@ std::string status_json(MessageStore& store) {
   const KeyPassStatus s = store.key_pass_status();
   boost::json::array old_keys;
   for (const auto& key : s.old_keys) old_keys.emplace_back(key);
+  boost::json::array waiting_for;  // plugin repositories not yet re-sealed under the current key
+  for (const auto& store_name : s.waiting_for) waiting_for.emplace_back(store_name);
   return boost::json::serialize(boost::json::object{{"state", s.state},
                                                     {"reason", s.reason},
                                                     {"encrypted", store.value_cipher().enabled()},
                                                     {"current_key", s.current_key},
                                                     {"old_keys", std::move(old_keys)},
+                                                    {"waiting_for", std::move(waiting_for)},
                                                     {"messages_done", s.messages_done},
                                                     {"messages_total", s.messages_total},
                                                     {"started_ms", s.started_ms},
