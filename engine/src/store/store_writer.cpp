@@ -28,6 +28,17 @@ void bind_optional_blob(sqlite::Statement& statement, int index, const std::opti
   }
 }
 
+// A sealed value is binary (a BLOB); a plain one stays TEXT, so a store
+// without encryption reads as before in the sqlite3 shell, with LIKE and
+// json_extract (SQLite's LIKE does not match inside a BLOB).
+void bind_stored(sqlite::Statement& statement, int index, std::string_view value) {
+  if (ValueCipher::disabled().is_sealed(value)) {
+    statement.bind_blob(index, value);
+  } else {
+    statement.bind_text(index, value);
+  }
+}
+
 // Runs a user callback; an exception from it must not kill the writer thread.
 template <class F>
 void run_callback(F&& call) {
@@ -262,11 +273,12 @@ void StoreWriter::run() {
         std::this_thread::yield();
         lock.lock();
       }
-      if (queue_.size() <= max_batch) {
+      const auto limit = static_cast<std::ptrdiff_t>(batch_limit_);
+      if (queue_.size() <= batch_limit_) {
         batch.swap(queue_);  // the two vectors trade buffers, so neither reallocates
       } else {
-        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + max_batch));
-        queue_.erase(queue_.begin(), queue_.begin() + max_batch);
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + limit));
+        queue_.erase(queue_.begin(), queue_.begin() + limit);
       }
       counters.swap(counters_);
       queued_.store(!queue_.empty(), std::memory_order_relaxed);
@@ -346,6 +358,10 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
       // Through the logger: on a full disk this repeats every retry_pause,
       // and the logger summarises repeats.
       logger::error("store", error + "; " + std::to_string(again.size()) + " writes will be tried again");
+      // Smaller transactions next: on a disk that was full, one batch grown
+      // by everything acknowledged meanwhile may never fit again, while
+      // its halves do as soon as some space returns.
+      batch_limit_ = std::max<std::size_t>(1, again.size() / 2);
       std::this_thread::sleep_for(retry_pause);
       std::lock_guard lock(mutex_);
       queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()), std::make_move_iterator(again.end()));
@@ -354,6 +370,7 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
     return;
   }
   indexer_->committed(next_id_ - 1);
+  batch_limit_ = std::min(max_batch, batch_limit_ * 2);
   StoreWriterTotals::transactions.fetch_add(1, std::memory_order_relaxed);
   StoreWriterTotals::operations.fetch_add(static_cast<std::int64_t>(batch.size()), std::memory_order_relaxed);
   if (batch_intake_ > intake_applied_) {
@@ -463,10 +480,9 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
     insert->bind_text(7, m.message_type);
     insert->bind_text(8, m.control_id);
     insert->bind_text(9, m.patient_id);
-    // Blobs: sealed values are binary.
-    insert->bind_blob(10, m.error);
-    insert->bind_blob(11, m.vars_json);
-    insert->bind_blob(12, m.attributes_json);
+    bind_stored(*insert, 10, m.error);
+    bind_stored(*insert, 11, m.vars_json);
+    bind_stored(*insert, 12, m.attributes_json);
     insert->bind(13, id);
     insert->bind_text(14, m.transformed_type);
     insert->bind_text(15, m.origin_channel);
@@ -494,7 +510,7 @@ StoreWriter::Outcome StoreWriter::apply(InsertMessageOp& op) {
     bind_optional_blob(*insert, 8, row.sent_content);
     bind_optional_blob(*insert, 9, row.response);
     if (row.error) {
-      insert->bind_blob(10, *row.error);
+      bind_stored(*insert, 10, *row.error);
     } else {
       insert->bind_null(10);
     }
@@ -516,7 +532,7 @@ StoreWriter::Outcome StoreWriter::apply(UpdateDeliveryOp& op) {
     bind_optional_blob(*update, 6, u.sent_content);
     bind_optional_blob(*update, 7, u.response);
     if (u.error) {
-      update->bind_blob(8, *u.error);
+      bind_stored(*update, 8, *u.error);
     } else {
       update->bind_null(8);
     }

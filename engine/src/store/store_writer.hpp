@@ -182,6 +182,9 @@ class StoreWriter {
   std::condition_variable room_;  // queue_ fell below max_queued
   int waiting_for_room_ = 0;
   std::vector<WriteOp> queue_;
+  // The writer thread's own: halved after a failed transaction, doubled back
+  // after each commit (up to max_batch).
+  std::size_t batch_limit_ = max_batch;
   std::atomic<bool> queued_{false};  // queue_ is non-empty: read without the lock while spinning
   bool urgent_ = false;              // queue_ holds an operation somebody waits for
   CounterMap counters_;
