@@ -204,8 +204,9 @@ TEST_CASE("a systemone destination verifies the server by default: an untrusted 
   EngineProcess engine({"run", "--channels", channels.string(), "--data", (dir / "data").string()},
                        dir / "engine2.log");
   REQUIRE(engine.wait_for_log("running 2 of 2 channels"));
-  CHECK(eventually([&] { return files_in(dir / "out") == 1; }, std::chrono::seconds(15)));
-  CHECK(fs::exists(dir / "out/TLS-UNTRUSTED-1.xml"));
+  // The file destination writes a temporary name, then renames it: wait for the final name.
+  CHECK(eventually([&] { return fs::exists(dir / "out/TLS-UNTRUSTED-1.xml"); }, std::chrono::seconds(15)));
+  CHECK(files_in(dir / "out") == 1);
   CHECK(engine.stop(SIGTERM) == 0);
 }
 
