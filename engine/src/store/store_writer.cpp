@@ -363,9 +363,25 @@ void StoreWriter::commit(std::vector<WriteOp>& batch, CounterMap& counters) {
       // its halves do as soon as some space returns.
       batch_limit_ = std::max<std::size_t>(1, again.size() / 2);
       std::this_thread::sleep_for(retry_pause);
-      std::lock_guard lock(mutex_);
-      queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()), std::make_move_iterator(again.end()));
-      queued_.store(true, std::memory_order_release);
+      std::vector<WriteOp> flushes;
+      {
+        std::lock_guard lock(mutex_);
+        queue_.insert(queue_.begin(), std::make_move_iterator(again.begin()), std::make_move_iterator(again.end()));
+        queued_.store(true, std::memory_order_release);
+        // A flush promises only that the attempt is over. Queued behind
+        // writes that now go in smaller batches, it would wait for as long
+        // as the disk stays full (an engine stopping then never stops):
+        // answer it now, as when it shared the failed batch.
+        for (auto it = queue_.begin(); it != queue_.end();) {
+          if (std::holds_alternative<FlushOp>(*it)) {
+            flushes.push_back(std::move(*it));
+            it = queue_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      }
+      for (WriteOp& op : flushes) fail(op, error);
     }
     return;
   }
