@@ -1,10 +1,15 @@
 #include "deid/dates.hpp"
 
+#include "clock/civil_days.hpp"
+
 #include <chrono>
 #include <cstdio>
 
 namespace artery::deid {
 namespace {
+
+using civil::civil_from_days;
+using civil::days_from_civil;
 
 bool digits(std::string_view s, std::size_t from, std::size_t n) {
   if (s.size() < from + n) return false;
@@ -24,27 +29,6 @@ bool valid_day(int y, int m, int d) {
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
-}
-
-// Howard Hinnant's days_from_civil / civil_from_days.
-long days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const long era = (y >= 0 ? y : y - 399) / 400;
-  const long yoe = y - era * 400;
-  const long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-void civil_from_days(long z, int& y, int& m, int& d) {
-  z += 719468;
-  const long era = (z >= 0 ? z : z - 146096) / 146097;
-  const long doe = z - era * 146097;
-  const long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const long mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = static_cast<int>(yoe + era * 400 + (m <= 2));
 }
 
 // HL7 time part after YYYYMMDD: HH[MM[SS[.S{1,4}]]] then an optional +/-ZZZZ.
@@ -96,7 +80,7 @@ std::optional<std::string> transform_hl7_date(std::string_view s, Mode mode, int
   if (mode == Mode::year) return std::string(s.substr(0, 4));
   int y, m, d;
   civil_from_days(days_from_civil(number(s, 0, 4), number(s, 4, 2), number(s, 6, 2)) + offset, y, m, d);
-  char head[16];
+  char head[40];  // room for any int, so the compiler can prove no truncation
   std::snprintf(head, sizeof head, "%04d%02d%02d", y, m, d);
   return std::string(head) + std::string(s.substr(8));
 }
@@ -107,7 +91,7 @@ std::optional<std::string> transform_fhir_date(std::string_view s, Mode mode, in
   if (mode == Mode::year || s.size() == 7) return std::string(s.substr(0, 4));
   int y, m, d;
   civil_from_days(days_from_civil(number(s, 0, 4), number(s, 5, 2), number(s, 8, 2)) + offset, y, m, d);
-  char head[16];
+  char head[40];  // room for any int, so the compiler can prove no truncation
   std::snprintf(head, sizeof head, "%04d-%02d-%02d", y, m, d);
   return std::string(head) + std::string(s.substr(10));
 }
