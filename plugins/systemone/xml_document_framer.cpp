@@ -96,7 +96,17 @@ bool XmlDocumentFramer::discard_garbage(std::size_t at, std::string& error) {
   return report;
 }
 
+XmlDocumentFramer::Status XmlDocumentFramer::refuse_too_large(std::string& error) {
+  too_large_ = true;
+  error = "document exceeds the size limit of " + std::to_string(max_size_) + " bytes";
+  return Status::too_large;
+}
+
 XmlDocumentFramer::Status XmlDocumentFramer::discard_malformed(std::string why, std::string& error) {
+  // A document decided on (here or in finish_document) in the same step that
+  // carried pos_ past the limit is too large, as it is when a read ends inside
+  // that step: the outcome must not depend on where the reads were cut.
+  if (over_limit()) return refuse_too_large(error);
   // A request is one line on SystmOne's wire, so the line's end is where the
   // next request can start; '<' cannot resynchronise here, the broken
   // document is full of them.
@@ -108,6 +118,7 @@ XmlDocumentFramer::Status XmlDocumentFramer::discard_malformed(std::string why, 
 }
 
 XmlDocumentFramer::Status XmlDocumentFramer::finish_document(std::string& out, std::string& error) {
+  if (over_limit()) return refuse_too_large(error);
   bool had_doctype = doctype_seen_;
   out.assign(buffer_, start_, pos_ - start_);
   forget_document(pos_);
@@ -121,26 +132,15 @@ XmlDocumentFramer::Status XmlDocumentFramer::finish_document(std::string& out, s
 
 XmlDocumentFramer::Status XmlDocumentFramer::next(std::string& out, std::string& error) {
   Status status = scan(out, error);
-  if (status == Status::need_more && over_limit()) {
-    too_large_ = true;
-    error = "document exceeds the size limit of " + std::to_string(max_size_) + " bytes";
-    return Status::too_large;
-  }
+  if (status == Status::need_more && over_limit()) return refuse_too_large(error);
   return status;
 }
 
 XmlDocumentFramer::Status XmlDocumentFramer::scan(std::string& out, std::string& error) {
-  if (too_large_) {
-    error = "document exceeds the size limit of " + std::to_string(max_size_) + " bytes";
-    return Status::too_large;
-  }
+  if (too_large_) return refuse_too_large(error);
   for (;;) {
     const std::size_t size = buffer_.size();
-    if (over_limit()) {
-      too_large_ = true;
-      error = "document exceeds the size limit of " + std::to_string(max_size_) + " bytes";
-      return Status::too_large;
-    }
+    if (over_limit()) return refuse_too_large(error);
     switch (state_) {
       case State::outside: {
         if (skipping_line_) {

@@ -56,6 +56,8 @@ class XmlDocumentFramer {
   // Drops the bad bytes at `at` (and any partial document before them); true
   // when this starts a new garbage run that the caller must report.
   bool discard_garbage(std::size_t at, std::string& error);
+  // Reports too_large, sticky until reset().
+  Status refuse_too_large(std::string& error);
   // Drops the current document through the end of its line and says why.
   Status discard_malformed(std::string why, std::string& error);
   // The element names still open, as they are written in buffer_.

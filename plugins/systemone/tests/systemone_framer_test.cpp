@@ -145,6 +145,28 @@ TEST_CASE("framer: the size limit applies to one document, not the whole stream"
   }
 }
 
+// Found by fuzz/systemone_wire: the document is decided in the same step that
+// carries it past the limit (its end tag, a mismatched one, or a long start
+// tag), so whole it was a document or malformed while split it was too large.
+TEST_CASE("framer: a document whose last step crosses the limit is too large however it is read",
+          "[systemone][framer]") {
+  const std::string body = "<R>" + std::string(95, 'x');  // 98 bytes, under the limit of 100
+  for (const std::string& input : {body + "</R>\n" + std::string(20, ' '), body + "</Wrong-name>\n", body + "<S a='" +
+                                       std::string(20, 'y') + "'/></R>\n"}) {
+    for (std::size_t step : {std::size_t{1}, std::size_t{7}, std::size_t{95}, std::size_t{10000}}) {
+      auto events = frame(input, step, 100);
+      REQUIRE(events.size() == 1);
+      CHECK(events[0].status == Status::too_large);
+    }
+  }
+  const std::string fits = "<R>" + std::string(93, 'x') + "</R>";  // exactly 100 bytes
+  for (std::size_t step : {std::size_t{1}, std::size_t{10000}}) {
+    auto events = frame(fits, step, 100);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].status == Status::document);
+  }
+}
+
 TEST_CASE("framer: too_large is sticky until reset", "[systemone][framer]") {
   XmlDocumentFramer framer(10);
   std::string doc, error;
