@@ -171,8 +171,18 @@ class ChannelReader {
     if (auto key = fields.string("key")) {
       const YAML::Node& at = fields.find("key")->value;
       if (key->find("${") != std::string::npos) {
-        // The receiving half runs no script: only the source's attributes are there to read.
-        if (auto problem = check_template(*key); !problem.empty()) fields.error(at, "key: " + problem);
+        // The receiving half runs no script: only the source's attributes
+        // are there to read, and any other variable would never be set.
+        if (auto problem = check_template(*key); !problem.empty()) {
+          fields.error(at, "key: " + problem);
+        } else {
+          for (auto open = key->find("${"); open != std::string::npos; open = key->find("${", open + 2)) {
+            const std::string name = key->substr(open + 2, key->find_first_of(":}", open + 2) - open - 2);
+            if (name.rfind("source.", 0) != 0)
+              fields.error(at, "key: ${" + name + "} is not set when the key is read (before the script); "
+                               "use the source's attributes, ${source.<attribute>}");
+          }
+        }
       } else if (std::string why; !hl7::parse_path(*key, &why)) {
         fields.error(at, "key '" + *key + "' is neither an HL7 path (such as PID-3.1) nor a ${source.<attribute>} template: " + why);
       } else if (channel_data_type_ != data_type::hl7v2) {
