@@ -139,6 +139,14 @@ class NatsSource final : public Source {
     // those (a consumer made by someone else may differ from our options).
     ConsumerState state;
     if (!read_consumer_state(nats, s_.stream.name, lane.consumer.durable, state, error)) return false;
+    if (s_.partitions > 0 && state.max_ack_pending != 1) {
+      // A consumer made by someone else (create: false) that lets several
+      // messages of a partition out at once would lose the order silently.
+      error = "consumer " + lane.consumer.durable + " of stream " + s_.stream.name + " has max_ack_pending " +
+              std::to_string(state.max_ack_pending) + ": a partition's consumer needs 1 (one message in flight keeps "
+              "the order)";
+      return false;
+    }
     lane.consumer.max_deliver = state.max_deliver;
     if (state.ack_wait.count() > 0) lane.consumer.ack_wait = state.ack_wait;
     lane.pull = PullConsumer::bind(nats, s_.stream.name, lane.consumer.durable, error);
