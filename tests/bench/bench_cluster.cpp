@@ -22,6 +22,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <sstream>
@@ -69,6 +70,21 @@ double cpu_seconds(pid_t pid) {
   for (int i = 3; i <= 15 && in >> field; ++i)
     if (i == 14 || i == 15) ticks += std::atof(field.c_str());
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Context switches (voluntary + involuntary) of all a process's threads so
+// far: a message that hops between threads and processes pays for each hop.
+double context_switches(pid_t pid) {
+  double total = 0;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const auto status = read_text(task.path() / "status");
+    for (const char* key : {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"}) {
+      const auto at = status.find(key);
+      if (at != std::string::npos) total += std::atof(status.c_str() + at + std::strlen(key));
+    }
+  }
+  return total;
 }
 
 // The rig does not hand out its servers' pids: find each by its config file
@@ -161,6 +177,7 @@ struct Sample {
   double per_second = 0, p50_ms = 0, p99_ms = 0;
   double engine_us = 0, nats_us = 0, nats_max_server_us = 0;  // CPU per acknowledged message
   double nats_in_per_message = 0;  // NATS protocol messages in, over the servers
+  double engine_switches = 0;       // context switches per message, over the engine processes' threads
   double drain_s = 0;  // after the senders stopped, until every message was in a destination file
   long acked = 0, failures = 0, duplicates = 0;
   std::vector<long> per_node;  // messages each node's processing half delivered
@@ -175,6 +192,8 @@ Sample measure(std::vector<Engine*> engines, const NatsCluster* cluster, const s
   const double nats_in_before = cluster ? nats_messages_in(*cluster) : 0;
   std::vector<double> engine_before, nats_before;
   std::vector<long> lines_before;
+  double switches_before = 0;
+  for (auto* e : engines) switches_before += context_switches(e->process->pid());
   for (auto* e : engines) engine_before.push_back(cpu_seconds(e->process->pid()));
   for (auto* e : engines) lines_before.push_back(static_cast<long>(e->processed()));
   for (pid_t p : nats) nats_before.push_back(cpu_seconds(p));
@@ -248,6 +267,9 @@ Sample measure(std::vector<Engine*> engines, const NatsCluster* cluster, const s
   s.nats_us = 1e6 * nats_cpu / n;
   s.nats_max_server_us = 1e6 * nats_max / n;
   if (cluster) s.nats_in_per_message = (nats_messages_in(*cluster) - nats_in_before) / n;
+  double switches = 0;
+  for (auto* e : engines) switches += context_switches(e->process->pid());
+  s.engine_switches = (switches - switches_before) / n;
   return s;
 }
 
@@ -263,6 +285,7 @@ Sample medians(const std::vector<Sample>& rounds) {
   m.engine_us = of(&Sample::engine_us), m.nats_us = of(&Sample::nats_us);
   m.nats_max_server_us = of(&Sample::nats_max_server_us), m.drain_s = of(&Sample::drain_s);
   m.nats_in_per_message = of(&Sample::nats_in_per_message);
+  m.engine_switches = of(&Sample::engine_switches);
   for (const auto& r : rounds) m.acked += r.acked, m.failures += r.failures, m.duplicates += r.duplicates;
   m.per_node.assign(rounds.empty() ? 0 : rounds.front().per_node.size(), 0);
   for (const auto& r : rounds)
@@ -271,8 +294,8 @@ Sample medians(const std::vector<Sample>& rounds) {
 }
 
 void print_sample(const char* what, const Sample& s, bool clustered) {
-  std::printf("  %-22s %7.0f msg/s  ACK p50 %6.2f ms  p99 %6.2f ms  engine %6.1f us/msg", what, s.per_second, s.p50_ms,
-              s.p99_ms, s.engine_us);
+  std::printf("  %-22s %7.0f msg/s  ACK p50 %6.2f ms  p99 %6.2f ms  engine %6.1f us/msg (%.1f switches)", what,
+              s.per_second, s.p50_ms, s.p99_ms, s.engine_us, s.engine_switches);
   if (clustered)
     std::printf("  nats %6.1f us/msg (busiest server %5.1f, %.1f NATS msgs in)", s.nats_us, s.nats_max_server_us,
                 s.nats_in_per_message);
