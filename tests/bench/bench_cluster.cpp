@@ -17,6 +17,8 @@
 #include "support/mllp_client.hpp"
 #include "support/nats_cluster.hpp"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -116,6 +118,48 @@ double nats_messages_in(const NatsCluster& nats) {
       total += std::atof(reply.body.c_str() + reply.body.find(':', key) + 1);
   }
   return total;
+}
+
+// Where the work sits in the NATS cluster: the stream's and the consumer's
+// Raft leaders, and which server each engine connection is on ("nodeN
+// bench/ingress" publishes node N's received messages, "nodeN bench/cluster"
+// pulls its work). A connection on another server than the leader has its
+// publishes, pulls and acks forwarded over a route.
+std::string placement(const NatsCluster& nats) {
+  std::string stream_leader = "?", consumer_leader = "?", connections;
+  for (std::size_t i = 0; i < nats.size(); ++i) {
+    const auto jsz = http_get(nats.monitor_port(i), "/jsz?consumers=true");
+    boost::system::error_code ec;
+    const auto root = boost::json::parse(jsz.body, ec);
+    if (!ec && root.is_object())
+      if (const auto* accounts = root.as_object().if_contains("account_details"); accounts && accounts->is_array())
+        for (const auto& account : accounts->as_array())
+          if (const auto* streams = account.as_object().if_contains("stream_detail"); streams && streams->is_array())
+            for (const auto& stream : streams->as_array()) {
+              const auto& st = stream.as_object();
+              if (st.at("name").as_string() != "BENCH_WORK") continue;
+              if (const auto* c = st.if_contains("cluster"); c && c->as_object().if_contains("leader"))
+                stream_leader = boost::json::value_to<std::string>(c->as_object().at("leader"));
+              if (const auto* consumers = st.if_contains("consumer_detail"); consumers && consumers->is_array())
+                for (const auto& consumer : consumers->as_array())
+                  if (const auto* c = consumer.as_object().if_contains("cluster");
+                      c && c->as_object().if_contains("leader"))
+                    consumer_leader = boost::json::value_to<std::string>(c->as_object().at("leader"));
+            }
+    const auto connz = http_get(nats.monitor_port(i), "/connz");
+    const auto list = boost::json::parse(connz.body, ec);
+    std::string here;
+    if (!ec && list.is_object())
+      if (const auto* conns = list.as_object().if_contains("connections"); conns && conns->is_array())
+        for (const auto& conn : conns->as_array())
+          if (const auto* name = conn.as_object().if_contains("name"); name && name->is_string()) {
+            std::string text(name->as_string());
+            if (text.rfind("artery ", 0) == 0) text = text.substr(7);
+            here += (here.empty() ? "" : ", ") + text;
+          }
+    connections += "  " + nats.name(i) + ": " + (here.empty() ? "-" : here);
+  }
+  return "stream leader " + stream_leader + ", consumer leader " + consumer_leader + ";" + connections;
 }
 
 std::string load_average() {
@@ -400,6 +444,7 @@ int main(int argc, char** argv) {
     std::snprintf(what, sizeof what, "%zu node%s", count, count > 1 ? "s" : "");
     print_sample(what, clustered[count - 1].back(), true);
     print_idle(running, nats_pid);
+    std::printf("    %s\n", placement(nats).c_str());
     return true;
   };
   std::printf("Clustered channel, %d closed-loop MLLP connections spread over the nodes, %.0f s per case,\n"
