@@ -225,6 +225,7 @@ struct Sample {
   double drain_s = 0;  // after the senders stopped, until every message was in a destination file
   long acked = 0, failures = 0, duplicates = 0;
   std::vector<long> per_node;  // messages each node's processing half delivered
+  std::vector<double> nats_server_us;  // each server's CPU per message (in one round, not in the medians)
 };
 
 // `connections` closed loops (send, wait for the ACK) for `seconds`,
@@ -302,6 +303,7 @@ Sample measure(std::vector<Engine*> engines, const NatsCluster* cluster, const s
     const double used = cpu_seconds(nats[i]) - nats_before[i];
     nats_cpu += used;
     nats_max = std::max(nats_max, used);
+    s.nats_server_us.push_back(1e6 * used / static_cast<double>(s.acked));
   }
   const double n = static_cast<double>(s.acked);
   s.per_second = n / elapsed;
@@ -344,6 +346,10 @@ void print_sample(const char* what, const Sample& s, bool clustered) {
     std::printf("  nats %6.1f us/msg (busiest server %5.1f, %.1f NATS msgs in)", s.nats_us, s.nats_max_server_us,
                 s.nats_in_per_message);
   std::printf("  drained +%.1f s", s.drain_s);
+  if (!s.nats_server_us.empty()) {
+    std::printf("  per server");
+    for (double us : s.nats_server_us) std::printf(" %.0f", us);
+  }
   if (s.per_node.size() > 1) {
     std::printf("  processed");
     for (long n : s.per_node) std::printf(" %ld", n);
