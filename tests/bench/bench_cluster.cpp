@@ -5,9 +5,11 @@
 // senders spread over the nodes' ports. Beside it, as the reference, one
 // engine with the same channel and no `cluster:`. Prints msg/s, ACK p50/p99,
 // engine and nats-server CPU per message (user + system from /proc, summed
-// over the processes) and how many messages each node processed; then the
-// projection to N machines from those per-message costs. Figures, never
-// assertions. On a shared 2-core machine the rates move with the other
+// over the processes), the engines' context switches and the servers' NATS
+// messages per message, how many messages each node processed, where the
+// stream's leader and each connection are; then the projection to N
+// machines from those per-message costs (docs/performance.md, "Clustered
+// channels"). Figures, never assertions. On a shared 2-core machine the rates move with the other
 // tenants' load; the CPU per message is the figure to read.
 //
 //   bench_cluster [--rounds N] [--seconds S] [--connections C]
