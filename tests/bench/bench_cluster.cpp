@@ -300,7 +300,8 @@ Sample measure(std::vector<Engine*> engines, const NatsCluster* cluster, const s
   if (all.empty()) return s;
 
   double engine_cpu = 0, nats_cpu = 0, nats_max = 0;
-  for (std::size_t i = 0; i < engines.size(); ++i) engine_cpu += cpu_seconds(engines[i]->process->pid()) - engine_before[i];
+  for (std::size_t i = 0; i < engines.size(); ++i)
+    engine_cpu += cpu_seconds(engines[i]->process->pid()) - engine_before[i];
   for (std::size_t i = 0; i < nats.size(); ++i) {
     const double used = cpu_seconds(nats[i]) - nats_before[i];
     nats_cpu += used;
@@ -374,7 +375,8 @@ void print_idle(const std::vector<Engine*>& engines, const std::vector<pid_t>& n
   for (std::size_t i = 0; i < engines.size(); ++i)
     std::printf(" %.1f", 1e3 * (cpu_seconds(engines[i]->process->pid()) - engine_before[i]) / elapsed);
   std::printf("  nats");
-  for (std::size_t i = 0; i < nats.size(); ++i) std::printf(" %.1f", 1e3 * (cpu_seconds(nats[i]) - nats_before[i]) / elapsed);
+  for (std::size_t i = 0; i < nats.size(); ++i)
+    std::printf(" %.1f", 1e3 * (cpu_seconds(nats[i]) - nats_before[i]) / elapsed);
   std::printf("\n");
 }
 
@@ -390,7 +392,8 @@ int main(int argc, char** argv) {
     else if (flag == "--connections") connections = std::max(1, std::atoi(argv[i + 1]));
   }
   if (::access(NatsCluster::binary().c_str(), X_OK) != 0) {
-    std::printf("bench_cluster: skipped, no nats-server (%s); `make deps` installs it\n", NatsCluster::binary().c_str());
+    std::printf("bench_cluster: skipped, no nats-server (%s); `make deps` installs it\n",
+                NatsCluster::binary().c_str());
     return 0;
   }
   const std::string load_before = load_average();
