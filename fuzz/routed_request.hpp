@@ -7,6 +7,8 @@
 #include <artery/http_message.hpp>
 #include <artery/http_router.hpp>
 
+#include "http/query_string.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -18,23 +20,6 @@
 #include <vector>
 
 namespace artery::fuzz {
-
-// The server's query split (a file-local function of http_server.cpp,
-// copied): "a=1&b=x+y&c" -> [(a,1),(b,"x y"),(c,"")]; false on a bad escape.
-inline bool parse_query(std::string_view query, std::vector<std::pair<std::string, std::string>>& out) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    auto equals = pair.find('=');
-    auto key = percent_decode(pair.substr(0, equals), true);
-    auto value = percent_decode(equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1), true);
-    if (!key || !value) return false;
-    out.emplace_back(std::move(*key), std::move(*value));
-  }
-  return true;
-}
 
 // Like the server's target: the first answer wins, and a handler that drops
 // every copy of its responder without answering gets a 500.

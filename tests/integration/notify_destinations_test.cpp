@@ -68,7 +68,7 @@ TEST_CASE("webhook and email destinations deliver, and a webhook that is down at
   // have ended DATA there, and the JSON after it would be missing.
 
   // The webhook failed (connection refused) and is being retried.
-  REQUIRE(engine.wait_for_log("connect to 127.0.0.1:" + std::to_string(hook.port()), std::chrono::seconds(10)));
+  REQUIRE(engine.wait_for_log("connect to http://127.0.0.1:" + std::to_string(hook.port()), std::chrono::seconds(10)));
   CHECK(hook.requests().empty());
   hook.start();
   REQUIRE(eventually([&] { return hook.requests().size() == 1; }, std::chrono::seconds(15)));
@@ -144,7 +144,7 @@ TEST_CASE("a webhook over https verifies the server: the right CA delivers, anot
   REQUIRE(eventually([&] { return hook.requests().size() == 1; }, std::chrono::seconds(15)));
   CHECK(hook.requests()[0].target == "/good");
   CHECK(hook.requests()[0].authorization == "Basic YXJ0ZXJ5OnMzY3JldA==");
-  REQUIRE(engine.wait_for_log("TLS handshake with 127.0.0.1:" + std::to_string(hook.port()), std::chrono::seconds(10)));
+  REQUIRE(engine.wait_for_log("TLS handshake with https://127.0.0.1:" + std::to_string(hook.port()), std::chrono::seconds(10)));
   CHECK_THAT(engine.log(), Catch::Contains("certificate verify failed"));
   CHECK(hook.requests().size() == 1);
   CHECK(engine.stop(SIGTERM) == 0);

@@ -157,5 +157,5 @@ TEST_CASE("alert runner: a target that keeps failing ends as failed with the rea
   CHECK(sunk[0].delivery == "failed");
   REQUIRE(sunk[0].deliveries.size() == 1);
   CHECK(sunk[0].deliveries[0].attempts == 4);
-  CHECK_THAT(sunk[0].deliveries[0].error, Catch::Contains("connect to 127.0.0.1:") && Catch::Contains("refused"));
+  CHECK_THAT(sunk[0].deliveries[0].error, Catch::Contains("connect to http://127.0.0.1:") && Catch::Contains("refused"));
 }

@@ -1,94 +1,19 @@
 #include "cli/api_client.hpp"
 
+#include <artery/http_client.hpp>
 #include <artery/version.hpp>
 
-#include <artery/tls_context.hpp>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
-#include <exception>
+#include <cctype>
 
 namespace artery::cli {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-
 // A message's detail can hold a large HL7 batch or PDF: generous, but bounded.
 constexpr std::uint64_t kBodyLimit = 256ull << 20;
 
-struct Exchange {
-  const ApiServer& server;
-  http::request<http::string_body> request;
-  std::chrono::milliseconds timeout;
-  asio::ssl::context* tls = nullptr;
-  ApiResponse response;
-  std::string error;
-  bool connected = false;
-};
-
-// Every step under the one deadline set before connecting: a tcp_stream
-// whose expiry passes cancels the step in progress with beast::error::timeout.
-template <class Stream>
-asio::awaitable<void> send_and_read(Stream& stream, Exchange& exchange) {
-  co_await http::async_write(stream, exchange.request, asio::use_awaitable);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kBodyLimit);
-  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
-  auto& message = parser.get();
-  exchange.response.status = static_cast<int>(message.result_int());
-  exchange.response.content_type = std::string(message[http::field::content_type]);
-  exchange.response.body = std::move(message.body());
-}
-
-asio::awaitable<void> run(Exchange& exchange) {
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto endpoints = co_await resolver.async_resolve(exchange.server.host, exchange.server.port, asio::use_awaitable);
-  if (!exchange.tls) {
-    beast::tcp_stream stream(executor);
-    stream.expires_after(exchange.timeout);
-    co_await stream.async_connect(endpoints, asio::use_awaitable);
-    exchange.connected = true;
-    co_await send_and_read(stream, exchange);
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    co_return;
-  }
-  beast::ssl_stream<beast::tcp_stream> stream(executor, *exchange.tls);
-  beast::get_lowest_layer(stream).expires_after(exchange.timeout);
-  co_await beast::get_lowest_layer(stream).async_connect(endpoints, asio::use_awaitable);
-  exchange.connected = true;
-  const std::string& name = exchange.server.host;
-  SSL_set_tlsext_host_name(stream.native_handle(), name.c_str());
-  stream.set_verify_callback(asio::ssl::host_name_verification(name));
-  co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
-  co_await send_and_read(stream, exchange);
-  // The answer is complete; a peer that does not finish the TLS shutdown
-  // politely changes nothing, so its result is not awaited for long.
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
-  try {
-    co_await stream.async_shutdown(asio::use_awaitable);
-  } catch (const std::exception&) {
-  }
-}
-
-std::string words(const boost::system::system_error& e) {
-  std::string what = e.code().message();
-  if (e.code().category() == asio::error::get_ssl_category() || e.code().category().name() == std::string("asio.ssl"))
-    what = "TLS: " + what;
-  return what;
+bool mentions_refused(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text.find("refused") != std::string::npos;
 }
 
 }  // namespace
@@ -150,52 +75,50 @@ ApiClient::ApiClient(ApiServer server, std::string token, std::string ca_file, s
 
 std::optional<ApiResponse> ApiClient::request(std::string_view method, std::string_view target,
                                               const std::string& body, std::string& error) const {
-  std::optional<asio::ssl::context> tls;
-  if (server_.tls) {
-    TlsSettings settings;
-    settings.enabled = true;
-    settings.verify_peer = true;
-    settings.ca = ca_file_;
-    tls = make_client_tls_context(settings, error);
-    if (!tls) return std::nullopt;
-  }
-  Exchange exchange{server_, {}, timeout_, tls ? &*tls : nullptr, {}, {}, false};
-  auto& request = exchange.request;
-  request.method(http::string_to_verb(method));
-  request.target(server_.prefix + std::string(target));
-  request.version(11);
-  const bool v6 = server_.host.find(':') != std::string::npos;
-  request.set(http::field::host, (v6 ? "[" + server_.host + "]" : server_.host) + ":" + server_.port);
-  request.set(http::field::user_agent, "artery-cli/" + std::string(kEngineVersion));
-  request.set(http::field::accept, "application/json");
-  request.set(http::field::connection, "close");
-  if (!token_.empty()) request.set(http::field::authorization, "Bearer " + token_);
-  if (!body.empty() || method == "POST") {
-    request.set(http::field::content_type, "application/json");
-    request.body() = body;
-  }
-  request.prepare_payload();
+  HttpClientOptions options;
+  options.connect_timeout = timeout_;
+  options.request_timeout = timeout_;
+  options.max_body = kBodyLimit;
+  options.tls = TlsSettings{};
+  options.tls.enabled = true;
+  options.tls.verify_peer = true;
+  options.tls.ca = ca_file_;
+  options.user_agent = "artery-cli/" + std::string(kEngineVersion);
+  HttpClient client(std::move(options));
 
-  asio::io_context io;
-  std::exception_ptr failure;
-  asio::co_spawn(io, run(exchange), [&failure](std::exception_ptr e) { failure = e; });
-  io.run();
-  if (!failure) return exchange.response;
+  HttpClientRequest request;
+  request.method = std::string(method);
+  request.url = server_.url() + std::string(target);
+  request.headers.emplace_back("Accept", "application/json");
+  if (!token_.empty()) request.headers.emplace_back("Authorization", "Bearer " + token_);
+  if (!body.empty() || method == "POST") {
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = body;
+  }
+  HttpClientResult result = client.request(request);
+  if (result.response) {
+    ApiResponse out;
+    out.status = result.response->status;
+    out.content_type = result.response->header("Content-Type");
+    out.body = std::move(result.response->body);
+    return out;
+  }
   const std::string where = server_.url();
-  try {
-    std::rethrow_exception(failure);
-  } catch (const boost::system::system_error& e) {
-    if (e.code() == beast::error::timeout) {
+  switch (result.failure) {
+    case HttpFailure::timeout:
       error = "no answer from " + where + " within " + std::to_string(timeout_.count() / 1000) + " s";
-    } else if (e.code() == asio::error::connection_refused) {
-      error = "cannot connect to " + where + ": connection refused (is the engine running with --http?)";
-    } else if (!exchange.connected) {
-      error = "cannot connect to " + where + ": " + words(e) + " (is the engine running with --http?)";
-    } else {
-      error = where + ": " + words(e);
-    }
-  } catch (const std::exception& e) {
-    error = where + ": " + e.what();
+      break;
+    case HttpFailure::resolve:
+    case HttpFailure::connect:
+      error = mentions_refused(result.error)
+                  ? "cannot connect to " + where + ": connection refused (is the engine running with --http?)"
+                  : "cannot connect to " + where + ": " + result.error + " (is the engine running with --http?)";
+      break;
+    case HttpFailure::tls:
+      error = where + ": TLS: " + result.error;
+      break;
+    default:
+      error = where + ": " + result.error;
   }
   return std::nullopt;
 }

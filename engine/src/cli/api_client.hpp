@@ -1,8 +1,8 @@
-// A small blocking HTTP(S) client for the admin API, used by the commands
-// that mirror it (artery channels, channel, messages, queue). One request at
-// a time, a fresh connection each (the commands make a handful), with an
-// overall deadline per request. https verifies the engine's certificate and
-// host name, against --ca FILE or the system's store.
+// The admin API as the commands that mirror it see it (artery channels,
+// channel, messages, queue, reload): one request at a time through the
+// core's HttpClient, a fresh connection each (the commands make a handful),
+// errors in the words a user at a terminal needs. https verifies the
+// engine's certificate and host name, against --ca FILE or the system's store.
 #pragma once
 #include <chrono>
 #include <cstdint>

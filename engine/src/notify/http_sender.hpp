@@ -1,7 +1,7 @@
 // One HTTP(S) request to a webhook: POST or PUT a body with headers, wait for
 // the answer. Blocking, with a deadline on every step, so a dead endpoint
 // costs a bounded time. Used by the `webhook` destination and by alerts.
-// (Boost.Beast is inside the .cpp only.)
+// Built on the core HttpClient (artery/http_client.hpp).
 #pragma once
 #include <artery/tls_settings.hpp>
 

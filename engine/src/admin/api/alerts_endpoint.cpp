@@ -64,7 +64,7 @@ void register_alerts(AdminRoutes& routes, AdminContext& context) {
        R"({"type":"object","properties":{
 "rules":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"channel":{"type":"string"},"condition":{"type":"string"},"threshold":{"type":"integer"},"window_ms":{"type":"integer"},"hold_ms":{"type":"integer"},"quiet_period_ms":{"type":"integer"},"notify":{"type":"array","items":{"type":"string"}}}}},
 "status":{"type":"array","items":{"type":"object","properties":{"rule":{"type":"string"},"channel":{"type":"string"},"condition":{"type":"string"},"firing":{"type":"boolean"},"since_ms":{"type":"integer"},"value":{"type":"integer"},"threshold":{"type":"integer"},"reason":{"type":"string"},"last_notified_ms":{"type":"integer"}}}},
-"events":{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer"},"kind":{"type":"string","enum":["fired","resolved"]},"rule":{"type":"string"},"channel":{"type":"string"},"condition":{"type":"string"},"reason":{"type":"string"},"value":{"type":"integer"},"threshold":{"type":"integer"},"at_ms":{"type":"integer"},"delivery":{"type":"string"},"deliveries":{"type":"array","items":{"type":"object"}}}}}}})",
+"events":{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer"},"kind":{"type":"string","enum":["fired","resolved","reload_failed"]},"rule":{"type":"string"},"channel":{"type":"string"},"condition":{"type":"string"},"reason":{"type":"string"},"value":{"type":"integer"},"threshold":{"type":"integer"},"at_ms":{"type":"integer"},"delivery":{"type":"string"},"deliveries":{"type":"array","items":{"type":"object"}}}}}}})",
        "application/json", {}});
 }
 
