@@ -19,6 +19,7 @@
 #include <climits>
 #include <csignal>
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -244,6 +245,21 @@ TEST_CASE("cluster view: any node shows every node, the summed counters, version
     return !here.empty() && !there.empty() && boost::json::serialize(here).find("node1") != std::string::npos &&
            boost::json::serialize(there).find("node3") != std::string::npos;
   }, std::chrono::seconds(5)));
+
+  // What the fan-out costs: the same search, on this node only and on all three.
+  {
+    auto time_of = [&](const std::string& target) {
+      const auto began = std::chrono::steady_clock::now();
+      for (int i = 0; i < 20; ++i) REQUIRE(observer.get(target).contains("messages"));
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count() / 20;
+    };
+    const double local = time_of("/api/messages?channel=lab&limit=50");
+    const double fanned = time_of("/api/messages?scope=cluster&channel=lab&limit=50");
+    std::cout << "cluster view: search of 50 on this node " << local << " ms, on 3 nodes " << fanned
+              << " ms (mean of 20); a snapshot of this node is "
+              << boost::json::serialize(find_node(cluster, "node1")->at("channels")).size() + 60
+              << " bytes a second\n";
+  }
 
   // Paging across the nodes: pages of 7 walk every processed message once.
   {
