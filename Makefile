@@ -8,7 +8,7 @@ DEBIAN_PACKAGES := cmake g++ ninja-build pkg-config libboost1.81-all-dev liblua5
   libyaml-cpp-dev libpugixml-dev libsqlite3-dev libssl-dev openssl catch2 clang-14 python3-aiosmtpd \
   prometheus nodejs chromium python3-cryptography nats-server libnats-dev
 
-.PHONY: all deps configure build run test bench clean asan tsan fuzz fuzz-build
+.PHONY: all deps configure build run test bench bench-cluster clean asan tsan fuzz fuzz-build
 
 all: build
 
@@ -40,6 +40,14 @@ test: build
 
 bench: build
 	@for b in $(BUILD)/bench/*; do echo "== $$(basename $$b)"; $$b || exit 1; done
+
+# Only the clustered-channel bench (docs/performance.md, "Clustered channels"):
+# builds just it, the engine and the plugins. BENCH_CLUSTER_ARGS adds
+# arguments, e.g. --rounds 5 --seconds 6 --connections 4.
+BENCH_CLUSTER_ARGS ?=
+bench-cluster: configure
+	cmake --build $(BUILD) -j $(JOBS) --target bench_cluster
+	$(BUILD)/bench/bench_cluster $(BENCH_CLUSTER_ARGS)
 
 # The whole suite under ASan+UBSan (CI's second step, .ci/run): a sanitizer
 # report from any process, the engines the tests start included, fails it

@@ -333,6 +333,59 @@ TEST_CASE("encryption at rest: a tampered ciphertext byte is an error for that m
   e.stop();
 }
 
+// A queued delivery is read back from the store after a restart: a row that
+// fails authentication there becomes ERROR with the reason, and the
+// deliveries queued behind it still go out (before, the read of the whole
+// queue failed and was retried every second, for ever).
+TEST_CASE("encryption at rest: a tampered queued delivery is ERROR, the queue behind it is delivered",
+          "[encryption][integration]") {
+  EncryptedEngine e;
+  write_text(e.dir / "channels/lab.yaml", "name: lab\nsource:\n  type: mllp\n  listen: 127.0.0.1:" +
+                                              std::to_string(e.mllp_port) +
+                                              "\ndestinations:\n  - name: archive\n    type: file\n    directory: " +
+                                              (e.dir / "out").string() +
+                                              "\n    filename: archive.hl7\n    mode: append\n"
+                                              "    retry: {max: 1000, initial: 100ms, max_delay: 200ms}\n");
+  write_text(e.dir / "out", "a file where the archive folder should be: every write fails and is retried");
+  e.start();
+  e.send(1, 3);
+  REQUIRE(eventually([&] { return e.search("q=zebrafinch").size() == 3; }, std::chrono::seconds(10)));
+  e.stop();
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((e.data() / "artery.db").c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* read = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT raw FROM messages WHERE control_id = 'ENC-2' OR id = 2", -1, &read,
+                               nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(read) == SQLITE_ROW);
+    std::string raw(static_cast<const char*>(sqlite3_column_blob(read, 0)),
+                    static_cast<std::size_t>(sqlite3_column_bytes(read, 0)));
+    sqlite3_finalize(read);
+    REQUIRE(raw.size() > 60);
+    raw[40] = static_cast<char>(raw[40] ^ 0x01);
+    sqlite3_stmt* write = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "UPDATE messages SET raw = ?1 WHERE id = 2", -1, &write, nullptr) == SQLITE_OK);
+    sqlite3_bind_blob(write, 1, raw.data(), static_cast<int>(raw.size()), SQLITE_STATIC);
+    REQUIRE(sqlite3_step(write) == SQLITE_DONE);
+    sqlite3_finalize(write);
+    sqlite3_close(db);
+  }
+  fs::remove(e.dir / "out");
+  e.start();
+  const fs::path archive = e.dir / "out/archive.hl7";
+  auto archived = [&] { return fs::exists(archive) ? read_bytes(archive) : std::string(); };
+  const bool delivered = eventually(
+      [&] { return archived().find("|ENC-1|") != std::string::npos && archived().find("|ENC-3|") != std::string::npos; },
+      std::chrono::seconds(20));
+  INFO(e.engine->log());
+  REQUIRE(delivered);
+  CHECK(archived().find("|ENC-2|") == std::string::npos);
+  REQUIRE(eventually([&] { return e.search("state=ERROR").size() == 1; }, std::chrono::seconds(10)));
+  CHECK(e.search("state=ERROR")[0].as_object().at("id").as_int64() == 2);
+  CHECK(e.engine->wait_for_log("message 2 not sent: stored value messages/2/raw failed authentication"));
+  e.stop();
+}
+
 TEST_CASE("encryption at rest: artery key rotate under continuous MLLP traffic loses nothing",
           "[encryption][integration]") {
   EncryptedEngine e;

@@ -273,6 +273,15 @@ bool DestinationWorker::await_predecessors(const PendingDelivery& d, lua::Script
 }
 
 void DestinationWorker::deliver(PendingDelivery& d) {
+  if (!d.unreadable.empty()) {
+    // Nothing can be sent from a value that failed authentication, now or
+    // later: ERROR at once, kept and searchable, and the queue goes on.
+    logger::error(setup_.channel + "/" + setup_.config.name,
+                  "message " + std::to_string(d.message_id) + " not sent: " + d.unreadable);
+    finish(d, MessageState::error, d.attempts, std::nullopt, std::nullopt, "not sent: " + d.unreadable);
+    if (setup_.final_outcome) setup_.final_outcome(d.message_id, {SendResult::Status::rejected, {}, d.unreadable});
+    return;
+  }
   const auto& policy = setup_.config.retry;
   OutboundMessage out;
   out.message_id = d.message_id;

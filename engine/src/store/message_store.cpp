@@ -372,11 +372,20 @@ std::vector<PendingDelivery> MessageStore::pending(const std::string& channel, c
     // The payload's row identity is the column it came from.
     const std::int64_t source = q->int64_at(8);
     const ValueCipher& cipher = impl_->cipher;
-    p.payload = cipher.open(q->string_at(5), source == 1   ? sealed::delivery_row(p.message_id, p.destination, "content")
-                                             : source == 2 ? sealed::message_row(p.message_id, "transformed")
-                                                           : sealed::message_row(p.message_id, "raw"));
-    p.vars_json = cipher.open(q->string_at(6), sealed::message_row(p.message_id, "vars"));
-    p.attributes_json = cipher.open(q->string_at(7), sealed::message_row(p.message_id, "attributes"));
+    try {
+      p.payload = cipher.open(q->string_at(5), source == 1 ? sealed::delivery_row(p.message_id, p.destination, "content")
+                                               : source == 2 ? sealed::message_row(p.message_id, "transformed")
+                                                             : sealed::message_row(p.message_id, "raw"));
+      p.vars_json = cipher.open(q->string_at(6), sealed::message_row(p.message_id, "vars"));
+      p.attributes_json = cipher.open(q->string_at(7), sealed::message_row(p.message_id, "attributes"));
+    } catch (const ValueTampered& e) {
+      // One bad row must not stop the queue behind it: it goes to the
+      // worker as unreadable, to be recorded as ERROR.
+      p.payload.clear();
+      p.vars_json.clear();
+      p.attributes_json.clear();
+      p.unreadable = e.what();
+    }
     p.read_back = true;
     out.push_back(std::move(p));
   }

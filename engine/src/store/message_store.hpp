@@ -96,6 +96,11 @@ struct PendingDelivery {
   std::string vars_json;
   std::string attributes_json;  // the source's facts (file name, remote address): ctx.source, ${source.x}
   bool read_back = false;  // read from the store (recovery, or beyond the in-memory window)
+  // Set when a sealed value of the row failed authentication (altered on
+  // disk, or sealed with a key the engine no longer has): the delivery is
+  // recorded as ERROR with this reason instead of sent, and the queue
+  // behind it goes on. The content fields are then empty.
+  std::string unreadable;
 };
 
 // Counters for a channel (destination "") or one of its destinations.
