@@ -149,6 +149,7 @@ void ClusterView::publish_once() {
   std::string error;
   const bool ok = bus_->publish(snapshot_subject(node_), body, error);
   std::lock_guard lock(mutex_);
+  local_ = view;
   const auto now = std::chrono::steady_clock::now();
   for (auto it = heard_.begin(); it != heard_.end();) {
     if (now - it->second.at > kForgetAfter) {
@@ -201,9 +202,15 @@ void ClusterView::on_snapshot(std::string_view data) {
 
 std::vector<NodeView> ClusterView::nodes() const {
   std::vector<NodeView> out;
-  out.push_back(local_view());
   const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  if (local_) {
+    out.push_back(*local_);
+  } else {
+    lock.unlock();  // not published yet (the first second): fresh
+    out.push_back(local_view());
+    lock.lock();
+  }
   for (const auto& [name, heard] : heard_) {
     const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - heard.at);
     NodeView view = heard.view;

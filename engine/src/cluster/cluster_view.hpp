@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,7 +73,8 @@ class ClusterView {
   void stop();
 
   const std::string& node() const { return node_; }
-  // Every node heard of, this one included, sorted by name.
+  // Every node heard of, sorted by name; this one as last published (at
+  // most `every` old).
   std::vector<NodeView> nodes() const;
 
   // Answers requests of `kind` ("search", "message") addressed to this node.
@@ -111,6 +113,9 @@ class ClusterView {
   bool stopping_ = false;
   bool publish_failing_ = false;  // logged once per outage, not once a second
   std::map<std::string, Heard> heard_;  // other nodes, by name
+  // This node as last published: what nodes() shows of it, so any number
+  // of dashboards polling cost one registry snapshot a second, not one each.
+  std::optional<NodeView> local_;
   std::unique_ptr<ClusterSubscription> subscription_;
   std::thread thread_;
 };
