@@ -140,6 +140,7 @@ bool read_consumer_state(NatsConnection& connection, const std::string& stream, 
   if (info->Config) {
     state.max_deliver = static_cast<int>(info->Config->MaxDeliver);
     state.ack_wait = std::chrono::milliseconds(info->Config->AckWait / kNanosPerMilli);
+    state.max_ack_pending = static_cast<int>(info->Config->MaxAckPending);
   }
   jsConsumerInfo_Destroy(info);
   return true;

@@ -60,6 +60,7 @@ struct ConsumerState {
   // channel's options say when it did not create the consumer).
   int max_deliver = -1;
   std::chrono::milliseconds ack_wait{0};
+  int max_ack_pending = 0;  // 0: not reported
 };
 bool read_consumer_state(NatsConnection& connection, const std::string& stream, const std::string& durable,
                          ConsumerState& state, std::string& error);

@@ -3,6 +3,7 @@
 #include "jetstream_publisher.hpp"
 #include "jetstream_setup.hpp"
 #include "nats_connection.hpp"
+#include "partitioned_subject.hpp"
 
 #include <mutex>
 
@@ -56,6 +57,10 @@ class NatsDestination final : public Destination {
     std::string problem;
     auto subject = expand_template(s_.subject, message.vars, &problem);
     if (!subject) return fail(SendResult::Status::rejected, "subject: " + problem);
+    // Same message, same key, same partition: a retry goes to the same
+    // subject with the same Nats-Msg-Id, so the stream's dedup still works.
+    if (s_.partitions > 0)
+      *subject = partition_subject(*subject, partition_of(message_key(s_.partition_key, message), s_.partitions));
     Headers headers;
     for (const auto& [name, value] : headers_) {
       auto expanded = expand_template(value, message.vars, &problem);

@@ -1,5 +1,6 @@
 #include "nats_options.hpp"
 
+#include <artery/hl7.hpp>
 #include <artery/option_reader.hpp>
 
 #include <array>
@@ -24,6 +25,9 @@ constexpr auto kSourceOwn = std::to_array<OptionSpec>({
     {"stream", "string", nullptr, true, "JetStream stream to consume"},
     {"durable", "string", "", false, "Durable consumer name (default: artery-<channel>)"},
     {"filter_subject", "string", "", false, "Consume only this subject (wildcards allowed) of the stream"},
+    {"partitions", "int", "0", false,
+     "Consume <filter_subject>.0 .. .<N-1> in order: one durable consumer <durable>-p<i> per partition, each "
+     "with one message in flight (0: one consumer, no order)"},
     {"create", "bool", "false", false,
      "Create (or update) the stream and the consumer with the settings below; false: they must exist"},
     ARTERY_NATS_STREAM_OPTIONS("source's filter_subject"),
@@ -54,6 +58,10 @@ constexpr auto kDestinationOwn = std::to_array<OptionSpec>({
     {"msg_id", "string", "", false,
      "Nats-Msg-Id template (default: <channel>/<destination>/<message id>, the same on every retry)"},
     {"publish_timeout", "duration", "5s", false, "Wait this long for the stream's acknowledgement; then retry"},
+    {"partitions", "int", "0", false,
+     "Publish to <subject>.<p>, p = a stable hash of the message's partition_key mod this (0: to <subject>)"},
+    {"partition_key", "string", "PID-3.1", false,
+     "With partitions: an HL7 path read from the message, or a ${var} template; none: partition 0"},
     {"create", "bool", "false", false, "Create (or update) the stream with the settings below at start"},
     ARTERY_NATS_STREAM_OPTIONS("destination's subject"),
     {"headers", "map", nullptr, false, "Extra message headers, name: value (${var} templates)"},
@@ -101,7 +109,11 @@ std::optional<SourceSettings> read_source_settings(const ConnectorOptions& optio
   if (s.consumer.durable.empty()) s.consumer.durable = "artery-" + channel;
   check_name(in, "durable", s.consumer.durable);
   s.consumer.filter_subject = in.string("filter_subject");
-  s.stream = read_stream(in, stream, s.consumer.filter_subject);
+  s.partitions = static_cast<int>(in.integer("partitions", 0, kMaxPartitions));
+  if (s.partitions > 0 && in.ok() &&
+      (s.consumer.filter_subject.empty() || s.consumer.filter_subject.find_first_of("*>") != std::string::npos))
+    in.fail("filter_subject", "partitions needs a filter_subject without wildcards (partition i is <filter_subject>.i)");
+  s.stream = read_stream(in, stream, s.partitions > 0 ? s.consumer.filter_subject + ".*" : s.consumer.filter_subject);
   if (s.create && s.stream.subjects.empty())
     in.fail("subjects", "create: true needs the stream's subjects (or a filter_subject)");
   s.consumer.ack_wait = in.duration("ack_wait");
@@ -139,8 +151,20 @@ std::optional<DestinationSettings> read_destination_settings(const ConnectorOpti
   s.publish_timeout = in.duration("publish_timeout");
   if (s.publish_timeout.count() <= 0 && in.ok()) in.fail("publish_timeout", "must be more than 0");
   s.create = in.boolean("create");
+  s.partitions = static_cast<int>(in.integer("partitions", 0, kMaxPartitions));
+  s.partition_key = in.string("partition_key");
+  if (s.partitions > 0 && in.ok()) {
+    if (s.partition_key.empty()) in.fail("partition_key", "must not be empty (an HL7 path such as PID-3.1, or ${var})");
+    else if (s.partition_key.find("${") != std::string::npos) {
+      if (auto problem = check_template(s.partition_key); !problem.empty()) in.fail("partition_key", problem);
+    } else if (std::string why; !hl7::parse_path(s.partition_key, &why)) {
+      in.fail("partition_key", "'" + s.partition_key + "' is neither an HL7 path (PID-3.1) nor a ${var} template: " + why);
+    }
+  }
   const bool subject_is_template = s.subject.find("${") != std::string::npos;
-  s.stream_settings = read_stream(in, s.stream, subject_is_template ? std::string() : s.subject);
+  s.stream_settings = read_stream(in, s.stream,
+                                  subject_is_template ? std::string()
+                                                      : (s.partitions > 0 ? s.subject + ".*" : s.subject));
   if (s.create) {
     if (!s.jetstream) in.fail("create", "needs jetstream: true");
     if (s.stream.empty()) in.fail("create", "needs stream, the name of the stream to create");

@@ -18,11 +18,18 @@ extern const std::size_t kSourceOptionCount;
 extern const OptionSpec* const kDestinationOptions;
 extern const std::size_t kDestinationOptionCount;
 
+// Partitions of one subject at most (`partitions:`): each is a consumer and,
+// on the source, a thread.
+inline constexpr int kMaxPartitions = 1024;
+
 struct SourceSettings {
   ConnectionSettings connection;
   bool create = false;      // create (or update) the stream and the consumer
   StreamSettings stream;    // name always; the rest with create
   ConsumerSettings consumer;
+  // > 0: consumers <durable>-p<i> on <filter_subject>.<i>, one message in
+  // flight each (partitioned_subject.hpp); consumer is their template.
+  int partitions = 0;
   int batch = 64;
   std::chrono::milliseconds fetch_wait{1000};
   std::chrono::milliseconds nak_delay{1000};      // first redelivery delay after a failure, doubled per delivery
@@ -39,6 +46,8 @@ struct DestinationSettings {
   bool create = false;
   StreamSettings stream_settings;
   std::chrono::milliseconds publish_timeout{5000};
+  int partitions = 0;         // > 0: publish to <subject>.<p> (partitioned_subject.hpp)
+  std::string partition_key;  // an HL7 path or a ${var} template
 };
 
 // Null with `error` ("file:line:col: key: what is wrong").

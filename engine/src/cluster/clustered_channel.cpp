@@ -73,6 +73,12 @@ bool split_clustered_channel(ChannelConfig& channel, const ClusterSettings* clus
   pull["max_deliver"] = block.max_deliver;
   pull["batch"] = block.batch;
   pull["data_type"] = channel.data_type;
+  if (block.per_key) {
+    // Partition p is <subject>.<p>, consumed as artery-<name>-p<p> with one
+    // message in flight by whichever node pulls it (clustered_channel.hpp).
+    pull["partitions"] = block.partitions;
+    pull["subjects"].push_back(subject + ".*");
+  }
   ConnectorOptions pull_options =
       config::check_connector_options(pull, at, *source_schema, {}, "cluster (nats source)", source);
 
@@ -86,6 +92,13 @@ bool split_clustered_channel(ChannelConfig& channel, const ClusterSettings* clus
   publish["create"] = true;
   publish["replicas"] = block.replicas;
   publish["retention"] = "workqueue";
+  if (block.per_key) {
+    // Both halves create-or-update the one stream: the same subjects, or
+    // each start would undo the other's.
+    publish["partitions"] = block.partitions;
+    publish["partition_key"] = block.key;
+    publish["subjects"].push_back(subject + ".*");
+  }
   ConnectorOptions publish_options =
       config::check_connector_options(publish, at, *destination_schema, {}, "cluster (nats destination)", source);
   if (source.error_count() != errors_before) return false;

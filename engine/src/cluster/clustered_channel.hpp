@@ -16,6 +16,20 @@
 //                 and still queued for delivery has them redelivered to the
 //                 others after ack_wait instead of waiting for it to return.
 //
+// With `order: per-key` both halves are partitioned (the nats plugin's
+// `partitions:`): the ingress half publishes to `artery.cluster.<name>.<p>`,
+// p = a stable hash (FNV-1a) of the message's key mod `partitions`, and the
+// processing half pulls each partition from its own durable consumer
+// `artery-<name>-p<p>`, shared by every node, with max_ack_pending 1. The
+// server then hands out a partition's next message only once the current one
+// is acknowledged, and that ack waits for the delivery: so one message of a
+// partition is ever in flight, on whichever node pulled it ("the node that
+// holds the partition"). If that node dies, the message is redelivered after
+// ack_wait, before anything later of its partition, to whichever node asks
+// next, and order holds. Messages without a key all go to partition 0. The
+// partitions spread over the nodes by themselves (each node pulls all of
+// them); the price is one message in flight per partition.
+//
 // Why this and not a transport interface exported by the plugin: both
 // halves are channels like any other (store, retries, counters, redeploy,
 // pause), the plugin's source and destination already carry the guarantees

@@ -11,6 +11,8 @@
 #include "config/yaml_source.hpp"
 #include "lua/script.hpp"
 
+#include <artery/hl7.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -29,7 +31,8 @@ using config::YamlSource;
 const std::vector<std::string> kChannelKeys = {"name",    "description", "enabled",   "source",       "script",
                                                "workers", "ack",         "retention", "destinations", "tests",
                                                "consent",     "cluster"};
-const std::vector<std::string> kClusterKeys = {"stream", "replicas", "ack_wait", "max_deliver", "batch"};
+const std::vector<std::string> kClusterKeys = {"stream", "replicas", "ack_wait", "max_deliver", "batch",
+                                               "order",  "key",      "partitions"};
 const std::vector<std::string> kSourceEngineKeys = {"type", "data_type"};
 const std::vector<std::string> kDestinationEngineKeys = {"name", "type", "enabled", "script", "retry", "after"};
 // The queue of router.route() deliveries has this name in every channel with a script.
@@ -115,7 +118,10 @@ class ChannelReader {
         if (dest.enabled) names.push_back(dest.name);  // a denied message must go somewhere that delivers
       channel.consent = read_consent_filter(*entry, names, channel.data_type, source_);
     }
-    if (const MapEntry* entry = fields.find("cluster")) channel.cluster = read_cluster(*entry);
+    if (const MapEntry* entry = fields.find("cluster")) {
+      channel_data_type_ = channel.data_type;
+      channel.cluster = read_cluster(*entry);
+    }
 
     if (source_.error_count() == 0) out.config = std::move(channel);
     return out;
@@ -155,6 +161,39 @@ class ChannelReader {
       out.max_deliver = static_cast<int>(*deliver);
     }
     if (auto batch = fields.integer("batch", 1, 10'000)) out.batch = static_cast<int>(*batch);
+    if (auto order = fields.choice("order", "enum:none|per-key")) out.per_key = *order == "per-key";
+    // key and partitions mean something only with per-key: written without
+    // it, the channel would silently keep no order.
+    for (const char* key : {"key", "partitions"})
+      if (const MapEntry* given = fields.find(key); given && !out.per_key)
+        fields.error(given->key_node, std::string("'") + key + "' in cluster needs order: per-key");
+    if (auto partitions = fields.integer("partitions", 1, 1024)) out.partitions = static_cast<int>(*partitions);
+    if (auto key = fields.string("key")) {
+      const YAML::Node& at = fields.find("key")->value;
+      if (key->find("${") != std::string::npos) {
+        // The receiving half runs no script: only the source's attributes
+        // are there to read, and any other variable would never be set.
+        if (auto problem = check_template(*key); !problem.empty()) {
+          fields.error(at, "key: " + problem);
+        } else {
+          for (auto open = key->find("${"); open != std::string::npos; open = key->find("${", open + 2)) {
+            const std::string name = key->substr(open + 2, key->find_first_of(":}", open + 2) - open - 2);
+            if (name.rfind("source.", 0) != 0)
+              fields.error(at, "key: ${" + name + "} is not set when the key is read (before the script); "
+                               "use the source's attributes, ${source.<attribute>}");
+          }
+        }
+      } else if (std::string why; !hl7::parse_path(*key, &why)) {
+        fields.error(at, "key '" + *key + "' is neither an HL7 path (such as PID-3.1) nor a ${source.<attribute>} template: " + why);
+      } else if (channel_data_type_ != data_type::hl7v2) {
+        fields.error(at, "key '" + *key + "' is an HL7 path, but this channel reads " + channel_data_type_ +
+                             " (use a ${source.<attribute>} template)");
+      }
+      out.key = *key;
+    } else if (out.per_key && channel_data_type_ != data_type::hl7v2) {
+      fields.error(entry.key_node, "order: per-key on a " + channel_data_type_ +
+                                       " channel needs a key (a ${source.<attribute>} template): the default, PID-3.1, is HL7");
+    }
     return out;
   }
 
@@ -495,6 +534,7 @@ class ChannelReader {
 
   YamlSource source_;
   const PluginCatalog& plugins_;
+  std::string channel_data_type_;  // read_cluster's view of the channel (its key must suit it)
   std::map<std::string, std::vector<AwaitedName>> awaited_;  // destination -> its `after:` names, where written
 };
 

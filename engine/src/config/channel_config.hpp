@@ -88,6 +88,13 @@ struct ChannelClusterBlock {
   std::chrono::milliseconds ack_wait{30'000};
   int max_deliver = 5;
   int batch = 16;  // messages one node pulls at a time: smaller spreads the work more evenly
+  // `order: per-key`: the work queue is split into `partitions` subjects by
+  // a stable hash of `key`, each consumed with one message in flight, so a
+  // key's messages are delivered in the order they were acknowledged
+  // (clustered_channel.hpp). false: `order: none`, any node, any order.
+  bool per_key = false;
+  std::string key = "PID-3.1";  // an HL7 path, or a ${source.*} template
+  int partitions = 16;
   std::string location;  // "file:line:col" of the block
   int line = 0, column = 0;  // the same, 0-based, for diagnostics made later
 };

@@ -289,3 +289,68 @@ TEST_CASE("3 NATS servers, a replicas-3 stream: one server killed, the channel k
   CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == 60);
   CHECK(e.engine->stop(SIGTERM) == 0);
 }
+
+TEST_CASE("partitions: a poison message at the head of a partition is ERROR after max_deliver, then the partition "
+          "goes on in order",
+          "[nats][engine][partitions]") {
+  NatsCluster nats(1);
+  REQUIRE(nats.wait_ready());
+  auto c = client(nats);
+  std::string error;
+  StreamSettings stream;
+  stream.name = "WARD";
+  stream.subjects = {"ward.*"};
+  ConsumerSettings consumer;  // partition 0 as the source below makes it
+  consumer.durable = "artery-ward-p0";
+  consumer.filter_subject = "ward.0";
+  consumer.ack_wait = std::chrono::seconds(1);
+  consumer.max_deliver = 2;
+  consumer.max_ack_pending = 1;
+  REQUIRE(ensure_stream(*c, stream, error));
+  REQUIRE(ensure_consumer(*c, "WARD", consumer, error));
+  auto publish = [&](const std::string& subject, const std::string& text) {
+    REQUIRE(publish_to_stream(*c, subject, text + "\n", text, {}, "WARD", std::chrono::seconds(5)).status ==
+            PublishOutcome::Status::stored);
+  };
+  for (const char* text : {"p0-1", "p0-2", "p0-3", "p0-4"}) publish("ward.0", text);
+  publish("ward.1", "p1-1");
+  {
+    // A node that took partition 0's head and died without acknowledging: delivery 1 of 2.
+    auto pull = PullConsumer::bind(*c, "WARD", "artery-ward-p0", error);
+    REQUIRE(pull);
+    auto taken = pull->fetch(1, std::chrono::seconds(2), error);
+    REQUIRE(taken.size() == 1);
+    CHECK(taken[0]->data() == "p0-1\n");
+  }
+  AdminEngine e;
+  e.channel("ward", "name: ward\nsource:\n  type: nats\n  servers: " + nats.urls_yaml() +
+                        "\n  stream: WARD\n  filter_subject: ward\n  partitions: 2\n  create: true\n"
+                        "  ack_wait: 1s\n  max_deliver: 2\n  data_type: text\n"
+                        "destinations:\n  - name: out\n    type: file\n    directory: " +
+                        (e.dir / "out").string() + "\n    filename: ward.txt\n    mode: append\n");
+  e.start("consuming stream WARD as artery-ward-p0 .. artery-ward-p1 (2 partitions");
+  REQUIRE(e.engine->wait_for_log("recorded as ERROR", std::chrono::seconds(15)));
+  auto partition0 = [&] {
+    std::vector<std::string> lines;
+    std::istringstream text(fs::exists(e.dir / "out/ward.txt") ? artery::testing::read_text(e.dir / "out/ward.txt")
+                                                               : std::string());
+    for (std::string line; std::getline(text, line);)
+      if (line.rfind("p0-", 0) == 0) lines.push_back(line);
+    return lines;
+  };
+  const std::vector<std::string> expected{"p0-2", "p0-3", "p0-4"};
+  CHECK(eventually([&] { return partition0() == expected; }, std::chrono::seconds(10)));
+  CHECK(partition0() == expected);  // the poison message never processed, the rest in stream order
+  CHECK(line_counts(e.dir / "out/ward.txt")["p1-1"] == 1);  // partition 1 was never held up
+  // The poison message is kept as ERROR; nothing is left pending on either partition.
+  const auto messages = e.get("/api/messages?channel=ward&status=ERROR").as_object().at("messages").as_array();
+  CHECK(messages.size() == 1);
+  for (const char* durable : {"artery-ward-p0", "artery-ward-p1"}) {
+    ConsumerState state;
+    REQUIRE(read_consumer_state(*c, "WARD", durable, state, error));
+    INFO(durable);
+    CHECK(state.ack_pending == 0);
+    CHECK(state.pending == 0);
+  }
+  CHECK(e.engine->stop(SIGTERM) == 0);
+}

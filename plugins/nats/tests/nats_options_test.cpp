@@ -3,6 +3,7 @@
 #include "nats_destination.hpp"
 #include "nats_options.hpp"
 #include "nats_source.hpp"
+#include "partitioned_subject.hpp"
 #include "nats_test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -126,4 +127,68 @@ TEST_CASE("every nats option has a description, and the README lists each one", 
   };
   check(kSourceOptions, kSourceOptionCount);
   check(kDestinationOptions, kDestinationOptionCount);
+}
+
+TEST_CASE("nats partitions: options, the stream's subjects and what is refused", "[nats][options][partitions]") {
+  std::string error;
+  auto source = read_source_settings(
+      options({{"stream", "ADT"}, {"filter_subject", "adt"}, {"partitions", "8"}, {"create", "true"}}), "/tmp", "adt",
+      error);
+  INFO(error);
+  REQUIRE(source);
+  CHECK(source->partitions == 8);
+  CHECK(source->stream.subjects == std::vector<std::string>{"adt.*"});
+  auto destination =
+      read_destination_settings(options({{"subject", "adt"}, {"partitions", "8"}, {"stream", "ADT"}, {"create", "true"}}),
+                                "/tmp", "adt", "out", error);
+  REQUIRE(destination);
+  CHECK(destination->partitions == 8);
+  CHECK(destination->partition_key == "PID-3.1");
+  CHECK(destination->stream_settings.subjects == std::vector<std::string>{"adt.*"});
+
+  CHECK_FALSE(read_source_settings(options({{"stream", "ADT"}, {"partitions", "4"}}), "/tmp", "adt", error));
+  CHECK(error.find("partitions needs a filter_subject without wildcards") != std::string::npos);
+  CHECK_FALSE(read_source_settings(options({{"stream", "ADT"}, {"filter_subject", "adt.>"}, {"partitions", "4"}}),
+                                   "/tmp", "adt", error));
+  CHECK(error.find("filter_subject") != std::string::npos);
+  CHECK_FALSE(read_source_settings(options({{"stream", "ADT"}, {"filter_subject", "adt"}, {"partitions", "5000"}}),
+                                   "/tmp", "adt", error));
+  CHECK(error.find("partitions") != std::string::npos);
+  CHECK_FALSE(read_destination_settings(options({{"subject", "adt"}, {"partitions", "4"}, {"partition_key", "not a path"}}),
+                                        "/tmp", "adt", "out", error));
+  CHECK(error.find("partition_key: 'not a path' is neither an HL7 path") != std::string::npos);
+  CHECK_FALSE(read_destination_settings(options({{"subject", "adt"}, {"partitions", "4"}, {"partition_key", "${oops"}}),
+                                        "/tmp", "adt", "out", error));
+  CHECK(error.find("partition_key") != std::string::npos);
+}
+
+TEST_CASE("nats partitions: a key's partition is stable, and a message without a key is partition 0",
+          "[nats][partitions]") {
+  // Fixed values: a node built later must put a patient where the others do.
+  CHECK(partition_of("", 16) == 0);
+  CHECK(partition_of("anything", 1) == 0);
+  CHECK(partition_of("a", 1'000'000'007) == static_cast<int>(0xaf63dc4c8601ec8cull % 1'000'000'007ull));
+  std::set<int> used;
+  for (int i = 0; i < 200; ++i) {
+    const int p = partition_of("PAT" + std::to_string(i), 16);
+    CHECK(p >= 0);
+    CHECK(p < 16);
+    used.insert(p);
+  }
+  CHECK(used.size() == 16);  // 200 patients reach every partition
+
+  artery::OutboundMessage hl7;
+  hl7.data_type = "hl7v2";
+  hl7.content = "MSH|^~\\&|A|B|C|D|20260101||ADT^A08|1|P|2.5\rPID|1||12345^^^H^MR||DOE^J\r";
+  CHECK(message_key("PID-3.1", hl7) == "12345");
+  CHECK(message_key("PID-5.1", hl7) == "DOE");
+  CHECK(message_key("PV1-19", hl7).empty());  // no such segment: partition 0
+  artery::OutboundMessage json;
+  json.data_type = "json";
+  json.content = "{}";
+  json.vars = {{"source.filename", "ward7.json"}};
+  CHECK(message_key("PID-3.1", json).empty());
+  CHECK(message_key("${source.filename}", json) == "ward7.json");
+  CHECK(message_key("${patient}", json).empty());
+  CHECK(partition_subject("artery.cluster.adt", 3) == "artery.cluster.adt.3");
 }
