@@ -52,6 +52,33 @@ export interface Channel {
   last_reload?: { at: number; ok: boolean; error: string } | null;
 }
 
+// GET /api/cluster (docs/cluster.md): every node this engine has heard from.
+export interface ClusterChannel {
+  name: string;
+  state: string;
+  reason: string;
+  clustered: boolean;
+  version: string;
+  counters: Counters;
+}
+
+export interface ClusterNode {
+  node: string;
+  self: boolean;
+  gone: boolean;
+  last_seen: number;
+  age_ms: number;
+  started: number;
+  channels: ClusterChannel[];
+}
+
+export interface ClusterView {
+  clustered: boolean;
+  node?: string;
+  problem?: string;
+  nodes: ClusterNode[];
+}
+
 export interface StatsEvent {
   at_ms: number;
   channels: Channel[];

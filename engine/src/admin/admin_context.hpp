@@ -1,12 +1,16 @@
 // What the admin endpoints work with: the engine's parts, by reference. The
 // endpoints hold nothing of their own between requests except what is here.
 #pragma once
+#include <artery/cluster_bus.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace artery {
 class ChannelRegistry;
@@ -15,6 +19,7 @@ class PluginRegistry;
 class AuditLog;
 class AlertRunner;
 class ReloadCoordinator;
+class ClusterView;
 struct EngineConfig;
 struct PluginsReloadOutcome;
 }  // namespace artery
@@ -44,6 +49,12 @@ struct AdminContext {
   // POST /api/plugins/reload: Engine::reload_plugins (through the reload queue),
   // with the trigger in words ("POST /api/plugins/reload by ops").
   std::function<PluginsReloadOutcome(const std::string& trigger)> reload_plugins{};
+  // The cluster view (docs/cluster.md); null on a single node, or when the
+  // view could not start (the log says why).
+  ClusterView* cluster = nullptr;
+  // This node's answers to the other nodes' message searches and reads
+  // (admin/cluster_search.hpp); the last member, so they stop first.
+  std::vector<std::unique_ptr<ClusterSubscription>> cluster_responders{};
 };
 
 }  // namespace artery::admin

@@ -60,6 +60,7 @@ bool AdminServer::start(std::string& error) {
       engine_.reloads(),
       [this](const std::string& trigger) { return engine_.reload_plugins(trigger); }});
   AdminContext& context = *parts->context;
+  context.cluster = engine_.cluster_view();
 
   parts->authenticator = make_authenticator(context);
 

@@ -82,12 +82,16 @@ std::vector<std::string> required_modules(const std::string& text) {
 ChannelFingerprint ChannelFingerprint::of(const fs::path& file, const ChannelConfig* channel) {
   ChannelFingerprint out;
   std::string text;
+  Hash portable;
   if (read_file(file, text)) {
     Hash definition;
     definition.add(text);
     out.definition = definition.value;
+    portable.add(text);
   }
+  out.portable = portable.value;
   if (!channel) return out;
+  const fs::path base = file.parent_path();
 
   const auto module_paths = module_paths_for(*channel);
   Hash scripts;
@@ -103,24 +107,30 @@ ChannelFingerprint ChannelFingerprint::of(const fs::path& file, const ChannelCon
     todo.erase(todo.begin());
     if (!seen.insert(script).second) continue;
     scripts.add(script.string());
+    portable.add(script.lexically_relative(base).string());
     std::string body;
     if (!read_file(script, body)) {
       scripts.add("<missing>");
+      portable.add("<missing>");
       continue;
     }
     scripts.add(body);
+    portable.add(body);
     out.files.push_back(script);
     std::vector<fs::path> found;
     for (const auto& name : required_modules(body)) {
       fs::path module = resolve_module(module_paths, name);
       // A built-in module (json, hl7, ...) or one not there (yet): its name
       // counts, so the module appearing later is a change.
-      if (module.empty()) scripts.add("module " + name + " <none>");
-      else found.push_back(module);
+      if (module.empty()) {
+        scripts.add("module " + name + " <none>");
+        portable.add("module " + name + " <none>");
+      } else found.push_back(module);
     }
     todo.insert(todo.begin(), found.begin(), found.end());
   }
   out.scripts = scripts.value;
+  out.portable = portable.value;
   return out;
 }
 

@@ -21,6 +21,11 @@ namespace artery {
 struct ChannelFingerprint {
   std::uint64_t definition = 0;  // the YAML file's bytes (0: unreadable)
   std::uint64_t scripts = 0;     // the scripts' and modules' paths and bytes
+  // The YAML's bytes and the scripts' and modules' bytes with their paths
+  // relative to the YAML's folder: the same on two machines that run the
+  // same files from different folders. The cluster view shows it as the
+  // version a node runs; the reload compares the two above.
+  std::uint64_t portable = 0;
   // The script and module files that went into `scripts`, for the watcher.
   std::vector<std::filesystem::path> files;
 

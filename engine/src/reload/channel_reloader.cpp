@@ -93,6 +93,15 @@ std::vector<fs::path> ChannelReloader::watched_folders() const {
   return {out.begin(), out.end()};
 }
 
+std::map<std::string, ChannelReloader::RunningVersion> ChannelReloader::running_versions() const {
+  std::map<std::string, RunningVersion> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [file, known] : known_)
+    if (known.deployed && known.running && !known.name.empty())
+      out[known.name] = {*known.running, known.config && known.config->cluster.has_value()};
+  return out;
+}
+
 ReloadOutcome ChannelReloader::run(const ReloadRequest& request) {
   ReloadOutcome outcome;  // the plugins (request.plugins) are the engine's part, before this
   if (!request.folder && request.channels.empty()) return outcome;

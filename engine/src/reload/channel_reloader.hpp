@@ -55,6 +55,15 @@ class ChannelReloader {
   // folder, the plugins folder, each script's folder and the module paths.
   std::vector<std::filesystem::path> watched_folders() const;
 
+  // The version each deployed channel runs, by name: the fingerprint of its
+  // files as they were when it was (re)deployed, not as they are now. The
+  // cluster view shows it, so a node that lags behind a deploy is visible.
+  struct RunningVersion {
+    ChannelFingerprint fingerprint;
+    bool clustered = false;  // the definition has `cluster:`
+  };
+  std::map<std::string, RunningVersion> running_versions() const;
+
  private:
   struct Known {
     std::string name;  // "" when the file never loaded

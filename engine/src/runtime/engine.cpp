@@ -1,5 +1,8 @@
 #include "runtime/engine.hpp"
 
+#include "cluster/cluster_bus_opening.hpp"
+#include "cluster/cluster_settings.hpp"
+#include "cluster/cluster_view.hpp"
 #include "log/logger.hpp"
 #include "notify/email_destination.hpp"
 #include "notify/webhook_destination.hpp"
@@ -21,6 +24,43 @@ void register_builtin_plugins(PluginRegistry& registry) {
 Engine::Engine(EngineConfig config) : config_(std::move(config)) { register_builtin_plugins(plugins_); }
 
 Engine::~Engine() { stop(); }
+
+namespace {
+
+// A channel's running version as the cluster view shows it: its portable
+// fingerprint (YAML, scripts, modules; not where they are) in 16 hex digits.
+std::string version_text(const ChannelFingerprint& fingerprint) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int shift = 60; shift >= 0; shift -= 4) out += hex[(fingerprint.portable >> shift) & 15];
+  return out;
+}
+
+}  // namespace
+
+void Engine::start_cluster_view() {
+  if (!config_.cluster) return;
+  std::string error;
+  auto bus = open_cluster_bus(plugins_, *config_.cluster, error);
+  if (!bus) {
+    logger::error("cluster", "the cluster view is off on this node (other nodes do not see it, and its API shows "
+                             "only itself): " + error);
+    return;
+  }
+  auto view = std::make_unique<ClusterView>(std::move(bus), config_.cluster->node, *registry_, [this] {
+    std::map<std::string, ClusterView::ChannelVersion> out;
+    if (!reloader_) return out;
+    for (const auto& [name, running] : reloader_->running_versions())
+      out[name] = {version_text(running.fingerprint), running.clustered};
+    return out;
+  });
+  if (!view->start(error)) {
+    logger::error("cluster", "the cluster view is off on this node: " + error);
+    return;
+  }
+  logger::info("cluster", "cluster view on: node " + config_.cluster->node + " publishes its channels' snapshots");
+  cluster_view_ = std::move(view);
+}
 
 bool Engine::start(std::string& error) {
   std::error_code ec;
@@ -73,6 +113,7 @@ bool Engine::start(std::string& error) {
   std::string alert_problem;
   if (!alerts_->start(alert_problem)) logger::error("alerts", alert_problem);
   start_reload(loaded);
+  start_cluster_view();
   pruner_ = std::thread([this] { prune_loop(); });
   return true;
 }
@@ -147,7 +188,9 @@ void Engine::stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  // Reloads first: nothing may deploy while the engine stops.
+  // The view first: it reads the registry and the reloader.
+  cluster_view_.reset();
+  // Reloads next: nothing may deploy while the engine stops.
   if (watcher_) watcher_->stop();
   if (reloads_) reloads_->stop();
   // Alerts next: stopping channels is not an outage to report.

@@ -21,6 +21,8 @@
 
 namespace artery {
 
+class ClusterView;
+
 // A channel `start` could not deploy: an invalid channel file, or a valid
 // channel whose runtime refused to start (a port in use, a script that fails).
 struct ChannelStartFailure {
@@ -64,6 +66,9 @@ class Engine {
   // The alert runner (docs/alerts.md), after start(); it has no rules when
   // the engine config has no `alerts:`. nullptr before start and after stop.
   AlertRunner* alerts() { return alerts_.get(); }
+  // The cluster view (docs/cluster.md), with `cluster:` in artery.yaml and
+  // the nats plugin's bus; nullptr otherwise (a single node has none).
+  ClusterView* cluster_view() { return cluster_view_.get(); }
 
 
  private:
@@ -79,6 +84,8 @@ class Engine {
   std::unique_ptr<ChannelReloader> reloader_;
   std::unique_ptr<ReloadCoordinator> reloads_;
   std::unique_ptr<FileWatcher> watcher_;
+  std::unique_ptr<ClusterView> cluster_view_;
+  void start_cluster_view();
   std::mutex plugins_outcome_mutex_;
   PluginsReloadOutcome plugins_outcome_;  // of the last plugin pass
   std::vector<ChannelStartFailure> start_failures_;

@@ -3,6 +3,7 @@
 // then only their text changes (setText skips unchanged cells), so 200
 // channels cost a few hundred text updates a second and no re-render.
 import { get, type Channel, type Counters } from '../api';
+import { clusterPanel } from '../cluster_panel';
 import { h, setText } from '../dom';
 import { count, rate } from '../format';
 import { lastStats, rateHistory, subscribe } from '../live';
@@ -38,6 +39,7 @@ export function dashboardPage(root: HTMLElement): () => void {
     'channels',
   );
   const status = h('div');
+  const cluster = clusterPanel();
   root.append(
     pageTitle('Channels', filter),
     h(
@@ -51,6 +53,7 @@ export function dashboardPage(root: HTMLElement): () => void {
       tile('errored', summary.errored, 'bad'),
     ),
     chart.el,
+    cluster.el,
     status,
     scrollBox(grid),
   );
@@ -156,5 +159,6 @@ export function dashboardPage(root: HTMLElement): () => void {
   return () => {
     unsubscribe();
     chart.destroy();
+    cluster.stop();
   };
 }

@@ -10,6 +10,7 @@ struct AdminContext;
 void register_health(AdminRoutes& routes, AdminContext& context);           // GET /api/health
 void register_channels(AdminRoutes& routes, AdminContext& context);         // GET /api/channels[/{name}]
 void register_channel_actions(AdminRoutes& routes, AdminContext& context);  // POST /api/channels/{name}/{action}
+void register_cluster(AdminRoutes& routes, AdminContext& context);          // GET /api/cluster
 void register_plugins(AdminRoutes& routes, AdminContext& context);          // GET /api/plugins
 void register_reload(AdminRoutes& routes, AdminContext& context);           // POST|GET /api/reload
 void register_plugins_reload(AdminRoutes& routes, AdminContext& context);   // POST /api/plugins/reload

@@ -5,83 +5,27 @@
 #include "admin/admin_routes.hpp"
 #include "admin/api/endpoints.hpp"
 #include "admin/audit_trail.hpp"
+#include "admin/cluster_search.hpp"
 #include "admin/message_json.hpp"
-#include "admin/time_text.hpp"
+#include "admin/message_query.hpp"
+#include "cluster/cluster_view.hpp"
 #include "store/message_store.hpp"
 
 #include <boost/json.hpp>
 
-#include <charconv>
-
 namespace artery::admin {
-namespace {
-
-std::optional<std::int64_t> integer(const std::string& text) {
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-// The query string as a MessageQuery; the problem in words when a value is bad.
-std::optional<MessageQuery> read_query(const HttpRequest& request, std::string& problem) {
-  MessageQuery query;
-  query.limit = 50;
-  for (const auto& [key, value] : request.query) {
-    if (value.empty()) continue;
-    if (key == "channel") {
-      query.channel = value;
-    } else if (key == "status" || key == "state") {
-      // One state, or several separated by commas: status=QUEUED,ERROR.
-      for (std::size_t at = 0; at <= value.size();) {
-        const auto comma = std::min(value.find(',', at), value.size());
-        const std::string one = value.substr(at, comma - at);
-        auto state = message_state_from(one);
-        if (!state) {
-          problem = "unknown status '" + one + "' (RECEIVED, FILTERED, TRANSFORMED, QUEUED, SENT, ERROR)";
-          break;
-        }
-        query.states.push_back(*state);
-        at = comma + 1;
-      }
-    } else if (key == "q") {
-      query.text = value;
-    } else if (key == "control_id") {
-      query.control_id = value;
-    } else if (key == "patient_id") {
-      query.patient_id = value;
-    } else if (key == "message_type") {
-      query.message_type = value;
-    } else if (key == "since" || key == "until") {
-      auto at = parse_time_or_age(value);
-      if (!at) problem = key + ": '" + value + "' is neither a time (2026-12-01T10:00:00Z, epoch ms) nor an age (15m, 2h, 7d)";
-      else (key == "since" ? query.since_ms : query.until_ms) = *at;
-    } else if (key == "before") {
-      auto id = integer(value);
-      if (!id || *id <= 0) problem = "before: '" + value + "' is not a message id";
-      else query.before_id = *id;
-    } else if (key == "limit") {
-      auto n = integer(value);
-      if (!n || *n < 1 || *n > 500) problem = "limit: '" + value + "' is not a number from 1 to 500";
-      else query.limit = static_cast<int>(*n);
-    } else if (key == "origin") {
-      auto id = integer(value);
-      if (!id || *id <= 0) problem = "origin: '" + value + "' is not a message id";
-      else query.origin_message_id = *id;
-    }
-    if (!problem.empty()) return std::nullopt;
-  }
-  return query;
-}
-
-}  // namespace
 
 void register_messages(AdminRoutes& routes, AdminContext& context) {
+  serve_cluster_messages(context);  // with the cluster view: answer the other nodes' searches too
   routes.add(
       "GET", "/api/messages", Access::at_least(Role::viewer),
-      [&context](const HttpRequest& request, const Principal&) {
+      [&context](const HttpRequest& request, const Principal& who) {
+        const auto scope = request.query_param("scope").value_or("");
+        if (scope == "cluster") return cluster_search(context, request, who);
+        if (!scope.empty() && scope != "node")
+          return json_error(400, "scope: '" + scope + "' is neither node (this node, the default) nor cluster");
         std::string problem;
-        auto query = read_query(request, problem);
+        auto query = read_message_query(request.query, problem);
         if (!query) return json_error(400, problem);
         query->with_content = false;  // a listing never reads message content
         MessagePage page;
@@ -115,17 +59,26 @@ void register_messages(AdminRoutes& routes, AdminContext& context) {
         {"until", "query", "string", "received before: the same forms as since", false},
         {"before", "query", "integer", "paging: messages with a smaller id (the previous page's next_before)", false},
         {"limit", "query", "integer", "1 to 500, default 50", false},
-        {"origin", "query", "integer", "only messages routed or reprocessed from this one", false}},
+        {"origin", "query", "integer", "only messages routed or reprocessed from this one", false},
+        {"scope", "query", "string", "node (default): this node's messages; cluster: every node's, merged newest first (docs/cluster.md)", false},
+        {"cursor", "query", "string", "with scope=cluster, paging: the previous page's next_cursor", false},
+        {"timeout", "query", "integer", "with scope=cluster: milliseconds to wait for the other nodes (100 to 30000, default 3000)", false}},
        "",
-       R"({"type":"object","properties":{"messages":{"type":"array","items":{"$ref":"#/components/schemas/MessageSummary"}},"more":{"type":"boolean"},"next_before":{"type":"integer"},"indexed_through":{"type":"integer","description":"the newest message id free-text search covers"}}})",
+       R"({"type":"object","properties":{"messages":{"type":"array","items":{"$ref":"#/components/schemas/MessageSummary"}},"more":{"type":"boolean"},"next_before":{"type":"integer"},"indexed_through":{"type":"integer","description":"the newest message id free-text search covers"},)"
+       R"("scope":{"type":"string","description":"cluster, with scope=cluster"},"next_cursor":{"type":"string","description":"scope=cluster: where the next page starts on each node"},)"
+       R"("nodes":{"type":"array","description":"scope=cluster: the nodes that answered","items":{"type":"object","properties":{"node":{"type":"string"},"messages":{"type":"integer"},"indexed_through":{"type":"integer"}}}},)"
+       R"("unanswered":{"type":"array","description":"scope=cluster: the nodes that did not answer in time, and why","items":{"type":"object","properties":{"node":{"type":"string"},"error":{"type":"string"}}}}}})",
        "application/json",
        {400}});
 
   routes.add(
       "GET", "/api/messages/{id}", Access::at_least(Role::viewer),
       [&context](const HttpRequest& request, const Principal& who) {
-        auto id = integer(request.param("id"));
+        auto id = message_id_from(request.param("id"));
         if (!id) return json_error(400, "'" + request.param("id") + "' is not a message id");
+        const auto node = request.query_param("node").value_or("");
+        if (!node.empty() && !(context.cluster && node == context.cluster->node()))
+          return cluster_message(context, request, who, node, *id);
         auto message = context.store.get(*id);
         if (!message) return json_error(404, "no message " + request.param("id"));
         const bool content = allows(who.role, Role::operator_);
@@ -135,11 +88,12 @@ void register_messages(AdminRoutes& routes, AdminContext& context) {
       {"One message: metadata, deliveries, and for operators its raw, transformed and sent content, responses and "
        "errors (each view is audited)",
        "messages",
-       {{"id", "path", "integer", "the message id", true}},
+       {{"id", "path", "integer", "the message id", true},
+        {"node", "query", "string", "the node the message is on (a scope=cluster search says); default this node", false}},
        "",
        R"({"$ref":"#/components/schemas/Message"})",
        "application/json",
-       {400, 404}});
+       {400, 404, 502, 504}});
 }
 
 }  // namespace artery::admin

@@ -8,6 +8,7 @@ void register_admin_api(AdminRoutes& routes, AdminContext& context) {
   register_health(routes, context);
   register_channels(routes, context);
   register_channel_actions(routes, context);
+  register_cluster(routes, context);
   register_plugins(routes, context);
   register_plugins_reload(routes, context);
   register_reload(routes, context);

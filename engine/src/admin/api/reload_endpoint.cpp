@@ -6,6 +6,7 @@
 #include "admin/admin_routes.hpp"
 #include "admin/api/endpoints.hpp"
 #include "admin/audit_trail.hpp"
+#include "admin/cluster_reload.hpp"
 #include "admin/reload_json.hpp"
 #include "reload/reload_coordinator.hpp"
 
@@ -14,6 +15,7 @@
 namespace artery::admin {
 
 void register_reload(AdminRoutes& routes, AdminContext& context) {
+  serve_cluster_reload(context);  // with the cluster view: reload when another node asks
   routes.add(
       "POST", "/api/reload", Access::at_least(Role::operator_),
       [&context](const HttpRequest& request, const Principal& who) {
@@ -29,6 +31,10 @@ void register_reload(AdminRoutes& routes, AdminContext& context) {
             return json_error(400, "the body must be a JSON object: {} or {\"channel\": \"name\"}");
           if (value) channel = std::string(value->as_string());
         }
+        const auto scope = request.query_param("scope").value_or("");
+        if (scope == "cluster") return cluster_reload(context, request, who, channel);
+        if (!scope.empty() && scope != "node")
+          return json_error(400, "scope: '" + scope + "' is neither node (this node, the default) nor cluster");
         const std::string by = who.user.empty() ? std::string("an anonymous caller") : who.user;
         if (channel.empty()) reload.folder = true;
         else reload.channels.insert(channel);
@@ -42,7 +48,7 @@ void register_reload(AdminRoutes& routes, AdminContext& context) {
       {"Reloads the channels folder (or redeploys one channel) through the reload queue and answers with the real "
        "outcome of the reload that covered the request: ok is false when a change was refused or did not start",
        "reload",
-       {},
+       {{"scope", "query", "string", "node (default): this node; cluster: every live node reloads its own copy of the files, and the answer is {scope, ok, nodes: [{node, outcome}], unanswered: [{node, error}]} (docs/cluster.md)", false}},
        R"json({"type":"object","properties":{"channel":{"type":"string","description":"redeploy only this channel, from its file (default: the whole folder, changed channels only)"}}})json",
        kReloadOutcomeSchema,
        "application/json",
