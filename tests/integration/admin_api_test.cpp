@@ -108,7 +108,7 @@ TEST_CASE("admin API: an unknown API path is a JSON 404, not the console page", 
   CHECK(reply.header("content-type") == "application/json");
 }
 
-TEST_CASE("artery run --http off serves nothing; a bad --http is a usage error", "[admin][integration]") {
+TEST_CASE("artery run --http off serves nothing, and a bad --http is a usage error", "[admin][integration]") {
   TempDir dir("artery-http-off");
   const int mllp_port = free_port();
   write_channel(dir, mllp_port);

@@ -157,7 +157,7 @@ std::int64_t stream_messages(const NatsCluster& nats, const std::string& stream)
 
 }  // namespace
 
-TEST_CASE("cluster: 3 nodes, 4 senders; a node SIGKILLed, then a NATS server: every AA delivered, the node rejoins",
+TEST_CASE("cluster: 3 nodes, 4 senders, a node SIGKILLed, then a NATS server: every AA delivered, the node rejoins",
           "[cluster][nats]") {
   NatsCluster nats(3);
   REQUIRE(nats.wait_ready());

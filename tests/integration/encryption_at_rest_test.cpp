@@ -161,7 +161,7 @@ std::string text(const json::object& o, const char* key) { return std::string(o.
 
 }  // namespace
 
-TEST_CASE("encryption at rest: the store, its WAL and the intake log hold no name, NHS number or note; the API "
+TEST_CASE("encryption at rest: the store, its WAL and the intake log hold no name, NHS number or note, and the API "
           "shows them and searches by patient id and by word",
           "[encryption][integration]") {
   EncryptedEngine e;

@@ -215,7 +215,7 @@ TEST_CASE("destination: full-record classification", "[systemone][destination]")
   CHECK_FALSE(full(""));
 }
 
-TEST_CASE("destination: no answer times out, closes, retries; the next send succeeds", "[systemone][destination]") {
+TEST_CASE("destination: no answer times out, closes, retries, and the next send succeeds", "[systemone][destination]") {
   MemoryContext context;
   LineServer server([](const std::string&, int index) { return index == 0 ? std::string{} : kCanned; });
   auto d = destination(server.port, context, {{"response_timeout", "300ms"}, {"function", "GetFunctions"}});

@@ -256,7 +256,7 @@ TEST_CASE("EPR: appointments, prescriptions and lab results of a patient", "[sys
   CHECK(none.permanent());
 }
 
-TEST_CASE("EPR: AddPatient then GetPatient; UpdatePatient then GetPatient", "[systemone][epr]") {
+TEST_CASE("EPR: AddPatient then GetPatient, UpdatePatient then GetPatient", "[systemone][epr]") {
   Epr epr;
   auto c = Connection::to(epr.port);
   Reply added = ok(c, "AddPatient",

@@ -101,7 +101,7 @@ TEST_CASE("source: a request written one byte at a time", "[systemone][source]")
   CHECK(response_text(doc, "Response/Echo") == std::string("BYTES"));
 }
 
-TEST_CASE("source: responses are one line; script line breaks become character references", "[systemone][source]") {
+TEST_CASE("source: responses are one line, script line breaks become character references", "[systemone][source]") {
   Served s;
   auto c = Connection::to(s.port);
   c.send(request("Multiline", "M1") + "\n");
