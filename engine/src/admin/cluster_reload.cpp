@@ -9,6 +9,8 @@
 #include "reload/reload_coordinator.hpp"
 #include "store/audit_log.hpp"
 
+#include "json/json_fields.hpp"
+
 #include <boost/json.hpp>
 
 #include <future>
@@ -18,11 +20,6 @@ namespace {
 
 // A reload redeploys channels one after another; give a node that long.
 constexpr std::chrono::seconds kReloadWithin{60};
-
-std::string string_at(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 // This node's reload, for its own API or for another node's request.
 boost::json::object reload_here(AdminContext& context, const std::string& channel, const std::string& trigger) {
@@ -46,8 +43,8 @@ void serve_cluster_reload(AdminContext& context) {
         if (ec || !parsed.is_object())
           return boost::json::serialize(boost::json::object{{"error", "not a reload request"}});
         const auto& o = parsed.as_object();
-        const std::string channel = string_at(o, "channel");
-        const std::string user = string_at(o, "user"), from = string_at(o, "from");
+        const std::string channel = json_fields::text(o, "channel");
+        const std::string user = json_fields::text(o, "user"), from = json_fields::text(o, "from");
         auto outcome = reload_here(context, channel,
                                    "POST /api/reload?scope=cluster by " + user + " on node " + from +
                                        (channel.empty() ? "" : " (channel " + channel + ")"));
@@ -115,7 +112,7 @@ HttpResponse cluster_reload(AdminContext& context, const HttpRequest& request, c
     const boost::json::value* outcome =
         !ec && parsed.is_object() ? parsed.as_object().if_contains("outcome") : nullptr;
     if (!outcome || !outcome->is_object()) {
-      const std::string why = !ec && parsed.is_object() ? string_at(parsed.as_object(), "error") : "an answer that is not JSON";
+      const std::string why = !ec && parsed.is_object() ? json_fields::text(parsed.as_object(), "error") : "an answer that is not JSON";
       unanswered.push_back(boost::json::object{{"node", one.node}, {"error", why}});
       ok = false;
       continue;

@@ -10,6 +10,8 @@
 #include "store/audit_log.hpp"
 #include "store/message_store.hpp"
 
+#include "json/json_fields.hpp"
+
 #include <boost/json.hpp>
 
 #include <future>
@@ -25,19 +27,6 @@ constexpr std::chrono::milliseconds kMaxTimeout{30000};
 // The keys cluster_search reads itself; the rest are the search's own.
 bool cluster_key(const std::string& key) {
   return key == "scope" || key == "cursor" || key == "timeout" || key == "before" || key == "node";
-}
-
-std::int64_t integer_at(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (!v) return 0;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-  return 0;
-}
-
-std::string string_at(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 std::string error_json(int status, const std::string& message) {
@@ -139,9 +128,9 @@ void serve_cluster_messages(AdminContext& context) {
                 pair.as_array()[1].is_string())
               params.emplace_back(std::string(pair.as_array()[0].as_string()),
                                   std::string(pair.as_array()[1].as_string()));
-        const std::int64_t limit = integer_at(o, "limit");
+        const std::int64_t limit = json_fields::integer(o, "limit");
         if (limit < 1 || limit > 500) return error_json(400, "limit: not from 1 to 500");
-        return search_here(context.store, params, std::max<std::int64_t>(integer_at(o, "before"), 0),
+        return search_here(context.store, params, std::max<std::int64_t>(json_fields::integer(o, "before"), 0),
                            static_cast<int>(limit));
       },
       error);
@@ -155,7 +144,7 @@ void serve_cluster_messages(AdminContext& context) {
         auto parsed = boost::json::parse(request, ec);
         if (ec || !parsed.is_object()) return error_json(400, "not a message request");
         const auto& o = parsed.as_object();
-        const std::int64_t id = integer_at(o, "id");
+        const std::int64_t id = json_fields::integer(o, "id");
         auto message = context.store.get(id);
         if (!message) return error_json(404, "no message " + std::to_string(id) + " on node " + context.cluster->node());
         const auto* content_flag = o.if_contains("content");
@@ -163,12 +152,12 @@ void serve_cluster_messages(AdminContext& context) {
         if (content) {
           // This node's record of who read its message, as well as the asking node's.
           AuditEntry entry;
-          entry.user = string_at(o, "user");
+          entry.user = json_fields::text(o, "user");
           entry.action = "message.view";
           entry.channel = message->channel;
           entry.message_id = id;
-          entry.address = "cluster node " + string_at(o, "from");
-          entry.detail = "through the cluster view of node " + string_at(o, "from");
+          entry.address = "cluster node " + json_fields::text(o, "from");
+          entry.detail = "through the cluster view of node " + json_fields::text(o, "from");
           context.audit.record(std::move(entry));
         }
         return boost::json::serialize(boost::json::object{{"message", message_detail_json(*message, content)}});
@@ -258,14 +247,14 @@ HttpResponse cluster_search(AdminContext& context, const HttpRequest& request, c
     }
     auto& o = parsed.as_object();
     if (o.contains("error")) {
-      page.error = string_at(o, "error");
+      page.error = json_fields::text(o, "error");
       continue;
     }
     page.answered = true;
     if (auto* list = o.if_contains("messages"); list && list->is_array()) page.messages = std::move(list->as_array());
     const auto* more = o.if_contains("more");
     page.more = more && more->is_bool() && more->as_bool();
-    page.indexed_through = integer_at(o, "indexed_through");
+    page.indexed_through = json_fields::integer(o, "indexed_through");
   }
 
   // Newest first across the nodes, each node's own order kept (its ids go
@@ -277,7 +266,7 @@ HttpResponse cluster_search(AdminContext& context, const HttpRequest& request, c
     std::int64_t best_at = 0;
     for (std::size_t i = 0; i < pages.size(); ++i) {
       if (taken[i] >= pages[i].messages.size() || !pages[i].messages[taken[i]].is_object()) continue;
-      const std::int64_t at = integer_at(pages[i].messages[taken[i]].as_object(), "received_at_ms");
+      const std::int64_t at = json_fields::integer(pages[i].messages[taken[i]].as_object(), "received_at_ms");
       if (!best || at > best_at) {
         best = i;
         best_at = at;
@@ -286,7 +275,7 @@ HttpResponse cluster_search(AdminContext& context, const HttpRequest& request, c
     if (!best) break;
     boost::json::object one = pages[*best].messages[taken[*best]].as_object();
     one["node"] = pages[*best].node;
-    cursor.before[pages[*best].node] = integer_at(one, "id");
+    cursor.before[pages[*best].node] = json_fields::integer(one, "id");
     merged.push_back(std::move(one));
     ++taken[*best];
   }
@@ -330,15 +319,15 @@ HttpResponse cluster_message(AdminContext& context, const HttpRequest& request, 
   if (ec || !parsed.is_object()) return json_error(502, "node " + node + " answered something that is not JSON");
   auto& o = parsed.as_object();
   if (o.contains("error")) {
-    const std::int64_t status = integer_at(o, "status");
-    return json_error(status == 404 || status == 400 ? static_cast<int>(status) : 502, string_at(o, "error"));
+    const std::int64_t status = json_fields::integer(o, "status");
+    return json_error(status == 404 || status == 400 ? static_cast<int>(status) : 502, json_fields::text(o, "error"));
   }
   auto* message = o.if_contains("message");
   if (!message || !message->is_object()) return json_error(502, "node " + node + " answered without the message");
   auto& detail = message->as_object();
   detail["node"] = node;
   if (content)
-    audit(context, request, who, {"message.view", string_at(detail, "channel"), id, true, "on node " + node});
+    audit(context, request, who, {"message.view", json_fields::text(detail, "channel"), id, true, "on node " + node});
   return json_ok(boost::json::serialize(detail));
 }
 

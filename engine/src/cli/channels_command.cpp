@@ -5,6 +5,8 @@
 #include "cli/commands.hpp"
 #include "cli/usage.hpp"
 
+#include "json/json_fields.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -12,16 +14,6 @@
 
 namespace artery::cli {
 namespace {
-
-std::int64_t integer_at(const boost::json::object& object, std::string_view key) {
-  auto* value = object.if_contains(key);
-  return value && value->is_int64() ? value->as_int64() : 0;
-}
-
-std::string text_at(const boost::json::object& object, std::string_view key) {
-  auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string(value->as_string()) : std::string();
-}
 
 double number_at(const boost::json::object& object, std::string_view key) {
   auto* value = object.if_contains(key);
@@ -34,7 +26,7 @@ double number_at(const boost::json::object& object, std::string_view key) {
 void print_table(const boost::json::array& channels) {
   std::size_t width = 4;
   for (const auto& channel : channels)
-    if (channel.is_object()) width = std::max(width, text_at(channel.as_object(), "name").size());
+    if (channel.is_object()) width = std::max(width, json_fields::text(channel.as_object(), "name").size());
   std::printf("%-*s  %-8s %10s %10s %8s %10s %9s %8s\n", static_cast<int>(width), "NAME", "STATE", "RECEIVED",
               "FILTERED", "QUEUED", "SENT", "ERRORED", "MSG/S");
   for (const auto& value : channels) {
@@ -46,10 +38,10 @@ void print_table(const boost::json::array& channels) {
     const auto* rates = channel.if_contains("rates");
     const double rate = rates && rates->is_object() ? number_at(rates->as_object(), "received_per_second") : 0;
     std::printf("%-*s  %-8s %10lld %10lld %8lld %10lld %9lld %8.1f\n", static_cast<int>(width),
-                text_at(channel, "name").c_str(), text_at(channel, "state").c_str(),
-                static_cast<long long>(integer_at(c, "received")), static_cast<long long>(integer_at(c, "filtered")),
-                static_cast<long long>(integer_at(c, "queued")), static_cast<long long>(integer_at(c, "sent")),
-                static_cast<long long>(integer_at(c, "errored")), rate);
+                json_fields::text(channel, "name").c_str(), json_fields::text(channel, "state").c_str(),
+                static_cast<long long>(json_fields::integer(c, "received")), static_cast<long long>(json_fields::integer(c, "filtered")),
+                static_cast<long long>(json_fields::integer(c, "queued")), static_cast<long long>(json_fields::integer(c, "sent")),
+                static_cast<long long>(json_fields::integer(c, "errored")), rate);
   }
 }
 
@@ -107,7 +99,7 @@ int channel_command(int argc, char** argv) {
   }
   boost::system::error_code ec;
   auto json = boost::json::parse(*body, ec);
-  std::string state = !ec && json.is_object() ? text_at(json.as_object(), "state") : "";
+  std::string state = !ec && json.is_object() ? json_fields::text(json.as_object(), "state") : "";
   std::printf("channel %s: %s\n", name.c_str(), state.empty() ? (action + " done").c_str() : state.c_str());
   return 0;
 }

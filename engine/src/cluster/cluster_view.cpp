@@ -4,6 +4,8 @@
 #include "control/channel_registry.hpp"
 #include "log/logger.hpp"
 
+#include "json/json_fields.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -20,26 +22,13 @@ boost::json::object counters_to_json(const Counters& c) {
           {"errored", c.errored}};
 }
 
-std::int64_t integer_at(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (!v) return 0;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-  return 0;
-}
-
-std::string string_at(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 Counters counters_from_json(const boost::json::object& o) {
   Counters c;
-  c.received = integer_at(o, "received");
-  c.filtered = integer_at(o, "filtered");
-  c.queued = integer_at(o, "queued");
-  c.sent = integer_at(o, "sent");
-  c.errored = integer_at(o, "errored");
+  c.received = json_fields::integer(o, "received");
+  c.filtered = json_fields::integer(o, "filtered");
+  c.queued = json_fields::integer(o, "queued");
+  c.sent = json_fields::integer(o, "sent");
+  c.errored = json_fields::integer(o, "errored");
   return c;
 }
 
@@ -172,20 +161,20 @@ void ClusterView::on_snapshot(std::string_view data) {
   const auto& root = parsed.as_object();
   Heard heard;
   heard.at = std::chrono::steady_clock::now();
-  heard.view.node = string_at(root, "node");
+  heard.view.node = json_fields::text(root, "node");
   if (!valid_token(heard.view.node) || heard.view.node == node_) return;
   heard.view.last_seen_ms = unix_time_ms();
-  heard.view.started_ms = integer_at(root, "started_ms");
+  heard.view.started_ms = json_fields::integer(root, "started_ms");
   if (const auto* list = root.if_contains("channels"); list && list->is_array()) {
     for (const auto& item : list->as_array()) {
       if (!item.is_object()) continue;
       const auto& o = item.as_object();
       NodeChannelState c;
-      c.name = string_at(o, "name");
+      c.name = json_fields::text(o, "name");
       if (c.name.empty()) continue;
-      c.state = string_at(o, "state");
-      c.reason = string_at(o, "reason");
-      c.version = string_at(o, "version");
+      c.state = json_fields::text(o, "state");
+      c.reason = json_fields::text(o, "reason");
+      c.version = json_fields::text(o, "version");
       const auto* clustered = o.if_contains("clustered");
       c.clustered = clustered && clustered->is_bool() && clustered->as_bool();
       if (const auto* counters = o.if_contains("counters"); counters && counters->is_object())
