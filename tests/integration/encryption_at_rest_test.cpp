@@ -159,6 +159,29 @@ struct EncryptedEngine {
 
 std::string text(const json::object& o, const char* key) { return std::string(o.at(key).as_string()); }
 
+// One bit of message `id`'s sealed raw content, changed in the database file
+// (the engine stopped): what a tampered or damaged disk would hold.
+void flip_sealed_raw_bit(const fs::path& database, std::int64_t id) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(database.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* read = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT raw FROM messages WHERE id = ?1", -1, &read, nullptr) == SQLITE_OK);
+  sqlite3_bind_int64(read, 1, id);
+  REQUIRE(sqlite3_step(read) == SQLITE_ROW);
+  std::string raw(static_cast<const char*>(sqlite3_column_blob(read, 0)),
+                  static_cast<std::size_t>(sqlite3_column_bytes(read, 0)));
+  sqlite3_finalize(read);
+  REQUIRE(raw.size() > 60);
+  raw[40] = static_cast<char>(raw[40] ^ 0x01);  // one bit of the ciphertext
+  sqlite3_stmt* write = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "UPDATE messages SET raw = ?1 WHERE id = ?2", -1, &write, nullptr) == SQLITE_OK);
+  sqlite3_bind_blob(write, 1, raw.data(), static_cast<int>(raw.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(write, 2, id);
+  REQUIRE(sqlite3_step(write) == SQLITE_DONE);
+  sqlite3_finalize(write);
+  sqlite3_close(db);
+}
+
 }  // namespace
 
 TEST_CASE("encryption at rest: the store, its WAL and the intake log hold no name, NHS number or note, and the API "
@@ -299,25 +322,7 @@ TEST_CASE("encryption at rest: a tampered ciphertext byte is an error for that m
   e.send(1, 3);
   REQUIRE(eventually([&] { return e.search("q=zebrafinch").size() == 3; }, std::chrono::seconds(10)));
   e.stop();
-  {
-    // One byte of message 2's sealed raw content, changed in the file.
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open((e.data() / "artery.db").c_str(), &db) == SQLITE_OK);
-    sqlite3_stmt* read = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "SELECT raw FROM messages WHERE id = 2", -1, &read, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(read) == SQLITE_ROW);
-    std::string raw(static_cast<const char*>(sqlite3_column_blob(read, 0)),
-                    static_cast<std::size_t>(sqlite3_column_bytes(read, 0)));
-    sqlite3_finalize(read);
-    REQUIRE(raw.size() > 60);
-    raw[40] = static_cast<char>(raw[40] ^ 0x01);  // one bit of the ciphertext
-    sqlite3_stmt* write = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "UPDATE messages SET raw = ?1 WHERE id = 2", -1, &write, nullptr) == SQLITE_OK);
-    sqlite3_bind_blob(write, 1, raw.data(), static_cast<int>(raw.size()), SQLITE_STATIC);
-    REQUIRE(sqlite3_step(write) == SQLITE_DONE);
-    sqlite3_finalize(write);
-    sqlite3_close(db);
-  }
+  flip_sealed_raw_bit(e.data() / "artery.db", 2);
   e.start();
   auto tampered = http_get(e.http_port, "/api/messages/2", e.admin.read());
   INFO(tampered.body);
@@ -351,25 +356,7 @@ TEST_CASE("encryption at rest: a tampered queued delivery is ERROR, the queue be
   e.send(1, 3);
   REQUIRE(eventually([&] { return e.search("q=zebrafinch").size() == 3; }, std::chrono::seconds(10)));
   e.stop();
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open((e.data() / "artery.db").c_str(), &db) == SQLITE_OK);
-    sqlite3_stmt* read = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "SELECT raw FROM messages WHERE control_id = 'ENC-2' OR id = 2", -1, &read,
-                               nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(read) == SQLITE_ROW);
-    std::string raw(static_cast<const char*>(sqlite3_column_blob(read, 0)),
-                    static_cast<std::size_t>(sqlite3_column_bytes(read, 0)));
-    sqlite3_finalize(read);
-    REQUIRE(raw.size() > 60);
-    raw[40] = static_cast<char>(raw[40] ^ 0x01);
-    sqlite3_stmt* write = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "UPDATE messages SET raw = ?1 WHERE id = 2", -1, &write, nullptr) == SQLITE_OK);
-    sqlite3_bind_blob(write, 1, raw.data(), static_cast<int>(raw.size()), SQLITE_STATIC);
-    REQUIRE(sqlite3_step(write) == SQLITE_DONE);
-    sqlite3_finalize(write);
-    sqlite3_close(db);
-  }
+  flip_sealed_raw_bit(e.data() / "artery.db", 2);
   fs::remove(e.dir / "out");
   e.start();
   const fs::path archive = e.dir / "out/archive.hl7";
