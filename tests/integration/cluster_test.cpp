@@ -181,12 +181,20 @@ TEST_CASE("cluster: 3 nodes, 4 senders, a node SIGKILLed, then a NATS server: ev
   INFO(output);
   REQUIRE(validated == 0);
 
-  for (auto& node : nodes) node.start();
-  for (auto& node : nodes) {
+  // Node 1 first: it creates the replicated stream. Three nodes creating it
+  // at once on a loaded machine can time out on JetStream's side (seen in CI:
+  // "cannot create stream LAB_WORK: Timeout"), and that node then does not start.
+  auto wait_up = [](Node& node) {
     const bool up = node.wait_started();
     INFO(node.name << ":\n" << node.process->log());
     REQUIRE(up);
-  }
+  };
+  nodes[0].start();
+  wait_up(nodes[0]);
+  nodes[1].start();
+  nodes[2].start();
+  wait_up(nodes[1]);
+  wait_up(nodes[2]);
 
   // 4 senders over the 3 nodes' ports. A sender whose node stops answering
   // sends the same message again to the next node, as a real sender would.
